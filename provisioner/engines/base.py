@@ -1,0 +1,59 @@
+"""The engine interface that both engines implement."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+from provisioner.engines.model import EventCallback, Plan, RefreshResult, no_events
+
+if TYPE_CHECKING:
+    from provisioner.spec.loader import LoadedStack
+
+
+class Engine(ABC):
+    """Runs a stack's inline Pulumi program: preview, up, destroy, refresh, outputs.
+
+    Every method is safe to rerun: after a failure or a kill, running it again converges.
+    """
+
+    #: ``embedded`` or ``pulumi``.
+    name: str
+
+    @abstractmethod
+    def preview(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        """Compute the steps an ``up`` would take, without changing anything."""
+
+    @abstractmethod
+    def up(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        """Create, update, replace and delete resources until the state matches the program.
+
+        Returns the steps performed, with the final stack outputs in ``Plan.outputs``.
+
+        Raises:
+            OperationError: a provider failed; the state records what did succeed.
+            LockedError: another process is updating this stack.
+        """
+
+    @abstractmethod
+    def destroy(self, stack_name: str, on_event: EventCallback = no_events) -> Plan:
+        """Delete every resource of the stack, in reverse dependency order, and its state.
+
+        Destroying a stack that has no state is a no-op.
+        """
+
+    @abstractmethod
+    def refresh(self, stack_name: str, on_event: EventCallback = no_events) -> RefreshResult:
+        """Read every resource back through its provider, record and report drift."""
+
+    @abstractmethod
+    def outputs(self, stack_name: str) -> dict[str, Any]:
+        """The stack outputs recorded by the last successful ``up``."""
+
+    @abstractmethod
+    def has_state(self, stack_name: str) -> bool:
+        """True when the engine holds state (resources or pending operations) for the stack."""
+
+    def state_location(self, stack_name: str) -> str:
+        """Where the state lives, for the stack config's provenance."""
+        return ""

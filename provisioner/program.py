@@ -1,0 +1,41 @@
+"""Build the one inline Pulumi program for a stack: one ComponentResource per component."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from provisioner.catalog.flavor import RecipeContext
+
+if TYPE_CHECKING:
+    from provisioner.spec.loader import LoadedStack
+
+#: Stack output holding each component's connection config: {type: {flavor, connection}}.
+COMPONENTS_OUTPUT = "components"
+
+
+def build_program(stack: LoadedStack) -> Callable[[], None]:
+    """Return the inline program for ``stack``.
+
+    Each recipe builder is imported only when the program runs, so a cloud's Pulumi SDK is
+    loaded only for stacks on that cloud. Every recipe returns a ComponentResource with a
+    ``connection`` dict; the program exports them all under ``components``.
+    """
+
+    def program() -> None:
+        import pulumi
+
+        ctx = RecipeContext(spec=stack.spec)
+        exported = {}
+        for type_, comp in stack.components.items():
+            builder = comp.flavor.load_recipe()
+            name = f"{stack.name}-{str(type_).replace('_', '-')}"
+            resource = builder(name, comp.config, ctx)
+            ctx.components[type_] = resource
+            exported[str(type_)] = {
+                "flavor": comp.flavor.name,
+                "connection": getattr(resource, "connection", {}),
+            }
+        pulumi.export(COMPONENTS_OUTPUT, exported)
+
+    return program

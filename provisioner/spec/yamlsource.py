@@ -1,0 +1,90 @@
+"""Read YAML safely, rejecting duplicate keys and remembering the line of every field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provisioner.errors import SpecError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+LineMap = dict[tuple[str, ...], int]
+
+
+def read_text(path: Path) -> str:
+    """Read a definition file as UTF-8 text, refusing huge, binary or unreadable files."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError(
+                name, [("", None, f"file is {size} bytes; a stack definition may be at most {MAX_BYTES}")]
+            )
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise SpecError(name, [("", None, "is a directory; expected a YAML file")]) from None
+    except OSError as exc:
+        raise SpecError(name, [("", None, f"cannot read the file: {exc.strerror or exc}")]) from None
+    if b"\x00" in raw:
+        raise SpecError(name, [("", None, "is a binary file; expected YAML text")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            name, [("", None, f"is not UTF-8 text (bad byte at offset {exc.start}); expected YAML")]
+        ) from None
+
+
+def parse(text: str, name: str) -> tuple[Any, LineMap]:
+    """Parse YAML text into plain data plus a map from field path to 1-based line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(name, [("", line, f"is not valid YAML: {problem}")]) from None
+    if node is None:
+        raise SpecError(
+            name, [("", None, "is empty; expected a mapping with 'name', 'cloud' and 'components'")]
+        )
+    lines: LineMap = {}
+    _walk(node, (), lines, name, 0)
+    try:
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.YAMLError as exc:  # pragma: no cover - compose already succeeded
+        raise SpecError(name, [("", None, f"is not valid YAML: {exc}")]) from None
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: tuple[str, ...], lines: LineMap, name: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise SpecError(name, [(".".join(path), node.start_mark.line + 1, "is nested too deeply")])
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                where = ".".join((*path, key))
+                raise SpecError(
+                    name, [(where, key_node.start_mark.line + 1, "appears twice; keys must be unique")]
+                )
+            seen.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*path, key), lines, name, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, str(i)), lines, name, depth + 1)
+
+
+def line_of(lines: LineMap, path: tuple[str, ...]) -> int | None:
+    """The line of the deepest known prefix of ``path``."""
+    for n in range(len(path), -1, -1):
+        if path[:n] in lines:
+            return lines[path[:n]]
+    return None

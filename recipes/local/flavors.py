@@ -1,0 +1,91 @@
+"""Local flavors: their config models and catalog entries (no recipe code is imported here)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from provisioner.catalog.flavor import Flavor, FlavorConfig
+from provisioner.catalog.types import Cloud, ComponentType
+
+
+class LocalOrchestratorConfig(FlavorConfig):
+    """Runs pipeline steps on this machine."""
+
+    max_workers: Annotated[
+        int, Field(default=4, ge=1, le=256, description="Steps run at once at most.")
+    ]
+
+
+class LocalArtifactStoreConfig(FlavorConfig):
+    """A directory on this machine."""
+
+    path: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            max_length=4096,
+            description="Directory for artifacts; default: <home>/artifacts/<stack>.",
+        ),
+    ]
+
+
+class LocalContainerRegistryConfig(FlavorConfig):
+    """A real OCI registry (Debian's docker-registry) run as a managed service on 127.0.0.1."""
+
+    port: Annotated[
+        int, Field(default=0, ge=0, le=65535, description="Port on 127.0.0.1; 0 picks a free one.")
+    ]
+
+
+class LocalMLflowConfig(FlavorConfig):
+    """An MLflow file store in a local directory."""
+
+    path: Annotated[
+        str | None,
+        Field(default=None, min_length=1, description="Default: <home>/mlruns/<stack>."),
+    ]
+
+
+FLAVORS: list[Flavor] = [
+    Flavor(
+        type=ComponentType.ORCHESTRATOR,
+        name="local",
+        cloud=Cloud.LOCAL,
+        config_model=LocalOrchestratorConfig,
+        recipe="provisioner.recipes.local.orchestrator:LocalOrchestrator",
+        implementation="provisioner.runtime.orchestrators.local:LocalOrchestrator",
+        description="Runs steps on this machine, independent steps concurrently.",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.ARTIFACT_STORE,
+        name="local",
+        cloud=Cloud.LOCAL,
+        config_model=LocalArtifactStoreConfig,
+        recipe="provisioner.recipes.local.artifact_store:LocalArtifactStore",
+        implementation="provisioner.runtime.stores.local:LocalArtifactStore",
+        description="A directory on this machine.",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.CONTAINER_REGISTRY,
+        name="local",
+        cloud=Cloud.LOCAL,
+        config_model=LocalContainerRegistryConfig,
+        recipe="provisioner.recipes.local.container_registry:LocalContainerRegistry",
+        description="An OCI registry (docker-registry) served on 127.0.0.1.",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.EXPERIMENT_TRACKER,
+        name="mlflow",
+        cloud=Cloud.LOCAL,
+        config_model=LocalMLflowConfig,
+        recipe="provisioner.recipes.local.experiment_tracker:LocalMLflow",
+        description="An MLflow file store (file:// tracking URI) in a local directory.",
+        dynamic_only=True,
+    ),
+]

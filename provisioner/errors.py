@@ -35,12 +35,12 @@ class SpecError(UserInputError):
         self.file = file
         self.problems = problems
         lines = []
-        for path, line, msg in problems[:10]:
+        for path, line, msg in problems[:5]:
             where = f"{file}:{line}" if line else file
             field = f" field '{path}'" if path else ""
-            lines.append(f"{where}:{field} {msg}".replace(": ", ": ", 1))
-        if len(problems) > 10:
-            lines.append(f"... and {len(problems) - 10} more problems")
+            lines.append(f"{where}:{field} {msg}")
+        if len(problems) > 5:
+            lines.append(f"... and {len(problems) - 5} more problems")
         super().__init__("invalid stack definition\n" + "\n".join(lines))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -175,6 +176,11 @@ def _problems(
             msg = "is not a known field (check the spelling; unknown fields are errors)"
         elif err["type"] == "missing":
             msg = "is required"
+        elif loc == ("name",) and err["type"] == "string_pattern_mismatch":
+            msg = (
+                "expected 2-40 characters of lowercase letters, digits and '-', starting with a "
+                f"letter and not ending with '-'; got {_short(err.get('input'))}"
+            )
         else:
             got = _short(err.get("input"))
             msg = f"expected: {msg[0].lower() + msg[1:]}; got {got}"
@@ -182,8 +188,12 @@ def _problems(
     return out
 
 
+_repr = reprlib.Repr()
+_repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict, _repr.maxlevel = 50, 50, 4, 4, 2
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = _repr.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

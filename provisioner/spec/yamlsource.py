@@ -11,6 +11,7 @@ from provisioner.errors import SpecError
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+MAX_NODES = 100_000
 
 LineMap = dict[tuple[str, ...], int]
 
@@ -44,27 +45,50 @@ def parse(text: str, name: str) -> tuple[Any, LineMap]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(name, [("", line, f"is not valid YAML: {problem}")]) from None
+        raise _yaml_error(exc, name) from None
     if node is None:
         raise SpecError(
             name, [("", None, "is empty; expected a mapping with 'name', 'cloud' and 'components'")]
         )
     lines: LineMap = {}
-    _walk(node, (), lines, name, 0)
+    _walk(node, (), lines, name, 0, set(), [0])
     try:
         data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
-    except yaml.YAMLError as exc:  # pragma: no cover - compose already succeeded
-        raise SpecError(name, [("", None, f"is not valid YAML: {exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, name) from None
     return data, lines
 
 
-def _walk(node: yaml.Node, path: tuple[str, ...], lines: LineMap, name: str, depth: int) -> None:
+def _yaml_error(exc: yaml.YAMLError, name: str) -> SpecError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    text = f"{context}: {problem}" if context and "constructor" in problem else problem
+    return SpecError(name, [("", line, f"is not valid YAML: {text}")])
+
+
+def _walk(
+    node: yaml.Node,
+    path: tuple[str, ...],
+    lines: LineMap,
+    name: str,
+    depth: int,
+    seen_nodes: set[int],
+    count: list[int],
+) -> None:
     if depth > MAX_DEPTH:
-        raise SpecError(name, [(".".join(path), node.start_mark.line + 1, "is nested too deeply")])
+        raise SpecError(
+            name, [(".".join(path), node.start_mark.line + 1, f"is nested deeper than {MAX_DEPTH} levels")]
+        )
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise SpecError(name, [("", None, f"has more than {MAX_NODES} values; is it a stack definition?")])
     lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in seen_nodes:  # a YAML alias: walked once already, do not expand it again
+        return
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -76,10 +100,10 @@ def _walk(node: yaml.Node, path: tuple[str, ...], lines: LineMap, name: str, dep
                 )
             seen.add(key)
             lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), lines, name, depth + 1)
+            _walk(value_node, (*path, key), lines, name, depth + 1, seen_nodes, count)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, str(i)), lines, name, depth + 1)
+            _walk(item, (*path, str(i)), lines, name, depth + 1, seen_nodes, count)
 
 
 def line_of(lines: LineMap, path: tuple[str, ...]) -> int | None:

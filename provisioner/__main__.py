@@ -1,0 +1,5 @@
+"""``python -m provisioner``."""
+
+from provisioner.cli.app import main
+
+main()

@@ -1,0 +1,94 @@
+"""The root ``provisioner`` command: global options, sub-commands, errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from provisioner import __version__, home
+from provisioner.cli import console
+from provisioner.errors import ProvisionerError
+
+
+class ProvisionerGroup(TyperGroup):
+    """Turns the project's errors into one message on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProvisionerError as exc:
+            console.error(exc)
+            raise typer.Exit(code=exc.exit_code) from None
+        except KeyboardInterrupt:
+            console.err.print("[red]interrupted[/]; rerun the same command to converge")
+            raise typer.Exit(code=130) from None
+
+
+app = typer.Typer(
+    name="provisioner",
+    cls=ProvisionerGroup,
+    help="Provision MLOps stacks from a stack definition, and run pipelines on them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"provisioner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    home_dir: Annotated[
+        str | None,
+        typer.Option("--home", help="Provisioner home (state, stack configs). Default: $PROVISIONER_HOME or ~/.provisioner.", show_default=False),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Provision MLOps stacks from a stack definition, and run pipelines on them."""
+    if home_dir:
+        home.set_home(home_dir)
+
+
+def _register() -> None:
+    from provisioner.cli import component, recipe, stack
+
+    app.add_typer(stack.app, name="stack", help="Deploy, preview, destroy and inspect stacks.")
+    app.add_typer(component.app, name="component", help="The component types and their flavors.")
+    app.add_typer(recipe.app, name="recipe", help="Built-in stack definitions and their schema.")
+    for module, name, text in (
+        ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a deployed stack."),
+        ("provisioner.cli.run", "run", "List and inspect pipeline runs."),
+    ):
+        try:
+            sub = __import__(module, fromlist=["app"]).app
+        except ImportError as exc:  # pragma: no cover - during development only
+            if os.environ.get("PROVISIONER_DEBUG"):
+                raise
+            if exc.name != module:
+                raise
+            continue
+        app.add_typer(sub, name=name, help=text)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except ProvisionerError as exc:  # raised outside a command (e.g. option parsing)
+        console.error(exc)
+        sys.exit(exc.exit_code)

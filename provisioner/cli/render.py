@@ -1,0 +1,278 @@
+"""Render plans, drift, stack configs and catalogs for people (rich) and machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from provisioner.engines.model import (
+    Drift,
+    Op,
+    Plan,
+    PropertyDiff,
+    RefreshResult,
+    Secret,
+    Step,
+    Unknown,
+)
+
+SYMBOLS: dict[Op, tuple[str, str]] = {
+    Op.CREATE: ("+", "green"),
+    Op.UPDATE: ("~", "yellow"),
+    Op.REPLACE: ("-/+", "magenta"),
+    Op.DELETE: ("-", "red"),
+    Op.SAME: (" ", "dim"),
+    Op.READ: ("<=", "cyan"),
+    Op.REFRESH: ("~", "cyan"),
+}
+SUMMARY_ORDER = (Op.CREATE, Op.UPDATE, Op.REPLACE, Op.DELETE, Op.SAME)
+SUMMARY_WORDS = {
+    Op.CREATE: "to create",
+    Op.UPDATE: "to update",
+    Op.REPLACE: "to replace",
+    Op.DELETE: "to delete",
+    Op.SAME: "unchanged",
+}
+MAX_VALUE = 80
+
+
+def value_text(value: Any) -> str:
+    """A short, secret-safe rendering of one property value."""
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, Unknown):
+        return "(known after apply)"
+    if isinstance(value, str):
+        text = json.dumps(value)
+    else:
+        text = json.dumps(to_jsonable(value), sort_keys=True)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+
+
+def visible_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs worth showing: internal ``__`` keys (the pickled provider) are left out."""
+    return {k: v for k, v in sorted(inputs.items()) if not k.startswith("__")}
+
+
+def _diff_line(diff: PropertyDiff) -> Text:
+    sym = {"add": "+", "update": "~", "delete": "-"}[str(diff.kind)]
+    line = Text(f"{sym} {diff.path}: ", style=None)
+    if str(diff.kind) == "add":
+        line.append(value_text(diff.new), style="green")
+    elif str(diff.kind) == "delete":
+        line.append(value_text(diff.old), style="red")
+    else:
+        line.append(value_text(diff.old), style="red")
+        line.append(" → ")
+        line.append(value_text(diff.new), style="green")
+    if diff.replaces:
+        line.append("  (forces replacement)", style="bold magenta")
+    return line
+
+
+def _step_label(step: Step) -> Text:
+    sym, style = SYMBOLS.get(step.op, ("?", "white"))
+    label = Text()
+    label.append(f"{sym:>3} ", style=f"bold {style}")
+    label.append(step.name, style="bold" if step.op != Op.SAME else "dim")
+    label.append(f"  {step.type}", style="dim")
+    if step.op == Op.REPLACE and step.replace_reasons:
+        label.append(f"  replace because of: {', '.join(step.replace_reasons)}", style="magenta")
+    if step.note:
+        label.append(f"  ({step.note})", style="cyan")
+    return label
+
+
+def plan_tree(plan: Plan, *, show_same: bool = False) -> Tree:
+    """The plan as a tree: components with their child resources and property changes."""
+    title = Text(f"Stack {plan.stack}", style="bold")
+    title.append(f"  engine: {plan.engine}{' (offline plan)' if plan.offline else ''}", style="dim")
+    root = Tree(title)
+    nodes: dict[str, Tree] = {}
+    changed_urns = _urns_to_show(plan, show_same)
+    for step in plan.steps:
+        if step.urn not in changed_urns or step.type == "pulumi:pulumi:Stack":
+            continue
+        parent = nodes.get(step.parent or "", root)
+        node = parent.add(_step_label(step))
+        nodes[step.urn] = node
+        if step.op == Op.CREATE and step.custom:
+            for key, value in visible_inputs(step.inputs).items():
+                node.add(Text(f"+ {key}: ", style="green").append(value_text(value)))
+        elif step.op in (Op.UPDATE, Op.REPLACE):
+            for diff in step.diffs:
+                if not diff.path.startswith("__"):
+                    node.add(_diff_line(diff))
+    return root
+
+
+def _urns_to_show(plan: Plan, show_same: bool) -> set[str]:
+    """Changed steps plus their ancestors, so the tree keeps its shape."""
+    by_urn = {s.urn: s for s in plan.steps}
+    keep: set[str] = set()
+    for step in plan.steps:
+        if show_same or step.op not in (Op.SAME, Op.READ):
+            urn: str | None = step.urn
+            while urn and urn not in keep:
+                keep.add(urn)
+                urn = by_urn[urn].parent if urn in by_urn else None
+    return keep
+
+
+def summary_line(plan: Plan) -> Text:
+    """``Plan: 3 to create, 1 to update, 0 to replace, 0 to delete, 2 unchanged.``"""
+    counts = _resource_counts(plan)
+    parts = [f"{counts.get(op, 0)} {SUMMARY_WORDS[op]}" for op in SUMMARY_ORDER]
+    text = Text("Plan: ", style="bold")
+    text.append(", ".join(parts) + ".")
+    if not plan.has_changes:
+        text = Text("No changes. ", style="bold green")
+        text.append(f"The infrastructure matches the definition ({counts.get(Op.SAME, 0)} resources).")
+    return text
+
+
+def _resource_counts(plan: Plan) -> dict[Op, int]:
+    counts: dict[Op, int] = {}
+    for step in plan.steps:
+        if step.type == "pulumi:pulumi:Stack":
+            continue
+        counts[step.op] = counts.get(step.op, 0) + 1
+    return counts
+
+
+def render_plan(console: Console, plan: Plan, *, show_same: bool = False) -> None:
+    """Print a plan like ``terraform plan``: a tree of changes and a summary line."""
+    if plan.has_changes or show_same:
+        console.print(plan_tree(plan, show_same=show_same))
+        console.print()
+    console.print(summary_line(plan))
+    for note in plan.notes:
+        console.print(Text(f"note: {note}", style="cyan"))
+
+
+def render_drift(console: Console, result: RefreshResult) -> None:
+    """Print what refresh found."""
+    if not result.drift:
+        console.print(
+            Text(f"No drift: {result.checked} resources match the recorded state.", style="green")
+        )
+        return
+    tree = Tree(Text(f"Drift in stack {result.stack}", style="bold yellow"))
+    for item in result.drift:
+        node = tree.add(_drift_label(item))
+        for diff in item.diffs:
+            node.add(_diff_line(diff))
+    console.print(tree)
+    console.print(
+        Text(f"{len(result.drift)} of {result.checked} resources changed outside provisioner; "
+             "the state now records what is real. Run deploy to converge back to the definition.")
+    )
+
+
+def _drift_label(item: Drift) -> Text:
+    label = Text(f"{'-' if item.gone else '~'} {item.name}", style="red" if item.gone else "yellow")
+    label.append(f"  {item.type}", style="dim")
+    if item.gone:
+        label.append("  (no longer exists)", style="red")
+    return label
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data: secrets masked, unknowns as {"$unknown": true}."""
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, Unknown):
+        return {"$unknown": True}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        return to_jsonable(value.model_dump(mode="json"))
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: to_jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    return value
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """A plan as JSON data."""
+    steps = []
+    for s in plan.steps:
+        if s.type == "pulumi:pulumi:Stack":
+            continue
+        steps.append(
+            {
+                "op": str(s.op),
+                "urn": s.urn,
+                "type": s.type,
+                "name": s.name,
+                "custom": s.custom,
+                "parent": s.parent,
+                "inputs": to_jsonable(visible_inputs(s.inputs)) if s.op != Op.SAME else {},
+                "diffs": [to_jsonable(d) for d in s.diffs if not d.path.startswith("__")],
+                "replace_reasons": s.replace_reasons,
+                "note": s.note,
+            }
+        )
+    counts = _resource_counts(plan)
+    return {
+        "stack": plan.stack,
+        "engine": plan.engine,
+        "offline": plan.offline,
+        "changes": plan.has_changes,
+        "summary": {str(op): counts.get(op, 0) for op in SUMMARY_ORDER},
+        "steps": steps,
+        "outputs": to_jsonable(plan.outputs),
+        "notes": plan.notes,
+    }
+
+
+def dump_json(data: Any) -> None:
+    """Print JSON to stdout, unstyled, so it pipes into jq."""
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def stack_config_view(config: dict[str, Any]) -> Group:
+    """A stack config for a person: header, components table, auth and provenance."""
+    head = Text()
+    head.append(f"{config['name']}", style="bold")
+    head.append(f"  cloud: {config['cloud']}")
+    for k, v in (config.get("location") or {}).items():
+        head.append(f"  {k}: {v}")
+    table = Table(title="components", title_justify="left", show_lines=False)
+    table.add_column("type", style="bold")
+    table.add_column("flavor")
+    table.add_column("connection")
+    for type_, comp in (config.get("components") or {}).items():
+        conn = comp.get("config")
+        if isinstance(conn, dict):
+            text = "\n".join(f"{k}: {value_text(v) if not isinstance(v, str) else v}" for k, v in conn.items())
+        else:
+            text = str(conn)
+        table.add_row(str(type_), comp.get("flavor", ""), text)
+    meta = Table.grid(padding=(0, 2))
+    meta.add_column(style="dim")
+    meta.add_column()
+    auth = config.get("auth") or {}
+    meta.add_row("auth", ", ".join(f"{k}={v}" for k, v in auth.items() if v) or "none")
+    for k, v in (config.get("endpoints") or {}).items():
+        meta.add_row(f"endpoint {k}", str(v))
+    for k, v in (config.get("provenance") or {}).items():
+        meta.add_row(k, str(v))
+    return Group(head, table, meta)

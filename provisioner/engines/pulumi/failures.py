@@ -1,0 +1,59 @@
+"""Turn Automation API errors into the project's errors, with the failing resource and diagnostic."""
+
+from __future__ import annotations
+
+import re
+
+from provisioner.engines.pulumi.events import EventRecorder, clean_message
+from provisioner.errors import LockedError, OperationError, ProvisionerError
+
+_MAX_LINES = 8
+_FIELD = re.compile(r"\n (code|stdout|stderr): ")
+
+
+def command_output(exc: BaseException) -> dict[str, str]:
+    """The code, stdout and stderr a CommandError carries (it keeps only their text)."""
+    parts = _FIELD.split("\n" + str(exc).lstrip("\n"))
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
+
+
+def _error_lines(output: dict[str, str]) -> list[str]:
+    stderr = [clean_message(line) for line in output.get("stderr", "").splitlines()]
+    stderr = [line for line in stderr if line]
+    flagged = [line for line in stderr if line.lower().startswith("error:")]
+    if flagged:
+        return flagged[-_MAX_LINES:]
+    stdout = output.get("stdout", "")
+    inline = [line for line in stdout.splitlines() if "inline source runtime error" in line]
+    return (inline or stderr)[-_MAX_LINES:]
+
+
+def translate(
+    exc: BaseException, *, action: str, stack_name: str, recorder: EventRecorder | None = None
+) -> ProvisionerError:
+    """Map an Automation API exception raised by ``action`` on ``stack_name``.
+
+    ConcurrentUpdateError becomes LockedError; any other CommandError (or a Pulumi runtime
+    error) becomes OperationError naming the failing resources and their diagnostics.
+    """
+    from pulumi.automation.errors import ConcurrentUpdateError
+
+    output = command_output(exc)
+    if isinstance(exc, ConcurrentUpdateError):
+        detail = "\n".join(_error_lines(output))
+        return LockedError(
+            f"stack {stack_name!r} is locked: another Pulumi update of it is in progress"
+            + (f"\n{detail}" if detail else ""),
+            hint="Wait for that update to finish and retry. If no update is running (a deploy "
+            "was killed), remove the stale lock with `pulumi cancel` in the stack's Pulumi "
+            "work dir, then retry.",
+        )
+    lines = recorder.failure_report() if recorder is not None else []
+    if not lines:
+        lines = _error_lines(output) or [clean_message(str(exc))[:500] or type(exc).__name__]
+    body = "\n".join(f"  {line}" for line in lines)
+    return OperationError(
+        f"pulumi {action} of stack {stack_name!r} failed:\n{body}",
+        hint="Resources that succeeded are recorded in the state; fix the cause and rerun to "
+        "converge.",
+    )

@@ -1,0 +1,313 @@
+"""What each stack command does: load, pick an engine, run it, write the stack config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provisioner import home
+from provisioner.catalog.types import Cloud
+from provisioner.engines import select
+from provisioner.engines.base import Engine
+from provisioner.engines.model import EventCallback, Plan, RefreshResult, Unknown, no_events
+from provisioner.errors import EngineUnavailableError, NotFoundError, OperationError
+from provisioner.program import COMPONENTS_OUTPUT
+from provisioner.records import StackRecord, forget, list_records, read_record, write_record
+from provisioner.spec.loader import LoadedStack, builtin_recipes, load_stack
+from provisioner.stackconfig import (
+    AuthReference,
+    ComponentConnection,
+    Provenance,
+    StackConfig,
+    load_stack_config,
+    now,
+    scrub,
+)
+
+UNKNOWN_TEXT = "(known after apply)"
+
+
+@dataclass
+class PreviewResult:
+    """A preview: the plan, the engine used, and the stack config a deploy would write."""
+
+    stack: LoadedStack
+    plan: Plan
+    engine: str
+    stack_config: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeployResult:
+    """A finished deploy."""
+
+    stack: LoadedStack
+    plan: Plan
+    engine: str
+    stack_config: StackConfig
+    config_path: Path
+
+
+def is_definition_ref(ref: str) -> bool:
+    """True when ``ref`` names a built-in recipe or a definition file."""
+    return ref in builtin_recipes() or Path(ref).expanduser().is_file()
+
+
+def target_name(ref: str) -> tuple[str, LoadedStack | None]:
+    """A stack name from a definition ref (recipe or file) or a deployed stack's name."""
+    if is_definition_ref(ref):
+        stack = load_stack(ref)
+        return stack.name, stack
+    home.stack_dir(ref)  # validates the name
+    return ref, None
+
+
+def preview(
+    ref: str,
+    *,
+    engine: str | None = None,
+    offline: bool = False,
+    on_event: EventCallback = no_events,
+) -> PreviewResult:
+    """Compute what a deploy of ``ref`` would change.
+
+    With ``offline`` (or when the stack needs Pulumi and the CLI is missing), the embedded
+    engine plans the program in-process with no credentials, CLI or network.
+    """
+    stack = load_stack(ref)
+    notes = list(stack.warnings)
+    choice = "embedded" if offline else select.resolve_choice(stack, engine)
+    if choice == "pulumi" and not select.pulumi_cli_available():
+        if engine == "pulumi":
+            raise _no_cli_error()
+        notes.append(
+            "the Pulumi CLI is not installed, so this is the offline plan: it needs no CLI, "
+            "credentials or network, and shows values known only after a deploy as "
+            f"{UNKNOWN_TEXT}"
+        )
+        choice = "embedded"
+    eng = select.make_engine(choice, backend=stack.spec.backend)
+    plan = eng.preview(stack, on_event)
+    draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
+    return PreviewResult(stack, plan, eng.name, draft, notes + plan.notes)
+
+
+def deploy(
+    ref: str,
+    *,
+    engine: str | None = None,
+    on_event: EventCallback = no_events,
+    confirm: Callable[[PreviewResult], bool] | None = None,
+    lock_timeout: float = 0.0,
+) -> DeployResult | None:
+    """Preview, confirm, deploy, and write the stack config.
+
+    Returns None when ``confirm`` declined. Reruns converge after a failure or a kill.
+    """
+    stack = load_stack(ref)
+    choice = select.resolve_choice(stack, engine)
+    record = read_record(stack.name)
+    if record is not None and engine is None and record.engine != choice and stack.spec.engine == "auto":
+        choice = record.engine  # keep the state where it is
+    if choice == "pulumi" and not select.pulumi_cli_available():
+        raise _no_cli_error()
+    eng = select.make_engine(choice, backend=stack.spec.backend, lock_timeout=lock_timeout)
+    if confirm is not None:
+        plan = eng.preview(stack)
+        draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
+        if not confirm(PreviewResult(stack, plan, eng.name, draft, list(stack.warnings))):
+            return None
+    _write_status(stack, eng, "deploying")
+    try:
+        plan = eng.up(stack, on_event)
+    except BaseException:
+        _write_status(stack, eng, "failed")
+        raise
+    config = build_stack_config(stack, plan.outputs, eng)
+    path = home.stack_config_path(stack.name)
+    config.write(path)
+    _write_status(stack, eng, "deployed")
+    return DeployResult(stack, plan, eng.name, config, path)
+
+
+def destroy(
+    ref: str,
+    *,
+    engine: str | None = None,
+    on_event: EventCallback = no_events,
+    lock_timeout: float = 0.0,
+) -> Plan | None:
+    """Delete every resource of the stack and its state; None when there was nothing."""
+    name, stack = target_name(ref)
+    eng = _engine_for(name, stack, engine, lock_timeout)
+    if eng is None:
+        forget(name)
+        return None
+    record = read_record(name)
+    if record is not None:
+        record.status = "destroying"
+        record.updated_at = now().isoformat()
+        write_record(record)
+    plan = eng.destroy(name, on_event)
+    forget(name)
+    return plan
+
+
+def refresh(ref: str, *, engine: str | None = None, on_event: EventCallback = no_events) -> RefreshResult:
+    """Read the stack's resources back and report drift."""
+    name, stack = target_name(ref)
+    eng = _engine_for(name, stack, engine, 0.0)
+    if eng is None:
+        raise NotFoundError(f"stack {name!r} has not been deployed; nothing to refresh")
+    return eng.refresh(name, on_event)
+
+
+def outputs(ref: str, *, engine: str | None = None) -> dict[str, Any]:
+    """The stack outputs of the last deploy."""
+    name, stack = target_name(ref)
+    eng = _engine_for(name, stack, engine, 0.0)
+    if eng is None:
+        raise NotFoundError(f"stack {name!r} has not been deployed; it has no outputs")
+    return eng.outputs(name)
+
+
+def stack_config(ref: str) -> StackConfig:
+    """The stack config of a deployed stack (by recipe, definition or stack name) or a file."""
+    path = Path(ref).expanduser()
+    if path.is_file() and not is_definition_ref(ref):
+        return load_stack_config(path)
+    name, _ = target_name(ref)
+    return load_stack_config(name)
+
+
+def list_stacks() -> list[StackRecord]:
+    """Every stack recorded in the home."""
+    return list_records()
+
+
+def _engine_for(name: str, stack: LoadedStack | None, flag: str | None, lock_timeout: float) -> Engine | None:
+    record = read_record(name)
+    candidates = [flag] if flag else ([record.engine] if record else ["embedded", "pulumi"])
+    backend = record.backend if record else (stack.spec.backend if stack else None)
+    for choice in candidates:
+        if choice == "pulumi" and not select.pulumi_cli_available():
+            if flag == "pulumi" or (record and record.engine == "pulumi"):
+                raise _no_cli_error()
+            continue
+        eng = select.make_engine(choice, backend=backend, lock_timeout=lock_timeout)
+        if eng.has_state(name):
+            return eng
+    return None
+
+
+def _write_status(stack: LoadedStack, eng: Engine, status: str) -> None:
+    write_record(
+        StackRecord(
+            name=stack.name,
+            cloud=str(stack.cloud),
+            engine=eng.name,
+            definition=str(stack.source.resolve()),
+            recipe=stack.recipe,
+            status=status,
+            updated_at=now().isoformat(),
+            backend=stack.spec.backend,
+        )
+    )
+
+
+def _no_cli_error() -> EngineUnavailableError:
+    from provisioner.engines.pulumi.cli import missing_cli_message
+
+    return EngineUnavailableError(missing_cli_message())
+
+
+def auth_reference(stack: LoadedStack) -> AuthReference:
+    """How a holder of the stack config authenticates, as references only."""
+    spec = stack.spec
+    match stack.cloud:
+        case Cloud.AWS:
+            profile = getattr(spec, "profile", None)
+            return AuthReference(method="aws-profile", aws_profile=profile) if profile else AuthReference(method="aws-default")
+        case Cloud.GCP:
+            return AuthReference(method="gcp-default")
+        case Cloud.AZURE:
+            return AuthReference(method="azure-default")
+        case _:
+            return AuthReference(method="none")
+
+
+def _components(outputs: dict[str, Any]) -> dict[str, Any]:
+    value = outputs.get(COMPONENTS_OUTPUT) or {}
+    return value if isinstance(value, dict) else {}
+
+
+def build_stack_config(stack: LoadedStack, outputs: dict[str, Any], eng: Engine) -> StackConfig:
+    """The hand-off file from a finished deploy's outputs.
+
+    Raises:
+        OperationError: a recipe exported a secret or an unknown value.
+    """
+    components = {}
+    for type_, value in _components(outputs).items():
+        try:
+            connection = scrub(value.get("connection") or {}, f"{type_}.connection")
+        except ValueError as exc:
+            raise OperationError(f"refusing to write the stack config: {exc}") from None
+        components[type_] = ComponentConnection(flavor=value.get("flavor", ""), config=connection)
+    return StackConfig(
+        name=stack.name,
+        cloud=stack.cloud,
+        location=stack.spec.location,
+        components=components,
+        auth=auth_reference(stack),
+        provenance=Provenance(
+            recipe=stack.recipe or "custom",
+            definition=str(stack.source.resolve()),
+            engine=eng.name,
+            state=eng.state_location(stack.name),
+            deployed_at=now(),
+        ),
+    )
+
+
+def draft_stack_config(
+    stack: LoadedStack, outputs: dict[str, Any], eng: Engine, *, recipe: str | None
+) -> dict[str, Any]:
+    """The stack config a deploy would write, with unknown values marked and secrets masked."""
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, Unknown):
+            return UNKNOWN_TEXT
+        if isinstance(value, dict):
+            return {k: mark(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mark(v) for v in value]
+        if type(value).__name__ == "Secret":
+            return "[secret]"
+        return value
+
+    comps = {
+        t: {"flavor": v.get("flavor", ""), "config": mark(v.get("connection") or {})}
+        for t, v in _components(outputs).items()
+        if isinstance(v, dict)
+    }
+    if not comps and isinstance(outputs.get(COMPONENTS_OUTPUT), Unknown):
+        comps = {str(t): {"flavor": c.flavor.name, "config": UNKNOWN_TEXT} for t, c in stack.components.items()}
+    return {
+        "schema_version": 1,
+        "name": stack.name,
+        "cloud": str(stack.cloud),
+        "location": stack.spec.location,
+        "components": comps,
+        "auth": auth_reference(stack).model_dump(mode="json", exclude_defaults=True),
+        "provenance": {
+            "recipe": recipe or "custom",
+            "definition": str(stack.source),
+            "engine": eng.name,
+            "state": eng.state_location(stack.name),
+            "deployed_at": UNKNOWN_TEXT,
+        },
+    }

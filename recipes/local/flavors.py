@@ -30,6 +30,13 @@ class LocalArtifactStoreConfig(FlavorConfig):
             description="Directory for artifacts; default: <home>/artifacts/<stack>.",
         ),
     ]
+    force_destroy: Annotated[
+        bool,
+        Field(
+            default=False,
+            description="Let a destroy delete the directory while it still holds artifacts.",
+        ),
+    ]
 
 
 class LocalContainerRegistryConfig(FlavorConfig):
@@ -46,6 +53,13 @@ class LocalMLflowConfig(FlavorConfig):
     path: Annotated[
         str | None,
         Field(default=None, min_length=1, description="Default: <home>/mlruns/<stack>."),
+    ]
+    force_destroy: Annotated[
+        bool,
+        Field(
+            default=False,
+            description="Let a destroy delete the directory while it still holds runs.",
+        ),
     ]
 
 

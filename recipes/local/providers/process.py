@@ -1,0 +1,149 @@
+"""Process and loopback-HTTP helpers for managed local services (spawn, probe, stop)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from provisioner.errors import OperationError
+
+#: Children this process spawned, kept so they are reaped and never warned about on GC.
+_SPAWNED: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:``port`` and it can be bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def spawn_detached(argv: Sequence[str], log_file: Path, cwd: Path) -> int:
+    """Start ``argv`` in its own session, stdout and stderr appended to ``log_file``.
+
+    Returns:
+        The child's pid (also its process-group id).
+    """
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    _SPAWNED[proc.pid] = proc
+    return proc.pid
+
+
+def _reap(pid: int) -> None:
+    """Collect ``pid``'s exit status if it is our child, so it does not linger as a zombie."""
+    proc = _SPAWNED.get(pid)
+    if proc is not None:
+        if proc.poll() is not None:
+            _SPAWNED.pop(pid, None)
+        return
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def pid_alive(pid: int | None, marker: str | None = None) -> bool:
+    """True when ``pid`` runs (not a zombie) and, if given, its command line contains ``marker``.
+
+    The marker guards against pid reuse: a recorded pid now owned by another program
+    is reported dead.
+    """
+    if not pid or pid <= 0:
+        return False
+    _reap(pid)
+    proc_dir = Path("/proc") / str(pid)
+    if Path("/proc/self").exists():
+        try:
+            stat = (proc_dir / "stat").read_text()
+            cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            return False
+        state = stat.rsplit(")", 1)[-1].split()[0] if ")" in stat else ""
+        if state in ("Z", "X"):
+            return False
+        return marker is None or marker in cmdline
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_process(pid: int | None, marker: str | None = None, timeout: float = 5.0) -> None:
+    """Stop ``pid`` (SIGTERM, then SIGKILL after ``timeout`` s); a gone process is fine.
+
+    Raises:
+        OperationError: the process survived SIGKILL.
+    """
+    if not pid_alive(pid, marker):
+        return
+    assert pid is not None
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid, marker):
+                _SPAWNED.pop(pid, None)
+                return
+            time.sleep(0.02)
+    raise OperationError(f"process {pid} did not stop after SIGTERM and SIGKILL")
+
+
+def http_ok(port: int, path: str = "/", timeout: float = 1.0) -> bool:
+    """True when ``GET http://127.0.0.1:port{path}`` answers 200 (no proxies consulted)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def wait_http_ok(pid: int, port: int, path: str, timeout: float) -> bool:
+    """Poll ``path`` on ``port`` until it answers 200, the process dies, or ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if http_ok(port, path, timeout=0.5):
+            return True
+        if not pid_alive(pid) or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def tail(path: Path, lines: int = 5) -> str:
+    """The last ``lines`` lines of a text file, or "" if it cannot be read."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -1,0 +1,307 @@
+"""A managed OCI registry service (Debian's docker-registry) on 127.0.0.1, as a dynamic resource."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from provisioner.recipes.local.providers import process
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from provisioner.errors import OperationError
+
+#: Where Debian's ``docker-registry`` package puts the binary.
+DEFAULT_BINARY = "/usr/bin/docker-registry"
+#: Environment variable that points at another registry binary.
+BINARY_ENV = "PROVISIONER_REGISTRY_BINARY"
+#: Seconds to wait for ``/v2/`` to answer after a start.
+START_TIMEOUT = 15.0
+#: Port attempts when the port is picked automatically and is taken in the meantime.
+PORT_ATTEMPTS = 3
+
+INPUT_KEYS = ("service_dir", "listen_port")
+STATE_FILE = "state.json"
+CONFIG_FILE = "config.yml"
+LOG_FILE = "registry.log"
+DATA_DIR = "data"
+
+
+def registry_binary() -> Path:
+    """The registry binary: ``$PROVISIONER_REGISTRY_BINARY`` or Debian's path.
+
+    Raises:
+        OperationError: it does not exist or is not executable.
+    """
+    path = Path(os.environ.get(BINARY_ENV) or DEFAULT_BINARY)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise OperationError(
+            f"the OCI registry binary {path} is missing or not executable",
+            hint="Install it with `apt-get install docker-registry`, or point "
+            f"{BINARY_ENV} at a docker-registry (distribution 2.x) binary.",
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The files of one registry service under its service dir."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / DATA_DIR
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def log(self) -> Path:
+        return self.root / LOG_FILE
+
+    @property
+    def state(self) -> Path:
+        return self.root / STATE_FILE
+
+    def read_state(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.state.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        tmp = self.state.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
+        os.replace(tmp, self.state)
+
+
+def _write_config(layout: _Layout, port: int) -> None:
+    config = {
+        "version": 0.1,
+        "log": {"level": "info", "formatter": "text"},
+        "storage": {
+            "filesystem": {"rootdirectory": str(layout.data)},
+            "delete": {"enabled": True},
+        },
+        "http": {"addr": f"127.0.0.1:{port}", "headers": {"X-Content-Type-Options": ["nosniff"]}},
+    }
+    layout.config.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _outs(props: dict[str, Any], layout: _Layout, state: dict[str, Any], running: bool):
+    port = state.get("port")
+    return {
+        "service_dir": str(layout.root),
+        "listen_port": props.get("listen_port", 0),
+        "port": port,
+        "uri": f"127.0.0.1:{port}" if port else None,
+        "pid": state.get("pid") if running else None,
+        "data_dir": str(layout.data),
+        "config_file": str(layout.config),
+        "log_file": str(layout.log),
+        "binary": state.get("binary"),
+        "running": running,
+    }
+
+
+class LocalRegistryProvider(ResourceProvider):
+    """Runs docker-registry detached on 127.0.0.1 with filesystem storage in its service dir.
+
+    Inputs: ``service_dir`` (absolute; holds config, log, state file and data) and
+    ``listen_port`` (0 picks a free port). Outputs: ``port``, ``uri``, ``pid``, ``data_dir``,
+    ``running`` and file paths. The id is the service dir. The state file in the service dir
+    (pid, port, binary) is written before create returns, so a lost create can be adopted.
+    """
+
+    serialize_as_secret_always = False
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        service_dir = news.get("service_dir")
+        if not isinstance(service_dir, str) or not os.path.isabs(service_dir):
+            failures.append(CheckFailure("service_dir", f"must be absolute, got {service_dir!r}"))
+        port = news.get("listen_port", 0)
+        if isinstance(port, float) and port.is_integer():
+            port = int(port)
+            news = {**news, "listen_port": port}
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            failures.append(CheckFailure("listen_port", f"must be 0..65535, got {port!r}"))
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in INPUT_KEYS if olds.get(k) != news.get(k)]
+        stopped = olds.get("running") is False
+        return DiffResult(
+            changes=bool(changed) or stopped,
+            replaces=[k for k in changed if k == "service_dir"],
+            stables=[],
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        layout = _Layout(Path(props["service_dir"]))
+        made_root = not layout.root.exists()
+        try:
+            state = self._ensure_running(props, layout, prefer_port=None)
+        except BaseException:
+            if made_root:
+                self._stop(layout)
+                shutil.rmtree(layout.root, ignore_errors=True)
+            raise
+        return CreateResult(str(layout.root), _outs(props, layout, state, running=True))
+
+    def adopt(self, props: dict[str, Any]) -> CreateResult | None:
+        """Take over what a create that crashed half-way left behind.
+
+        Returns:
+            None when the service dir does not exist (nothing was made). Otherwise the
+            result create would have returned: a registry still running from the lost create
+            is kept as is (same pid and port); one that died is started again on its data.
+        """
+        layout = _Layout(Path(props["service_dir"]))
+        if not layout.root.is_dir():
+            return None
+        state = self._ensure_running(props, layout, prefer_port=layout.read_state().get("port"))
+        return CreateResult(str(layout.root), _outs(props, layout, state, running=True))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        layout = _Layout(Path(props.get("service_dir") or id_))
+        if not layout.root.is_dir():
+            return ReadResult("", {})
+        state = layout.read_state()
+        running = self._alive(layout, state)
+        return ReadResult(id_, _outs(props, layout, state, running))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        layout = _Layout(Path(news["service_dir"]))
+        state = layout.read_state()
+        if news.get("listen_port") != olds.get("listen_port") and self._alive(layout, state):
+            self._stop(layout)
+        state = self._ensure_running(news, layout, prefer_port=olds.get("port"))
+        return UpdateResult(_outs(news, layout, state, running=True))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        layout = _Layout(Path(props.get("service_dir") or id_))
+        if not layout.root.exists():
+            return
+        self._stop(layout)
+        if props.get("pid"):
+            process.stop_process(int(props["pid"]), str(layout.config))
+        shutil.rmtree(layout.root)
+        parent = layout.root.parent
+        if parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _alive(layout: _Layout, state: dict[str, Any]) -> bool:
+        pid, port = state.get("pid"), state.get("port")
+        return bool(
+            port
+            and process.pid_alive(pid, str(layout.config))
+            and process.http_ok(int(port), "/v2/")
+        )
+
+    @staticmethod
+    def _stop(layout: _Layout) -> None:
+        state = layout.read_state()
+        process.stop_process(state.get("pid"), str(layout.config))
+
+    def _ensure_running(
+        self, props: dict[str, Any], layout: _Layout, prefer_port: int | None
+    ) -> dict[str, Any]:
+        """Return the state of a live registry for ``layout``, starting one if needed."""
+        state = layout.read_state()
+        wanted = int(props.get("listen_port") or 0)
+        if process.pid_alive(state.get("pid"), str(layout.config)):
+            port = state.get("port")
+            if (wanted in (0, port)) and process.wait_http_ok(
+                state["pid"], int(port), "/v2/", START_TIMEOUT
+            ):
+                return state
+            process.stop_process(state.get("pid"), str(layout.config))
+        binary = registry_binary()
+        layout.data.mkdir(parents=True, exist_ok=True)
+        last_error = ""
+        for attempt in range(PORT_ATTEMPTS if not wanted else 1):
+            if wanted:
+                port = wanted
+            elif attempt == 0 and prefer_port and process.port_is_free(int(prefer_port)):
+                port = int(prefer_port)
+            else:
+                port = process.free_port()
+            _write_config(layout, port)
+            started = time.monotonic()
+            pid = process.spawn_detached(
+                [str(binary), "serve", str(layout.config)], layout.log, layout.root
+            )
+            state = {"pid": pid, "port": port, "binary": str(binary), "started_at": time.time()}
+            layout.write_state(state)
+            if process.wait_http_ok(pid, port, "/v2/", START_TIMEOUT):
+                state["start_seconds"] = round(time.monotonic() - started, 3)
+                layout.write_state(state)
+                return state
+            last_error = process.tail(layout.log)
+            process.stop_process(pid, str(layout.config))
+            if "address already in use" not in last_error:
+                break
+        raise OperationError(
+            f"the OCI registry in {layout.root} did not answer on 127.0.0.1 within "
+            f"{START_TIMEOUT:.0f} s; last log lines:\n{last_error}",
+            hint="If the port is taken, choose another `port` in the component's config "
+            "(0 picks a free one).",
+        )
+
+
+@dataclass(frozen=True)
+class LocalRegistryServiceArgs:
+    """Inputs of a LocalRegistryService.
+
+    Attributes:
+        service_dir: absolute folder for the service's config, log, state and data.
+        listen_port: port on 127.0.0.1; 0 picks a free one.
+    """
+
+    service_dir: str
+    listen_port: int = 0
+
+
+class LocalRegistryService(
+    pulumi.dynamic.Resource, module="provisioner", name="LocalRegistryService"
+):
+    """A docker-registry process on 127.0.0.1, managed by LocalRegistryProvider."""
+
+    port: pulumi.Output[int]
+    uri: pulumi.Output[str]
+    pid: pulumi.Output[int]
+    data_dir: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: LocalRegistryServiceArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "service_dir": args.service_dir,
+            "listen_port": args.listen_port,
+            **{k: None for k in ("port", "uri", "pid", "data_dir", "config_file", "log_file")},
+            **{k: None for k in ("binary", "running")},
+        }
+        super().__init__(LocalRegistryProvider(), name, props, opts)

@@ -1,0 +1,130 @@
+"""Fixtures for local recipe tests: an isolated provisioner home, a recording mock monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.mocks import MockMonitor
+
+from provisioner import home
+from provisioner.catalog.flavor import RecipeContext
+from provisioner.spec.models import LocalStack
+
+
+@pytest.fixture
+def prov_home(tmp_path: Path) -> Iterator[Path]:
+    """A fresh provisioner home for the test."""
+    root = tmp_path / "home"
+    home.set_home(root)
+    try:
+        yield root
+    finally:
+        home.set_home(None)
+
+
+@pytest.fixture
+def ctx() -> RecipeContext:
+    """The context of a local stack named ``demo``."""
+    spec = LocalStack(
+        name="demo",
+        cloud="local",
+        tags={"env": "test"},
+        components={"orchestrator": {"flavor": "local"}},
+    )
+    return RecipeContext(spec=spec)
+
+
+class LocalMocks(pulumi.runtime.Mocks):
+    """Answers like the providers would: a directory is created, a registry gets a port."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: dict[str, dict[str, Any]] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.inputs[args.name] = dict(args.inputs)
+        state = dict(args.inputs)
+        if args.typ.endswith(":LocalDirectory"):
+            state["created"] = True
+            return state["path"], state
+        if args.typ.endswith(":LocalRegistryService"):
+            port = int(state.get("listen_port") or 0) or 5123
+            state.update(port=port, uri=f"127.0.0.1:{port}", pid=4242, running=True)
+            state["data_dir"] = str(Path(state["service_dir"]) / "data")
+            return state["service_dir"], state
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+@dataclass
+class Registration:
+    """One RegisterResource request as the monitor saw it."""
+
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    urn: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that records every registration with its parent URN."""
+
+    def __init__(self, mocks: LocalMocks) -> None:
+        super().__init__(mocks)
+        self.local_mocks = mocks
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = self.local_mocks.inputs.get(request.name, {})
+            self.registrations.append(
+                Registration(
+                    request.type, request.name, request.parent, request.custom, response.urn, inputs
+                )
+            )
+        return response
+
+    def by_name(self, name: str) -> Registration:
+        found = [r for r in self.registrations if r.name == name]
+        assert len(found) == 1, f"{name!r} registered {len(found)} times: {self.registrations}"
+        return found[0]
+
+
+@pytest.fixture
+def monitor() -> RecordingMonitor:
+    """Pulumi runtime mocks whose monitor records registrations."""
+    mocks = LocalMocks()
+    mon = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="provisioner", stack="demo", preview=False, monitor=mon)
+    return mon
+
+
+@pytest.fixture
+def deploy(monitor: RecordingMonitor) -> Callable[[Callable[[], Any]], dict[str, Any]]:
+    """Run a recipe under the mocks; return the resource and its resolved ``connection``."""
+
+    def run(build: Callable[[], Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+
+        @pulumi.runtime.test
+        def program() -> pulumi.Output[Any]:
+            resource = build()
+            result["resource"] = resource
+            return pulumi.Output.from_input(resource.connection).apply(
+                lambda conn: result.update(connection=conn)
+            )
+
+        program()
+        return result
+
+    return run

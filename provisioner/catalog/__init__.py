@@ -1,16 +1,27 @@
-"""The component catalog: types, flavors and the plugin registry."""
+"""The component catalog: types, flavors and the plugin registry (loaded on first use)."""
 
-from provisioner.catalog.flavor import Flavor, FlavorConfig, RecipeContext, StrictModel
-from provisioner.catalog.registry import FlavorRegistry, registry
+from __future__ import annotations
+
+from typing import Any
+
 from provisioner.catalog.types import Cloud, ComponentType
 
-__all__ = [
-    "Cloud",
-    "ComponentType",
-    "Flavor",
-    "FlavorConfig",
-    "FlavorRegistry",
-    "RecipeContext",
-    "StrictModel",
-    "registry",
-]
+_LAZY = {
+    "Flavor": "provisioner.catalog.flavor",
+    "FlavorConfig": "provisioner.catalog.flavor",
+    "RecipeContext": "provisioner.catalog.flavor",
+    "StrictModel": "provisioner.catalog.flavor",
+    "FlavorRegistry": "provisioner.catalog.registry",
+    "registry": "provisioner.catalog.registry",
+}
+
+__all__ = ["Cloud", "ComponentType", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    # pydantic loads only when a flavor is needed, which keeps `provisioner --help` fast.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)

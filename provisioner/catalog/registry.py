@@ -46,7 +46,10 @@ class FlavorRegistry:
 
     def all(self) -> list[Flavor]:
         """Every flavor, sorted by type, name and cloud."""
-        return sorted(self._flavors.values(), key=lambda f: (list(ComponentType).index(f.type), f.name, f.cloud))
+        return sorted(
+            self._flavors.values(),
+            key=lambda f: (list(ComponentType).index(f.type), f.name, f.cloud),
+        )
 
     def flavors_for(self, type_: ComponentType, cloud: Cloud | None = None) -> list[Flavor]:
         """The flavors of one type, optionally on one cloud."""

@@ -36,7 +36,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 
@@ -50,7 +50,11 @@ def _version(value: bool) -> None:
 def root(
     home_dir: Annotated[
         str | None,
-        typer.Option("--home", help="Provisioner home (state, stack configs). Default: $PROVISIONER_HOME or ~/.provisioner.", show_default=False),
+        typer.Option(
+            "--home",
+            help="Provisioner home (state, stack configs). Default: $PROVISIONER_HOME or ~/.provisioner.",
+            show_default=False,
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from provisioner.catalog import Cloud, ComponentType, registry
+from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.cli import console, render
 
 app = typer.Typer(no_args_is_help=True)
@@ -15,20 +15,37 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("list")
 def list_(
-    cloud: Annotated[Cloud | None, typer.Option("--cloud", help="Only this cloud's flavors.")] = None,
+    cloud: Annotated[
+        Cloud | None, typer.Option("--cloud", help="Only this cloud's flavors.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the twelve component types, each with its flavors per cloud."""
+    from provisioner.catalog.registry import registry
+
     clouds = [cloud] if cloud else list(Cloud)
     reg = registry()
     rows = []
     for type_ in ComponentType:
         flavors = {c.value: [f.name for f in reg.flavors_for(type_, c)] for c in clouds}
-        rows.append({"type": type_.value, "description": type_.description, "flavors": flavors,
-                     "details": [
-                         {"name": f.name, "cloud": f.cloud.value, "description": f.description,
-                          "source": f.source, "embedded": f.dynamic_only}
-                         for c in clouds for f in reg.flavors_for(type_, c)]})
+        rows.append(
+            {
+                "type": type_.value,
+                "description": type_.description,
+                "flavors": flavors,
+                "details": [
+                    {
+                        "name": f.name,
+                        "cloud": f.cloud.value,
+                        "description": f.description,
+                        "source": f.source,
+                        "embedded": f.dynamic_only,
+                    }
+                    for c in clouds
+                    for f in reg.flavors_for(type_, c)
+                ],
+            }
+        )
     if as_json:
         render.dump_json(rows)
         return
@@ -38,5 +55,9 @@ def list_(
     for c in clouds:
         table.add_column(c.value)
     for row in rows:
-        table.add_row(row["type"], row["description"], *(", ".join(row["flavors"][c.value]) or "[dim]-[/]" for c in clouds))
+        table.add_row(
+            row["type"],
+            row["description"],
+            *(", ".join(row["flavors"][c.value]) or "[dim]-[/]" for c in clouds),
+        )
     console.out.print(table)

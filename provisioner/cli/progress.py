@@ -31,7 +31,11 @@ class ProgressDisplay:
         self.console = console
         self.title = title
         self.rows: dict[str, tuple[str, Text, float, float | None]] = {}
-        self.live = Live(console=console, refresh_per_second=8, transient=False) if console.is_terminal else None
+        self.live = (
+            Live(console=console, refresh_per_second=8, transient=False)
+            if console.is_terminal
+            else None
+        )
         self.started = time.monotonic()
 
     def __enter__(self) -> ProgressDisplay:
@@ -39,7 +43,9 @@ class ProgressDisplay:
             self.live.start()
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.live is not None:
             self.live.update(self._table())
             self.live.stop()
@@ -50,7 +56,11 @@ class ProgressDisplay:
             style = {"warning": "yellow", "error": "red"}.get(event.severity, "dim")
             self._print(Text(f"{event.severity}: {event.message}", style=style))
             return
-        if step is None or step.type == "pulumi:pulumi:Stack" or (step.op == Op.SAME and event.kind != EventKind.STEP_FAILED):
+        if (
+            step is None
+            or step.type == "pulumi:pulumi:Stack"
+            or (step.op == Op.SAME and event.kind != EventKind.STEP_FAILED)
+        ):
             return
         doing, done = VERBS.get(step.op, ("working on", "done"))
         sym, style = SYMBOLS.get(step.op, ("?", "white"))
@@ -59,7 +69,12 @@ class ProgressDisplay:
             self.rows[step.urn] = (step.name, Text(f"{sym:>3} {doing}…", style=style), now, None)
         elif event.kind == EventKind.STEP_DONE:
             start = self.rows.get(step.urn, (step.name, Text(), now, None))[2]
-            self.rows[step.urn] = (step.name, Text(f"{sym:>3} {done}", style=f"bold {style}"), start, now)
+            self.rows[step.urn] = (
+                step.name,
+                Text(f"{sym:>3} {done}", style=f"bold {style}"),
+                start,
+                now,
+            )
             if self.live is None:
                 self._print(Text(f"{sym:>3} {step.name}: {done} ({now - start:.1f}s)", style=style))
         elif event.kind == EventKind.STEP_FAILED:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.syntax import Syntax
 from rich.table import Table
 
 from provisioner.cli import console, render
@@ -25,17 +24,30 @@ def list_(as_json: Json = False) -> None:
     rows = []
     for name, path in builtin_recipes().items():
         stack = load_stack(name)
-        rows.append({"name": name, "stack": stack.name, "cloud": str(stack.cloud),
-                     "description": stack.spec.description, "path": str(path),
-                     "components": {str(t): c.flavor.name for t, c in stack.components.items()},
-                     "embedded": stack.dynamic_only})
+        rows.append(
+            {
+                "name": name,
+                "stack": stack.name,
+                "cloud": str(stack.cloud),
+                "description": stack.spec.description,
+                "path": str(path),
+                "components": {str(t): c.flavor.name for t, c in stack.components.items()},
+                "embedded": stack.dynamic_only,
+            }
+        )
     if as_json:
         render.dump_json(rows)
         return
     table = Table("recipe", "cloud", "components", "engine", "description")
     for r in rows:
         comps = ", ".join(f"{t}={f}" for t, f in r["components"].items())
-        table.add_row(r["name"], r["cloud"], comps, "embedded" if r["embedded"] else "pulumi", r["description"])
+        table.add_row(
+            r["name"],
+            r["cloud"],
+            comps,
+            "embedded" if r["embedded"] else "pulumi",
+            r["description"],
+        )
     console.out.print(table)
 
 
@@ -53,15 +65,24 @@ def show(
     text = recipes[name].read_text(encoding="utf-8")
     if as_json:
         stack = load_stack(name)
-        render.dump_json({"name": name, "path": str(recipes[name]),
-                          "definition": stack.spec.model_dump(mode="json", by_alias=True)})
+        render.dump_json(
+            {
+                "name": name,
+                "path": str(recipes[name]),
+                "definition": stack.spec.model_dump(mode="json", by_alias=True),
+            }
+        )
         return
+    from rich.syntax import Syntax
+
     console.out.print(Syntax(text, "yaml", theme="ansi_dark", background_color="default"))
 
 
 @app.command()
 def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default: stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; default: stdout.")
+    ] = None,
 ) -> None:
     """Print the JSON Schema of stack definitions (for editors), generated from the models."""
     from provisioner.spec.schema import stack_definition_schema

@@ -136,7 +136,9 @@ def summary_line(plan: Plan) -> Text:
     text.append(", ".join(parts) + ".")
     if not plan.has_changes:
         text = Text("No changes. ", style="bold green")
-        text.append(f"The infrastructure matches the definition ({counts.get(Op.SAME, 0)} resources).")
+        text.append(
+            f"The infrastructure matches the definition ({counts.get(Op.SAME, 0)} resources)."
+        )
     return text
 
 
@@ -173,8 +175,10 @@ def render_drift(console: Console, result: RefreshResult) -> None:
             node.add(_diff_line(diff))
     console.print(tree)
     console.print(
-        Text(f"{len(result.drift)} of {result.checked} resources changed outside provisioner; "
-             "the state now records what is real. Run deploy to converge back to the definition.")
+        Text(
+            f"{len(result.drift)} of {result.checked} resources changed outside provisioner; "
+            "the state now records what is real. Run deploy to converge back to the definition."
+        )
     )
 
 
@@ -262,7 +266,9 @@ def stack_config_view(config: dict[str, Any]) -> Group:
     for type_, comp in (config.get("components") or {}).items():
         conn = comp.get("config")
         if isinstance(conn, dict):
-            text = "\n".join(f"{k}: {value_text(v) if not isinstance(v, str) else v}" for k, v in conn.items())
+            text = "\n".join(
+                f"{k}: {value_text(v) if not isinstance(v, str) else v}" for k, v in conn.items()
+            )
         else:
             text = str(conn)
         table.add_row(str(type_), comp.get("flavor", ""), text)

@@ -4,25 +4,45 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from provisioner import operations
 from provisioner.cli import console, render
 from provisioner.cli.progress import ProgressDisplay
 from provisioner.engines.model import Op
 from provisioner.errors import UserInputError
 
+if TYPE_CHECKING:
+    from provisioner import operations
+
 app = typer.Typer(no_args_is_help=True)
 
-Ref = Annotated[str, typer.Argument(help="A built-in recipe (e.g. local-recipe), a definition file, or a deployed stack's name.", show_default=False)]
+Ref = Annotated[
+    str,
+    typer.Argument(
+        help="A built-in recipe (e.g. local-recipe), a definition file, or a deployed stack's name.",
+        show_default=False,
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-EngineOpt = Annotated[str | None, typer.Option("--engine", help="auto | embedded | pulumi (default: the definition's, else auto).", show_default=False)]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="auto | embedded | pulumi (default: the definition's, else auto).",
+        show_default=False,
+    ),
+]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-LockTimeout = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for another deploy of the stack to finish.", min=0)]
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout", help="Seconds to wait for another deploy of the stack to finish.", min=0
+    ),
+]
 
 
 def _warn_all(messages: list[str]) -> None:
@@ -34,14 +54,27 @@ def _warn_all(messages: list[str]) -> None:
 def preview(
     ref: Ref,
     engine: EngineOpt = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Plan in-process: no Pulumi CLI, credentials or network.")] = False,
-    show_same: Annotated[bool, typer.Option("--all", help="Also list unchanged resources.")] = False,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Plan in-process: no Pulumi CLI, credentials or network."),
+    ] = False,
+    show_same: Annotated[
+        bool, typer.Option("--all", help="Also list unchanged resources.")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Show what a deploy would change, as a plan."""
+    from provisioner import operations
+
     result = operations.preview(ref, engine=engine, offline=offline)
     if as_json:
-        render.dump_json({**render.plan_json(result.plan), "notes": result.notes, "stack_config": result.stack_config})
+        render.dump_json(
+            {
+                **render.plan_json(result.plan),
+                "notes": result.notes,
+                "stack_config": result.stack_config,
+            }
+        )
         return
     _warn_all(result.stack.warnings)
     render.render_plan(console.out, result.plan, show_same=show_same)
@@ -60,10 +93,18 @@ def deploy(
     engine: EngineOpt = None,
     yes: Yes = False,
     lock_timeout: LockTimeout = 0.0,
-    install_pulumi: Annotated[bool, typer.Option("--install-pulumi", help="Download the Pulumi CLI into the provisioner home if it is missing.")] = False,
+    install_pulumi: Annotated[
+        bool,
+        typer.Option(
+            "--install-pulumi",
+            help="Download the Pulumi CLI into the provisioner home if it is missing.",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Preview, confirm, then create or update the stack's infrastructure and write its stack config."""
+    from provisioner import operations
+
     if install_pulumi:
         from provisioner.engines.pulumi.cli import ensure_pulumi_cli
 
@@ -80,32 +121,55 @@ def deploy(
     if not as_json:
         console.err.print(f"[bold]Deploying[/] {ref} …")
     with ProgressDisplay(console.err, "deploy") if not as_json else _Null() as progress:
-        result = operations.deploy(ref, engine=engine, on_event=progress, confirm=confirm if ask else None, lock_timeout=lock_timeout)
+        result = operations.deploy(
+            ref,
+            engine=engine,
+            on_event=progress,
+            confirm=confirm if ask else None,
+            lock_timeout=lock_timeout,
+        )
     if result is None:
         console.err.print("Cancelled; nothing changed.")
         raise typer.Exit(code=1)
     if as_json:
-        render.dump_json({**render.plan_json(result.plan), "stack_config_path": str(result.config_path), "stack_config": result.stack_config})
+        render.dump_json(
+            {
+                **render.plan_json(result.plan),
+                "stack_config_path": str(result.config_path),
+                "stack_config": result.stack_config,
+            }
+        )
         return
     if not ask:
         _warn_all(result.stack.warnings)
     console.out.print(_done_line(result))
     console.out.print(f"Stack config: [bold]{result.config_path}[/]")
-    console.out.print(f"Hand it to anyone who runs pipelines: provisioner stack export {result.stack.name} -o stack.yaml")
+    console.out.print(
+        f"Hand it to anyone who runs pipelines: provisioner stack export {result.stack.name} -o stack.yaml"
+    )
 
 
 def _done_line(result: operations.DeployResult) -> Text:
     counts = result.plan.summary()
-    parts = [f"{counts.get(op, 0)} {word}" for op, word in (
-        (Op.CREATE, "created"), (Op.UPDATE, "updated"), (Op.REPLACE, "replaced"),
-        (Op.DELETE, "deleted"), (Op.SAME, "unchanged"))]
-    text = Text(f"Deployed stack {result.stack.name} with the {result.engine} engine: ", style="bold green")
+    parts = [
+        f"{counts.get(op, 0)} {word}"
+        for op, word in (
+            (Op.CREATE, "created"),
+            (Op.UPDATE, "updated"),
+            (Op.REPLACE, "replaced"),
+            (Op.DELETE, "deleted"),
+            (Op.SAME, "unchanged"),
+        )
+    ]
+    text = Text(
+        f"Deployed stack {result.stack.name} with the {result.engine} engine: ", style="bold green"
+    )
     text.append(", ".join(parts) + ".")
     return text
 
 
 class _Null:
-    def __enter__(self):  # noqa: ANN204
+    def __enter__(self):
         return lambda event: None
 
     def __exit__(self, *exc: object) -> None:
@@ -121,27 +185,45 @@ def destroy(
     as_json: Json = False,
 ) -> None:
     """Delete every resource of the stack and its state. A second destroy is a no-op."""
+    from provisioner import operations
+
     name, _ = operations.target_name(ref)
-    if not yes and not as_json and console.interactive() and not typer.confirm(
-        f"Destroy every resource of stack {name!r}?", default=False, err=True
+    if (
+        not yes
+        and not as_json
+        and console.interactive()
+        and not typer.confirm(f"Destroy every resource of stack {name!r}?", default=False, err=True)
     ):
         console.err.print("Cancelled; nothing changed.")
         raise typer.Exit(code=1)
     with ProgressDisplay(console.err, "destroy") if not as_json else _Null() as progress:
         plan = operations.destroy(ref, engine=engine, on_event=progress, lock_timeout=lock_timeout)
     if as_json:
-        render.dump_json({"stack": name, "destroyed": plan is not None, **({"plan": render.plan_json(plan)} if plan else {})})
+        render.dump_json(
+            {
+                "stack": name,
+                "destroyed": plan is not None,
+                **({"plan": render.plan_json(plan)} if plan else {}),
+            }
+        )
         return
     if plan is None:
         console.out.print(f"Stack {name!r} has no resources and no state; nothing to destroy.")
         return
     deleted = sum(1 for s in plan.steps if s.op == Op.DELETE and s.type != "pulumi:pulumi:Stack")
-    console.out.print(Text(f"Destroyed stack {name}: {deleted} resources deleted, state removed.", style="bold green"))
+    console.out.print(
+        Text(
+            f"Destroyed stack {name}: {deleted} resources deleted, state removed.",
+            style="bold green",
+        )
+    )
 
 
 @app.command()
 def refresh(ref: Ref, engine: EngineOpt = None, as_json: Json = False) -> None:
     """Read every resource back through its provider and show drift."""
+    from provisioner import operations
+
     result = operations.refresh(ref, engine=engine)
     if as_json:
         render.dump_json(result)
@@ -152,9 +234,19 @@ def refresh(ref: Ref, engine: EngineOpt = None, as_json: Json = False) -> None:
 @app.command("list")
 def list_(as_json: Json = False) -> None:
     """List the stacks this home has deployed."""
+    from provisioner import operations
+
     records = operations.list_stacks()
     if as_json:
-        render.dump_json([{**r.__dict__, "stack_config": str(r.config_path) if r.config_path.exists() else None} for r in records])
+        render.dump_json(
+            [
+                {
+                    **r.__dict__,
+                    "stack_config": str(r.config_path) if r.config_path.exists() else None,
+                }
+                for r in records
+            ]
+        )
         return
     if not records:
         console.out.print("No stacks yet. Deploy one: provisioner stack deploy local-recipe")
@@ -162,13 +254,22 @@ def list_(as_json: Json = False) -> None:
     table = Table("name", "cloud", "engine", "status", "recipe / definition", "updated")
     for r in records:
         style = {"deployed": "green", "failed": "red"}.get(r.status, "yellow")
-        table.add_row(r.name, r.cloud, r.engine, Text(r.status, style=style), r.recipe or r.definition, r.updated_at)
+        table.add_row(
+            r.name,
+            r.cloud,
+            r.engine,
+            Text(r.status, style=style),
+            r.recipe or r.definition,
+            r.updated_at,
+        )
     console.out.print(table)
 
 
 @app.command()
 def describe(ref: Ref, as_json: Json = False) -> None:
     """Show a deployed stack's config: components, connections, auth and provenance."""
+    from provisioner import operations
+
     config = operations.stack_config(ref)
     data = config.model_dump(mode="json")
     if as_json:
@@ -180,23 +281,34 @@ def describe(ref: Ref, as_json: Json = False) -> None:
 @app.command()
 def outputs(ref: Ref, engine: EngineOpt = None, as_json: Json = False) -> None:
     """Show the raw stack outputs of the last deploy (secrets masked)."""
+    from provisioner import operations
+
     values = operations.outputs(ref, engine=engine)
     if as_json:
         render.dump_json(values)
         return
     table = Table("output", "value")
     for key, value in values.items():
-        table.add_row(key, render.value_text(value) if not isinstance(value, dict) else json.dumps(render.to_jsonable(value), indent=2))
+        table.add_row(
+            key,
+            render.value_text(value)
+            if not isinstance(value, dict)
+            else json.dumps(render.to_jsonable(value), indent=2),
+        )
     console.out.print(table)
 
 
 @app.command()
 def export(
     ref: Ref,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default: stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; default: stdout.")
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Write the stack config (the hand-off file) to a file or stdout."""
+    from provisioner import operations
+
     config = operations.stack_config(ref)
     if as_json:
         text = json.dumps(config.model_dump(mode="json"), indent=2) + "\n"
@@ -215,20 +327,32 @@ def export(
 
 @app.command()
 def validate(
-    refs: Annotated[list[str], typer.Argument(help="Recipes or definition files.", show_default=False)],
+    refs: Annotated[
+        list[str], typer.Argument(help="Recipes or definition files.", show_default=False)
+    ],
     as_json: Json = False,
 ) -> None:
     """Check stack definitions without deploying; exit 2 on the first invalid one."""
+
     from provisioner.spec.loader import load_stack
 
     results = []
     for ref in refs:
         stack = load_stack(ref)
-        results.append({"ref": ref, "name": stack.name, "cloud": str(stack.cloud), "valid": True,
-                        "components": {str(t): c.flavor.name for t, c in stack.components.items()},
-                        "warnings": stack.warnings})
+        results.append(
+            {
+                "ref": ref,
+                "name": stack.name,
+                "cloud": str(stack.cloud),
+                "valid": True,
+                "components": {str(t): c.flavor.name for t, c in stack.components.items()},
+                "warnings": stack.warnings,
+            }
+        )
         if not as_json:
             _warn_all(stack.warnings)
-            console.out.print(f"[green]✓[/] {ref}: stack {stack.name!r} on {stack.cloud} with {len(stack.components)} components is valid")
+            console.out.print(
+                f"[green]✓[/] {ref}: stack {stack.name!r} on {stack.cloud} with {len(stack.components)} components is valid"
+            )
     if as_json:
         render.dump_json(results)

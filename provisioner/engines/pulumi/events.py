@@ -240,7 +240,10 @@ class EventRecorder:
         lines = [f"{s.type} {s.name}: {s.note}" for s in self.failed]
         failed_urns = {s.urn for s in self.failed}
         for urn, message in self.errors:
-            if urn in failed_urns or message.strip().lower() in ("update failed", "error: update failed"):
+            if urn in failed_urns or message.strip().lower() in (
+                "update failed",
+                "error: update failed",
+            ):
                 continue
             step = self._steps.get(urn) if urn else None
             lines.append(f"{step.type} {step.name}: {message}" if step else message)

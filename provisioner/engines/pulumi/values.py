@@ -101,7 +101,9 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, 
     if isinstance(old, dict) and isinstance(new, dict):
         out = []
         for key in sorted(set(old) | set(new)):
-            out += changed_paths(old.get(key, MISSING), new.get(key, MISSING), join_path(prefix, key))
+            out += changed_paths(
+                old.get(key, MISSING), new.get(key, MISSING), join_path(prefix, key)
+            )
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         out = []

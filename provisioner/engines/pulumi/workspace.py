@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from provisioner import home as home_mod
 from provisioner.errors import UserInputError
 
@@ -61,6 +59,8 @@ def check_backend(url: str) -> str:
 
 def recorded_backend(stack_name: str) -> str | None:
     """The backend the stack's work dir last used (from its ``Pulumi.yaml``), if any."""
+    import yaml
+
     path = work_dir(stack_name) / "Pulumi.yaml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

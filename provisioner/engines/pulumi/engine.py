@@ -1,0 +1,211 @@
+"""PulumiEngine: the production engine, running the inline program through the Automation API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from provisioner.engines.base import Engine
+from provisioner.engines.model import EventCallback, Plan, RefreshResult, Secret, no_events
+from provisioner.engines.pulumi import cli, failures
+from provisioner.engines.pulumi.events import EventRecorder
+from provisioner.engines.pulumi.values import decode
+from provisioner.engines.pulumi.workspace import (
+    PROJECT,
+    WorkspaceSettings,
+    check_backend,
+    cloud_config,
+    runtime_options,
+)
+from provisioner.errors import EngineUnavailableError, NotFoundError, OperationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pulumi.automation import PulumiCommand, Stack
+
+    from provisioner.spec.loader import LoadedStack
+
+
+class PulumiEngine(Engine):
+    """Runs a stack's inline program with the Pulumi CLI through ``pulumi.automation``.
+
+    State lives in a ``file://`` backend under the provisioner home unless a team backend
+    (``s3://``, ``gs://``, ``azblob://``) is given here or in the stack definition. Secrets
+    use the passphrase provider: ``PULUMI_CONFIG_PASSPHRASE`` (or ``_FILE``) when set, else
+    a passphrase generated once into the home (mode 0600). For a team backend, share the
+    passphrase through ``PULUMI_CONFIG_PASSPHRASE``.
+
+    Args:
+        backend: state backend URL; overrides the stack definition's ``backend``.
+        pulumi_command: the CLI to run; default: the one in the provisioner home, else on PATH.
+
+    Raises:
+        EngineUnavailableError: no Pulumi CLI was found.
+        UserInputError: ``backend`` is not a supported URL.
+    """
+
+    name = "pulumi"
+
+    def __init__(
+        self, backend: str | None = None, *, pulumi_command: PulumiCommand | None = None
+    ) -> None:
+        self._backend = check_backend(backend) if backend else None
+        self._command = pulumi_command
+        if pulumi_command is None and not cli.pulumi_cli_available():
+            raise EngineUnavailableError(cli.missing_cli_message())
+
+    # -- Engine interface ---------------------------------------------------------------
+
+    def preview(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        """Compute the steps an ``up`` would take, from the engine's step events."""
+        recorder = EventRecorder(on_event)
+        target = self._open(stack.name, stack=stack)
+        self._run("preview", stack.name, recorder, lambda: target.preview(on_event=recorder))
+        return Plan(stack.name, self.name, recorder.steps, outputs=recorder.stack_outputs)
+
+    def up(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        """Deploy the stack; live progress goes to ``on_event``."""
+        recorder = EventRecorder(on_event)
+        target = self._open(stack.name, stack=stack)
+        result = self._run("up", stack.name, recorder, lambda: target.up(on_event=recorder))
+        return Plan(stack.name, self.name, recorder.steps, outputs=_plain_outputs(result.outputs))
+
+    def destroy(self, stack_name: str, on_event: EventCallback = no_events) -> Plan:
+        """Delete every resource and then the stack itself; no state means nothing to do."""
+        target = self._open(stack_name, create=False)
+        if target is None:
+            return Plan(stack_name, self.name)
+        recorder = EventRecorder(on_event)
+        self._run(
+            "destroy",
+            stack_name,
+            recorder,
+            lambda: target.destroy(on_event=recorder, remove=True),
+        )
+        return Plan(stack_name, self.name, recorder.steps)
+
+    def refresh(self, stack_name: str, on_event: EventCallback = no_events) -> RefreshResult:
+        """Read every resource back and report the ones whose outputs changed."""
+        target = self._require(stack_name, "refresh")
+        recorder = EventRecorder(on_event, refresh=True)
+        self._run("refresh", stack_name, recorder, lambda: target.refresh(on_event=recorder))
+        return RefreshResult(stack_name, self.name, recorder.checked, recorder.drift)
+
+    def outputs(self, stack_name: str) -> dict[str, Any]:
+        """The last deploy's stack outputs; secret outputs are ``Secret``."""
+        target = self._require(stack_name, "read the outputs of")
+        return _plain_outputs(self._run("stack output", stack_name, None, target.outputs))
+
+    def has_state(self, stack_name: str) -> bool:
+        """True when the backend holds resources or pending operations for the stack."""
+        target = self._open(stack_name, create=False)
+        if target is None:
+            return False
+        deployment = self._run("stack export", stack_name, None, target.export_stack)
+        body = deployment.deployment or {}
+        return bool(body.get("resources") or body.get("pending_operations"))
+
+    def state_location(self, stack_name: str) -> str:
+        """The stack's checkpoint in the backend, e.g. ``file:///…/state/.pulumi/stacks/…``."""
+        return WorkspaceSettings.for_stack(stack_name, self._backend).state_location()
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def command(self) -> PulumiCommand:
+        """The PulumiCommand in use (found on first use)."""
+        if self._command is None:
+            self._command = cli.find_pulumi_command()
+        return self._command
+
+    def _open(
+        self, stack_name: str, *, stack: LoadedStack | None = None, create: bool = True
+    ) -> Stack | None:
+        """Create or select the Pulumi stack; with ``create=False``, None if it does not exist."""
+        from pulumi.automation import (
+            ConfigValue,
+            LocalWorkspace,
+            ProjectBackend,
+            ProjectRuntimeInfo,
+            ProjectSettings,
+            Stack,
+            StackNotFoundError,
+        )
+
+        backend = self._backend or (stack.spec.backend if stack is not None else None)
+        settings = WorkspaceSettings.for_stack(stack_name, backend)
+        program = None
+        if stack is not None:
+            from provisioner.program import build_program
+
+            program = build_program(stack)
+        project = ProjectSettings(
+            name=PROJECT,
+            runtime=ProjectRuntimeInfo("python", runtime_options() or None),
+            main=str(settings.work_dir),
+            description="Stacks provisioned by provisioner (managed; do not edit).",
+            backend=ProjectBackend(settings.backend),
+        )
+        command = self.command()
+
+        def connect() -> Stack | None:
+            workspace = LocalWorkspace(
+                work_dir=str(settings.work_dir),
+                program=program,
+                env_vars=settings.env,
+                secrets_provider="passphrase",
+                project_settings=project,
+                pulumi_command=command,
+            )
+            if create:
+                return Stack.create_or_select(stack_name, workspace)
+            try:
+                return Stack.select(stack_name, workspace)
+            except StackNotFoundError:
+                return None
+
+        target = self._run("stack select", stack_name, None, connect)
+        if target is not None and stack is not None:
+            config = {k: ConfigValue(v) for k, v in cloud_config(stack.spec).items()}
+            if config:
+                self._run("config set", stack_name, None, lambda: target.set_all_config(config))
+        return target
+
+    def _require(self, stack_name: str, what: str) -> Stack:
+        target = self._open(stack_name, create=False)
+        if target is None:
+            location = WorkspaceSettings.for_stack(stack_name, self._backend).backend
+            raise NotFoundError(
+                f"cannot {what} stack {stack_name!r}: the Pulumi backend {location} has no such "
+                "stack; deploy it first (or pass the --backend it was deployed with)"
+            )
+        return target
+
+    def _run(
+        self,
+        action: str,
+        stack_name: str,
+        recorder: EventRecorder | None,
+        call: Callable[[], Any],
+    ) -> Any:
+        from pulumi.automation.errors import CommandError
+
+        try:
+            return call()
+        except CommandError as exc:
+            raise failures.translate(
+                exc, action=action, stack_name=stack_name, recorder=recorder
+            ) from None
+        except FileNotFoundError as exc:
+            # The SDK raises this when the CLI binary vanished between the check and the run.
+            raise EngineUnavailableError(f"{cli.missing_cli_message()} ({exc})") from None
+        except RuntimeError as exc:  # e.g. "summary event never found"
+            raise OperationError(f"pulumi {action} of stack {stack_name!r} failed: {exc}") from None
+
+
+def _plain_outputs(outputs: Any) -> dict[str, Any]:
+    """OutputMap -> plain dict; secret outputs become ``Secret``."""
+    plain = {}
+    for key, output in (outputs or {}).items():
+        value = decode(output.value)
+        plain[key] = Secret(value) if output.secret else value
+    return plain

@@ -1,0 +1,305 @@
+"""A PulumiCommand test double: answers the Automation API's CLI calls and replays engine events.
+
+It stands in for the Pulumi CLI binary only. The real ``pulumi.automation`` Stack and
+LocalWorkspace code builds the command lines, starts the event-log watcher (a file, or a
+gRPC server for CLI versions after 3.205) and parses every event. The double answers each
+command the way the CLI does (stdout, stderr, exit code), keeps a checkpoint per stack built
+from the replayed events, and writes the fixture events (Pulumi's engine-event JSON, one per
+line) to the ``--event-log`` target.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.automation import PulumiCommand
+from pulumi.automation._cmd import CommandResult, OnOutput
+from pulumi.automation.errors import create_command_error
+from semver import VersionInfo
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+DATETIME = "%Y-%m-%dT%H:%M:%S.000Z"
+
+
+@dataclass
+class Script:
+    """What one operation (preview, up, destroy, refresh) replays and how it ends."""
+
+    fixture: str
+    code: int = 0
+    stderr: str = ""
+    outputs: dict[str, Any] | None = None
+
+
+@dataclass
+class FakeStack:
+    """The double's checkpoint of one stack."""
+
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_events(name: str) -> list[dict[str, Any]]:
+    """Read a fixture: one engine event JSON object per line."""
+    lines = (FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """A secret output as ``stack output --show-secrets`` would serialize it."""
+    return {"__secret__": value}
+
+
+class ReplayPulumi(PulumiCommand):
+    """The test double. Configure with :meth:`script`, inspect ``calls`` and ``envs``."""
+
+    def __init__(self, version: str = "3.272.0") -> None:
+        # Deliberately not calling super().__init__: that runs the real `pulumi version`.
+        self.command = "pulumi"
+        self.version = VersionInfo.parse(version)
+        self.stacks: dict[str, FakeStack] = {}
+        self.scripts: dict[str, Script] = {}
+        self.calls: list[list[str]] = []
+        self.envs: list[dict[str, str]] = []
+        self.inline_programs = 0
+        self.locked_by: str | None = None
+        self.current: str | None = None
+
+    def script(self, operation: str, fixture: str, **kwargs: Any) -> None:
+        """Make ``operation`` replay ``fixtures/<fixture>.jsonl`` (and fail if ``code`` != 0)."""
+        load_events(fixture)  # fail early on a bad fixture
+        self.scripts[operation] = Script(fixture, **kwargs)
+
+    # -- the PulumiCommand interface -----------------------------------------------------
+
+    def run(
+        self,
+        args: list[str],
+        cwd: str,
+        additional_env: Mapping[str, str],
+        on_output: OnOutput | None = None,
+        on_error: OnOutput | None = None,
+    ) -> CommandResult:
+        args = [a for a in args if a != "--non-interactive"]
+        self.calls.append(list(args))
+        self.envs.append(dict(additional_env))
+        stdout, stderr, code = self._dispatch(args, Path(cwd), dict(additional_env))
+        for line in stdout.splitlines():
+            if on_output:
+                on_output(line)
+        result = CommandResult(stdout=stdout, stderr=stderr, code=code)
+        if code != 0:
+            raise create_command_error(result)
+        return result
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _dispatch(self, args: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str, int]:
+        stack = _flag(args, "--stack")
+        head = args[:2]
+        if args[:1] == ["version"]:
+            return f"v{self.version}", "", 0
+        if head == ["stack", "select"]:
+            return self._select(stack)
+        if head == ["stack", "init"]:
+            return self._init(args[2], env, cwd)
+        if head == ["stack", "rm"]:
+            self.stacks.pop(args[-1], None)
+            return "", "", 0
+        if head == ["stack", "output"]:
+            return self._outputs(stack, "--show-secrets" in args)
+        if head == ["stack", "history"]:
+            return json.dumps(self._stack(stack).history[-1:][::-1]), "", 0
+        if head == ["stack", "export"]:
+            return self._export(stack)
+        if head == ["config", "set-all"]:
+            return self._config_set_all(stack, args)
+        if args[:1] == ["config"] and "--json" in args:
+            return json.dumps(self._stack(stack).config), "", 0
+        if args[:1] == ["whoami"]:
+            return json.dumps({"user": "tester", "url": env.get("PULUMI_BACKEND_URL")}), "", 0
+        if args[:1] in (["preview"], ["up"], ["destroy"], ["refresh"]):
+            return self._operation(args[0], stack, args, env)
+        return "", f"error: unknown command {' '.join(args)!r} for the test double", 1
+
+    def _stack(self, name: str | None) -> FakeStack:
+        return self.stacks[name or self.current or ""]
+
+    def _select(self, name: str | None) -> tuple[str, str, int]:
+        if name not in self.stacks:
+            return "", f"error: no stack named '{name}' found", 255
+        self.current = name
+        return "", "", 0
+
+    def _init(self, name: str, env: dict[str, str], cwd: Path) -> tuple[str, str, int]:
+        if name in self.stacks:
+            return "", f"error: stack '{name}' already exists", 255
+        if not (cwd / "Pulumi.yaml").is_file():
+            return "", "error: no Pulumi.yaml project file found", 255
+        passphrase = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+        if not (env.get("PULUMI_CONFIG_PASSPHRASE") or (passphrase and Path(passphrase).is_file())):
+            import os
+
+            if not (
+                os.environ.get("PULUMI_CONFIG_PASSPHRASE")
+                or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+            ):
+                return (
+                    "",
+                    (
+                        "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
+                        "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
+                    ),
+                    255,
+                )
+        self.stacks[name] = FakeStack()
+        self.current = name
+        return f"Created stack '{name}'", "", 0
+
+    def _config_set_all(self, name: str | None, args: list[str]) -> tuple[str, str, int]:
+        config = self._stack(name).config
+        for flag, pair in zip(args, args[1:], strict=False):
+            if flag in ("--plaintext", "--secret"):
+                key, _, value = pair.partition("=")
+                config[key] = {"value": value, "secret": flag == "--secret"}
+        return "", "", 0
+
+    def _outputs(self, name: str | None, show_secrets: bool) -> tuple[str, str, int]:
+        shown = {}
+        for key, value in self._stack(name).outputs.items():
+            if isinstance(value, dict) and "__secret__" in value:
+                shown[key] = value["__secret__"] if show_secrets else "[secret]"
+            else:
+                shown[key] = value
+        return json.dumps(shown), "", 0
+
+    def _export(self, name: str | None) -> tuple[str, str, int]:
+        stack = self._stack(name)
+        deployment = {
+            "manifest": {"time": "2024-01-01T00:00:00Z", "version": "v3.272.0"},
+            "resources": list(stack.resources.values()),
+        }
+        return json.dumps({"version": 3, "deployment": deployment}), "", 0
+
+    def _operation(
+        self, op: str, name: str | None, args: list[str], env: dict[str, str]
+    ) -> tuple[str, str, int]:
+        if (
+            op in ("up", "destroy", "refresh")
+            and "--preview-only" not in args
+            and "--yes" not in args
+        ):
+            return (
+                "",
+                "error: --yes must be passed in to proceed when running in non-interactive mode",
+                255,
+            )
+        if self.locked_by:
+            return (
+                "",
+                (
+                    "error: the stack is currently locked by 1 lock(s). Either wait for the other "
+                    "process(es) to end or delete the lock file with `pulumi cancel`.\n"
+                    f"  {env.get('PULUMI_BACKEND_URL')}/.pulumi/locks/organization/provisioner/{name}/"
+                    f"1.json: created by {self.locked_by}"
+                ),
+                255,
+            )
+        client = _flag(args, "--client")
+        if client:
+            self._check_language_server(client)
+        script = self.scripts.get(op)
+        if script is None:
+            return "", f"error: the test double has no script for {op!r}", 1
+        events = load_events(script.fixture)
+        log = _flag(args, "--event-log")
+        if log:
+            _emit(log, events)
+        if op != "preview":
+            self._apply(self._stack(name), op, events, script)
+        return f"{op}: replayed {script.fixture}", script.stderr, script.code
+
+    def _check_language_server(self, address: str) -> None:
+        """Talk to the inline program's language server as the CLI does, proving it is up."""
+        import grpc
+        from google.protobuf import empty_pb2
+        from pulumi.runtime.proto import language_pb2_grpc
+
+        with grpc.insecure_channel(address) as channel:
+            language_pb2_grpc.LanguageRuntimeStub(channel).GetPluginInfo(
+                empty_pb2.Empty(), timeout=10
+            )
+        self.inline_programs += 1
+
+    def _apply(self, stack: FakeStack, op: str, events: list[dict], script: Script) -> None:
+        """Update the checkpoint from the replayed events, as the engine would."""
+        changes: dict[str, int] = {}
+        for event in events:
+            done = event.get("resOutputsEvent")
+            if done:
+                md = done["metadata"]
+                if md["op"] == "delete":
+                    stack.resources.pop(md["urn"], None)
+                elif md.get("new") and md["op"] != "delete-replaced":
+                    stack.resources[md["urn"]] = {
+                        k: v for k, v in md["new"].items() if v is not None
+                    }
+            summary = event.get("summaryEvent")
+            if summary:
+                changes = summary.get("resourceChanges", {})
+        if script.code == 0 and op == "up":
+            stack.outputs = dict(script.outputs or {})
+        if op == "destroy" and script.code == 0:
+            stack.resources.clear()
+            stack.outputs = {}
+        now = time.strftime(DATETIME, time.gmtime())
+        stack.history.append(
+            {
+                "kind": {"up": "update"}.get(op, op),
+                "startTime": now,
+                "endTime": now,
+                "message": "",
+                "environment": {},
+                "config": stack.config,
+                "result": "succeeded" if script.code == 0 else "failed",
+                "version": len(stack.history) + 1,
+                "resourceChanges": changes,
+            }
+        )
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _emit(target: str, events: list[dict[str, Any]]) -> None:
+    """Send the events to the event log: a file, or the SDK's gRPC Events server."""
+    stamped = []
+    for i, event in enumerate([*events, {"cancelEvent": {}}]):
+        stamped.append({"sequence": i, "timestamp": int(time.time()), **event})
+    if target.startswith("tcp://"):
+        import grpc
+        from pulumi.runtime.proto import events_pb2, events_pb2_grpc
+
+        with grpc.insecure_channel(target.removeprefix("tcp://")) as channel:
+            stub = events_pb2_grpc.EventsStub(channel)
+            requests = (events_pb2.EventRequest(event=json.dumps(e)) for e in stamped)
+            stub.StreamEvents(requests, timeout=30)
+        return
+    with open(target, "a", encoding="utf-8") as log:
+        for event in stamped:
+            log.write(json.dumps(event) + "\n")
+            log.flush()

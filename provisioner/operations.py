@@ -110,7 +110,12 @@ def deploy(
     stack = load_stack(ref)
     choice = select.resolve_choice(stack, engine)
     record = read_record(stack.name)
-    if record is not None and engine is None and record.engine != choice and stack.spec.engine == "auto":
+    if (
+        record is not None
+        and engine is None
+        and record.engine != choice
+        and stack.spec.engine == "auto"
+    ):
         choice = record.engine  # keep the state where it is
     if choice == "pulumi" and not select.pulumi_cli_available():
         raise _no_cli_error()
@@ -156,7 +161,9 @@ def destroy(
     return plan
 
 
-def refresh(ref: str, *, engine: str | None = None, on_event: EventCallback = no_events) -> RefreshResult:
+def refresh(
+    ref: str, *, engine: str | None = None, on_event: EventCallback = no_events
+) -> RefreshResult:
     """Read the stack's resources back and report drift."""
     name, stack = target_name(ref)
     eng = _engine_for(name, stack, engine, 0.0)
@@ -188,7 +195,9 @@ def list_stacks() -> list[StackRecord]:
     return list_records()
 
 
-def _engine_for(name: str, stack: LoadedStack | None, flag: str | None, lock_timeout: float) -> Engine | None:
+def _engine_for(
+    name: str, stack: LoadedStack | None, flag: str | None, lock_timeout: float
+) -> Engine | None:
     record = read_record(name)
     candidates = [flag] if flag else ([record.engine] if record else ["embedded", "pulumi"])
     backend = record.backend if record else (stack.spec.backend if stack else None)
@@ -230,7 +239,11 @@ def auth_reference(stack: LoadedStack) -> AuthReference:
     match stack.cloud:
         case Cloud.AWS:
             profile = getattr(spec, "profile", None)
-            return AuthReference(method="aws-profile", aws_profile=profile) if profile else AuthReference(method="aws-default")
+            return (
+                AuthReference(method="aws-profile", aws_profile=profile)
+                if profile
+                else AuthReference(method="aws-default")
+            )
         case Cloud.GCP:
             return AuthReference(method="gcp-default")
         case Cloud.AZURE:
@@ -295,7 +308,10 @@ def draft_stack_config(
         if isinstance(v, dict)
     }
     if not comps and isinstance(outputs.get(COMPONENTS_OUTPUT), Unknown):
-        comps = {str(t): {"flavor": c.flavor.name, "config": UNKNOWN_TEXT} for t, c in stack.components.items()}
+        comps = {
+            str(t): {"flavor": c.flavor.name, "config": UNKNOWN_TEXT}
+            for t, c in stack.components.items()
+        }
     return {
         "schema_version": 1,
         "name": stack.name,

@@ -31,8 +31,17 @@ class AuthReference(StrictModel):
     """How to authenticate, by reference only: never a secret value."""
 
     method: Annotated[
-        Literal["none", "aws-profile", "aws-role", "aws-default", "gcp-service-account",
-                "gcp-default", "azure-default", "azure-client", "env"],
+        Literal[
+            "none",
+            "aws-profile",
+            "aws-role",
+            "aws-default",
+            "gcp-service-account",
+            "gcp-default",
+            "azure-default",
+            "azure-client",
+            "env",
+        ],
         Field(default="none"),
     ]
     aws_profile: str | None = None
@@ -134,7 +143,9 @@ def load_stack_config(ref: str | Path) -> StackConfig:
         try:
             path = home.stack_config_path(name)
         except UserInputError:
-            raise NotFoundError(f"{ref!r} is neither a stack config file nor a stack name") from None
+            raise NotFoundError(
+                f"{ref!r} is neither a stack config file nor a stack name"
+            ) from None
         if not path.is_file():
             raise NotFoundError(
                 f"no deployed stack named {name!r} (looked for {path}); deploy it or pass the "
@@ -150,7 +161,13 @@ def load_stack_config(ref: str | Path) -> StackConfig:
     if version != SCHEMA_VERSION:
         raise SpecError(
             str(path),
-            [("schema_version", None, f"expected {SCHEMA_VERSION}, got {version!r}; upgrade provisioner")],
+            [
+                (
+                    "schema_version",
+                    None,
+                    f"expected {SCHEMA_VERSION}, got {version!r}; upgrade provisioner",
+                )
+            ],
         )
     try:
         return StackConfig.model_validate(data)

@@ -102,7 +102,9 @@ def load_stack(ref: str | Path) -> LoadedStack:
     return load_text(text, str(path), source=path, recipe=recipe)
 
 
-def load_text(text: str, name: str, *, source: Path | None = None, recipe: str | None = None) -> LoadedStack:
+def load_text(
+    text: str, name: str, *, source: Path | None = None, recipe: str | None = None
+) -> LoadedStack:
     """Validate definition text; ``name`` is how errors refer to it."""
     data, lines = yamlsource.parse(text, name)
     spec = _validate_spec(data, lines, name)
@@ -123,7 +125,13 @@ def _validate_spec(data: Any, lines: yamlsource.LineMap, name: str) -> StackSpec
     if not isinstance(data, dict):
         raise SpecError(
             name,
-            [("", 1, f"expected a mapping with 'name', 'cloud' and 'components', got {_kind(data)}")],
+            [
+                (
+                    "",
+                    1,
+                    f"expected a mapping with 'name', 'cloud' and 'components', got {_kind(data)}",
+                )
+            ],
         )
     cloud = data.get("cloud")
     if cloud is None:

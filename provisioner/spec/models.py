@@ -57,7 +57,9 @@ class StackBase(StrictModel):
     ]
     engine: Annotated[
         Literal["auto", "embedded", "pulumi"],
-        Field(default="auto", description="Engine to deploy with; auto picks embedded when it can."),
+        Field(
+            default="auto", description="Engine to deploy with; auto picks embedded when it can."
+        ),
     ]
 
     @property
@@ -77,7 +79,8 @@ class AWSStack(StackBase):
 
     cloud: Literal["aws"]
     region: Annotated[
-        str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. eu-west-1.")
+        str,
+        Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. eu-west-1."),
     ]
     profile: Annotated[
         str | None, Field(default=None, description="AWS profile to deploy with (a reference).")

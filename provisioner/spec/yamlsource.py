@@ -23,13 +23,22 @@ def read_text(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise SpecError(
-                name, [("", None, f"file is {size} bytes; a stack definition may be at most {MAX_BYTES}")]
+                name,
+                [
+                    (
+                        "",
+                        None,
+                        f"file is {size} bytes; a stack definition may be at most {MAX_BYTES}",
+                    )
+                ],
             )
         raw = path.read_bytes()
     except IsADirectoryError:
         raise SpecError(name, [("", None, "is a directory; expected a YAML file")]) from None
     except OSError as exc:
-        raise SpecError(name, [("", None, f"cannot read the file: {exc.strerror or exc}")]) from None
+        raise SpecError(
+            name, [("", None, f"cannot read the file: {exc.strerror or exc}")]
+        ) from None
     if b"\x00" in raw:
         raise SpecError(name, [("", None, "is a binary file; expected YAML text")])
     try:
@@ -53,7 +62,7 @@ def parse(text: str, name: str) -> tuple[Any, LineMap]:
     lines: LineMap = {}
     _walk(node, (), lines, name, 0, set(), [0])
     try:
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, name) from None
     return data, lines
@@ -79,11 +88,20 @@ def _walk(
 ) -> None:
     if depth > MAX_DEPTH:
         raise SpecError(
-            name, [(".".join(path), node.start_mark.line + 1, f"is nested deeper than {MAX_DEPTH} levels")]
+            name,
+            [
+                (
+                    ".".join(path),
+                    node.start_mark.line + 1,
+                    f"is nested deeper than {MAX_DEPTH} levels",
+                )
+            ],
         )
     count[0] += 1
     if count[0] > MAX_NODES:
-        raise SpecError(name, [("", None, f"has more than {MAX_NODES} values; is it a stack definition?")])
+        raise SpecError(
+            name, [("", None, f"has more than {MAX_NODES} values; is it a stack definition?")]
+        )
     lines.setdefault(path, node.start_mark.line + 1)
     if id(node) in seen_nodes:  # a YAML alias: walked once already, do not expand it again
         return
@@ -96,7 +114,8 @@ def _walk(
             if key in seen:
                 where = ".".join((*path, key))
                 raise SpecError(
-                    name, [(where, key_node.start_mark.line + 1, "appears twice; keys must be unique")]
+                    name,
+                    [(where, key_node.start_mark.line + 1, "appears twice; keys must be unique")],
                 )
             seen.add(key)
             lines[(*path, key)] = key_node.start_mark.line + 1

@@ -50,7 +50,7 @@ def _walk(base: str, old: Any, new: Any, out: list[PropertyDiff]) -> None:
     if secret:
         # Never show a secret's plaintext: keep both sides masked.
         old = old if isinstance(old, Secret) else Secret(old)
-        new = new if isinstance(new, Secret) or isinstance(new, Unknown) else Secret(new)
+        new = new if isinstance(new, (Secret, Unknown)) else Secret(new)
     out.append(PropertyDiff(base, DiffKind.UPDATE, old=old, new=new))
 
 
@@ -77,10 +77,7 @@ def diff_properties(
 
 def covers(keys: list[str], path: str) -> bool:
     """True if ``path`` is one of ``keys`` or nested under one of them."""
-    for key in keys:
-        if key == "*" or path == key or path.startswith((key + ".", key + "[")):
-            return True
-    return False
+    return any(key == "*" or path == key or path.startswith((key + ".", key + "[")) for key in keys)
 
 
 def same(old: Any, new: Any) -> bool:

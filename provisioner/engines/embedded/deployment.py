@@ -1,0 +1,418 @@
+"""One run of a program against the state: decide each resource's step, and apply it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from provisioner.engines.embedded.checkpoint import ResourceState
+from provisioner.engines.embedded.diff import covers, diff_properties
+from provisioner.engines.embedded.executor import (
+    StateStore,
+    delete_order,
+    provider_props,
+    recorded_outputs,
+)
+from provisioner.engines.embedded.invokes import answer
+from provisioner.engines.embedded.providers import load_provider, needs_plugin
+from provisioner.engines.embedded.values import PROVIDER_KEY, has_unknown, mark_secrets, secret_keys
+from provisioner.engines.model import EngineEvent, EventCallback, EventKind, Op, Step
+from provisioner.errors import EngineUnavailableError, OperationError, ProvisionerError
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+CLI_HINT = (
+    "Deploy it with the Pulumi engine (engine: pulumi), which needs the Pulumi CLI and the "
+    "provider plugins: https://www.pulumi.com/docs/install/"
+)
+
+
+@dataclass
+class Registration:
+    """What the program asked for in one RegisterResource call (model values)."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    provider: str | None = None
+    delete_before_replace: bool = False
+    protect: bool = False
+    retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    import_id: str = ""
+
+    def state(self) -> ResourceState:
+        return ResourceState(
+            urn=self.urn,
+            type=self.type,
+            name=self.name,
+            custom=self.custom,
+            parent=self.parent,
+            dependencies=list(self.dependencies),
+            inputs=self.inputs,
+            provider=self.provider,
+            protect=self.protect,
+            retain_on_delete=self.retain_on_delete,
+        )
+
+
+def step_of(res: ResourceState | Registration, op: Op, **extra: Any) -> Step:
+    return Step(
+        urn=res.urn,
+        type=res.type,
+        name=res.name,
+        op=op,
+        custom=res.custom,
+        parent=res.parent,
+        inputs=dict(res.inputs),
+        **extra,
+    )
+
+
+class Deployment:
+    """Decides and (unless previewing) performs each step of one run.
+
+    Args:
+        store: the stack's state; a preview never changes it.
+        preview: compute steps only; providers' check and diff run, nothing else.
+        on_event: progress callback.
+    """
+
+    def __init__(self, store: StateStore, *, preview: bool, on_event: EventCallback) -> None:
+        self.store = store
+        self.preview = preview
+        self._on_event = on_event
+        self._event_lock = threading.Lock()
+        self.steps: list[Step] = []
+        self.seen: set[str] = set()
+        self.outputs: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self.plugin_types: list[str] = []
+        self.invoked: list[str] = []
+        self.failure: ProvisionerError | None = None
+
+    # -- events ---------------------------------------------------------------------------
+
+    def emit(self, kind: EventKind, step: Step | None = None, message: str = "", **kw: Any) -> None:
+        with self._event_lock:
+            self._on_event(EngineEvent(kind, step=step, message=message, **kw))
+
+    def emit_event(self, event: EngineEvent) -> None:
+        """Forward ``event`` to the callback (serialized: steps run on several threads)."""
+        with self._event_lock:
+            self._on_event(event)
+
+    def warn(self, message: str) -> None:
+        self.emit(EventKind.DIAGNOSTIC, message=message, severity="warning")
+
+    def _fail(self, step: Step, exc: BaseException) -> ProvisionerError:
+        if isinstance(exc, ProvisionerError):
+            error = exc
+        else:
+            what = f"{step.op} of {step.name} ({step.type})"
+            error = OperationError(f"{what} failed: {exc}")
+        step.note = error.message
+        self.emit(EventKind.STEP_FAILED, step, error.message, severity="error")
+        with self.store.lock:
+            if self.failure is None:
+                self.failure = error
+        return error
+
+    # -- RegisterResource -----------------------------------------------------------------
+
+    def register(self, reg: Registration) -> tuple[str, dict[str, Any]]:
+        """Handle one registration; returns (id, outputs) for the SDK."""
+        with self.store.lock:
+            if reg.urn in self.seen:
+                if reg.type == STACK_TYPE:  # the root stack may register more than once
+                    return "", {}
+                raise OperationError(f"duplicate resource URN {reg.urn}")
+            self.seen.add(reg.urn)
+            old = self.store.cp.live(reg.urn)
+        if not reg.custom:
+            return self._component(reg, old)
+        if reg.import_id:
+            raise OperationError(f"{reg.name}: importing resources needs the Pulumi engine")
+        if needs_plugin(reg.type, reg.custom):
+            return self._plugin_resource(reg, old)
+        return self._dynamic(reg, old)
+
+    def _record(self, step: Step) -> Step:
+        with self.store.lock:
+            self.steps.append(step)
+        return step
+
+    def _component(self, reg: Registration, old: ResourceState | None) -> tuple[str, dict]:
+        step = self._record(step_of(reg, Op.CREATE if old is None else Op.SAME))
+        if not self.preview:
+            state = reg.state()
+            state.outputs = old.outputs if old is not None else {}
+            with self.store.lock:
+                if old is None or (old.parent, old.dependencies) != (
+                    state.parent,
+                    state.dependencies,
+                ):
+                    self.store.cp.put(state)
+                    self.store.save()
+        self.emit(EventKind.STEP_DONE, step)
+        return "", {}
+
+    def _plugin_resource(self, reg: Registration, old: ResourceState | None) -> tuple[str, dict]:
+        if not self.preview:
+            raise EngineUnavailableError(
+                f"{reg.name} ({reg.type}) needs the '{reg.type.split(':')[0]}' provider plugin, "
+                "which the embedded engine cannot run",
+                hint=CLI_HINT,
+            )
+        with self.store.lock:
+            if reg.type not in self.plugin_types:
+                self.plugin_types.append(reg.type)
+        if old is None:
+            step = step_of(reg, Op.CREATE, note="outputs known after apply (offline plan)")
+        else:
+            diffs = diff_properties(old.inputs, reg.inputs, reg.replace_on_changes)
+            op = (
+                Op.SAME
+                if not diffs
+                else Op.REPLACE
+                if any(d.replaces for d in diffs)
+                else Op.UPDATE
+            )
+            step = step_of(reg, op, diffs=diffs)
+        self._record(step)
+        self.emit(EventKind.STEP_DONE, step)
+        if step.op == Op.SAME and old is not None:
+            return old.id, old.outputs
+        return "", reg.inputs
+
+    def _check(self, provider: Any, reg: Registration, old: ResourceState | None) -> dict:
+        """Run the provider's check; returns the checked inputs (secrets kept)."""
+        if has_unknown(reg.inputs):
+            return reg.inputs
+        olds = provider_props(old.inputs, old.provider) if old is not None else {}
+        result = provider.check(olds, provider_props(reg.inputs, reg.provider))
+        if result.failures:
+            problems = "; ".join(f"{f.property}: {f.reason}" for f in result.failures)
+            raise OperationError(f"invalid inputs for {reg.name} ({reg.type}): {problems}")
+        checked = {k: v for k, v in (result.inputs or {}).items() if k != PROVIDER_KEY}
+        return mark_secrets(checked, secret_keys(reg.inputs))
+
+    def _decide(
+        self, provider: Any, reg: Registration, old: ResourceState, news: dict[str, Any]
+    ) -> tuple[Op, Step, bool]:
+        changes: bool | None = None
+        replaces: list[str] = []
+        dbr = reg.delete_before_replace
+        if not has_unknown(news):
+            result = provider.diff(
+                old.id,
+                provider_props(old.outputs, old.provider),
+                provider_props(news, reg.provider),
+            )
+            changes = result.changes
+            replaces = list(result.replaces or [])
+            dbr = dbr or bool(result.delete_before_replace)
+        diffs = diff_properties(old.inputs, news)
+        replaces += [
+            d.path.split(".")[0].split("[")[0]
+            for d in diffs
+            if covers(reg.replace_on_changes, d.path)
+        ]
+        replaces = list(dict.fromkeys(replaces))
+        for d in diffs:
+            d.replaces = covers(replaces, d.path)
+        if changes is None:
+            changes = bool(diffs)
+        op = Op.REPLACE if replaces else Op.UPDATE if changes else Op.SAME
+        step = step_of(reg, op, diffs=diffs if op != Op.SAME else [], replace_reasons=replaces)
+        step.inputs = dict(news)
+        return op, step, dbr
+
+    def _dynamic(self, reg: Registration, old: ResourceState | None) -> tuple[str, dict]:
+        step = step_of(reg, Op.CREATE if old is None else Op.SAME)
+        try:
+            if not reg.provider:
+                raise OperationError(f"{reg.name}: dynamic resource without a provider")
+            provider = load_provider(reg.provider)
+            if reg.ignore_changes and old is not None:
+                for key in reg.ignore_changes:
+                    if key in old.inputs:
+                        reg.inputs[key] = old.inputs[key]
+            news = self._check(provider, reg, old)
+            dbr = False
+            if old is not None:
+                _, step, dbr = self._decide(provider, reg, old, news)
+            step.inputs = dict(news)
+        except BaseException as exc:
+            self._record(step)
+            raise self._fail(step, exc) from exc
+        self._record(step)
+        if self.preview:
+            self.emit(EventKind.STEP_DONE, step)
+            if step.op == Op.SAME and old is not None:
+                return old.id, old.outputs
+            return (old.id if step.op == Op.UPDATE and old else ""), news
+        return self._apply(step, reg, old, news, dbr)
+
+    def _apply(
+        self,
+        step: Step,
+        reg: Registration,
+        old: ResourceState | None,
+        news: dict[str, Any],
+        dbr: bool,
+    ) -> tuple[str, dict]:
+        state = replace(reg.state(), inputs=news)
+        if step.op == Op.SAME:
+            assert old is not None
+            kept = replace(state, id=old.id, inputs=old.inputs, outputs=old.outputs)
+            with self.store.lock:
+                if kept != old:
+                    self.store.cp.put(kept)
+                    self.store.save()
+            self.emit(EventKind.STEP_DONE, step)
+            return kept.id, kept.outputs
+        if self.failure is not None:
+            step.note = "skipped: an earlier step failed"
+            raise OperationError(f"{reg.name}: skipped because an earlier step failed")
+        self.emit(EventKind.STEP_START, step)
+        try:
+            if step.op == Op.CREATE:
+                done = self.store.create(state)
+            elif step.op == Op.UPDATE:
+                assert old is not None
+                done = self.store.update(old, state)
+            else:
+                assert old is not None
+                if dbr:
+                    self.store.delete(old)
+                    done = self.store.create(state)
+                else:
+                    done = self.store.create(state, replacing=True)
+        except BaseException as exc:
+            raise self._fail(step, exc) from exc
+        self.emit(EventKind.STEP_DONE, step)
+        return done.id, done.outputs
+
+    def register_outputs(self, urn: str, outputs: dict[str, Any]) -> None:
+        """A component's (or the root stack's) registered outputs."""
+        if urn.split("::")[2] == STACK_TYPE:
+            self.outputs.update(outputs)
+            return
+        if self.preview or has_unknown(outputs):
+            return
+        with self.store.lock:
+            res = self.store.cp.live(urn)
+            if res is not None and res.outputs != outputs:
+                res.outputs = outputs
+                self.store.save()
+
+    # -- Invoke ---------------------------------------------------------------------------
+
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Answer a data-source call: placeholders in a preview, refused in an update."""
+        with self.store.lock:
+            self.invoked.append(token)
+        if not self.preview:
+            raise EngineUnavailableError(
+                f"data source {token} needs the '{token.split(':')[0]}' provider plugin, "
+                "which the embedded engine cannot run",
+                hint=CLI_HINT,
+            )
+        result, placeholder = answer(token, args)
+        note = (
+            f"data source {token} answered offline with placeholder values {result}"
+            if placeholder
+            else f"data source {token} answered offline with no values (unknown)"
+        )
+        with self.store.lock:
+            if note not in self.notes:
+                self.notes.append(note)
+        return result
+
+    # -- deletes --------------------------------------------------------------------------
+
+    def doomed(self) -> list[ResourceState]:
+        """Recorded resources the program no longer declares, plus replaced ones."""
+        cp = self.store.cp
+        gone = [r for r in cp.resources if r.delete or r.urn not in self.seen]
+        return delete_order(gone, cp.resources)
+
+    def plan_deletes(self) -> None:
+        """Preview: add a delete step for every doomed resource."""
+        for res in self.doomed():
+            note = "replaced earlier; deletion still pending" if res.delete else None
+            step = self._record(step_of(res, Op.DELETE, note=note))
+            self.emit(EventKind.STEP_DONE, step)
+
+    def apply_deletes(self, resources: list[ResourceState] | None = None) -> None:
+        """Delete ``resources`` (default: the doomed ones) in reverse dependency order.
+
+        Raises:
+            OperationError: a protected resource or a provider failure; deletion stops there.
+        """
+        for res in self.doomed() if resources is None else resources:
+            step = step_of(res, Op.DELETE, note="replaced" if res.delete else None)
+            if not res.delete:
+                self._record(step)
+            if res.protect:
+                raise self._fail(step, OperationError(f"{res.name} is protected; not deleting it"))
+            self.emit(EventKind.STEP_START, step)
+            try:
+                self.store.delete(res)
+            except BaseException as exc:
+                raise self._fail(step, exc) from exc
+            self.emit(EventKind.STEP_DONE, step)
+
+    # -- crash recovery -------------------------------------------------------------------
+
+    def reconcile_pending(self) -> None:
+        """Settle operations a crashed run left pending (see the engine module docstring)."""
+        cp = self.store.cp
+        for pending in list(cp.pending):
+            res = pending.resource
+            if pending.op == "create":
+                self._reconcile_create(res)
+            elif pending.op == "delete":
+                provider = load_provider(res.provider or "")
+                provider.delete(res.id, provider_props(res.outputs, res.provider))
+                with self.store.lock:
+                    for rec in list(cp.resources):
+                        if rec.urn == res.urn and rec.id == res.id:
+                            cp.remove(rec)
+                self.warn(f"finished the interrupted delete of {res.name}")
+            else:
+                self.warn(
+                    f"the {pending.op} of {res.name} was interrupted; "
+                    "this run re-applies it if it is still needed"
+                )
+            with self.store.lock:
+                cp.clear_pending(pending)
+                self.store.save()
+
+    def _reconcile_create(self, res: ResourceState) -> None:
+        provider = load_provider(res.provider or "")
+        adopt = getattr(provider, "adopt", None)
+        if adopt is None:
+            self.warn(
+                f"the create of {res.name} ({res.type}) was interrupted and its provider cannot "
+                "adopt what it left; a resource may exist outside the state"
+            )
+            return
+        result = adopt(provider_props(res.inputs, res.provider))
+        if result is None:
+            return
+        outputs = recorded_outputs(result.outs, secret_keys(res.inputs))
+        found = replace(res, id=str(result.id), outputs=outputs)
+        with self.store.lock:
+            old = self.store.cp.live(res.urn)
+            if old is not None:
+                old.delete = True
+            self.store.cp.resources.append(found)
+        self.warn(f"adopted {res.name} ({found.id}), created by an interrupted run")

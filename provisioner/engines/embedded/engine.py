@@ -1,0 +1,289 @@
+"""EmbeddedEngine: runs the inline Pulumi program in-process and drives dynamic providers.
+
+Zero-install engine for stacks built from Pulumi dynamic resources, and an offline planner
+for any recipe. The program runs through the Pulumi Python SDK against our own resource
+monitor (``EngineMonitor``); the engine keeps a JSON checkpoint per stack at
+``home.stack_dir(name)/checkpoint.json`` and follows Pulumi's step semantics (same, create,
+update, replace, delete).
+
+Provider contract, beyond ``pulumi.dynamic.ResourceProvider``:
+
+* Providers receive plaintext props including ``__provider`` (as under Pulumi). ``diff``,
+  ``update``, ``delete`` and ``read`` receive the recorded *outputs* as the old props.
+* ``delete`` must be idempotent: deleting something already gone succeeds.
+* Optional ``adopt(props) -> CreateResult | None``. A run killed after a provider's
+  ``create`` but before the state was written leaves a pending create in the checkpoint.
+  The next ``up``, ``destroy`` or ``refresh`` calls ``adopt`` with the inputs of that create
+  (plus ``__provider``). It returns the ``CreateResult`` (id and outputs) of the resource the
+  interrupted create made, which then enters the state, or None if nothing was made. Without
+  ``adopt`` the engine can only warn that a resource may exist outside the state.
+* A pending delete is finished by calling ``delete`` again; a pending update is reported and
+  re-applied by the next ``up`` (the state still holds the old inputs).
+
+Custom resources that need a provider plugin (``aws:...``, ``gcp:...``) are planned offline:
+each becomes a create (or a diff against recorded state) with outputs unknown, and data-source
+calls get the placeholders of :mod:`provisioner.engines.embedded.invokes`. ``up`` refuses
+such programs before changing anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provisioner import home
+from provisioner.engines.base import Engine
+from provisioner.engines.embedded import checkpoint
+from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, ResourceState
+from provisioner.engines.embedded.deployment import CLI_HINT, Deployment
+from provisioner.engines.embedded.diff import diff_properties
+from provisioner.engines.embedded.executor import (
+    StateStore,
+    delete_order,
+    provider_props,
+    recorded_outputs,
+)
+from provisioner.engines.embedded.lock import StackLock
+from provisioner.engines.embedded.providers import load_provider
+from provisioner.engines.embedded.values import secret_keys
+from provisioner.engines.model import (
+    Drift,
+    EngineEvent,
+    EventCallback,
+    EventKind,
+    Plan,
+    RefreshResult,
+    no_events,
+)
+from provisioner.errors import EngineUnavailableError, OperationError, ProvisionerError
+
+if TYPE_CHECKING:
+    from provisioner.spec.loader import LoadedStack
+
+#: The Pulumi project name of every stack program.
+PROJECT = "provisioner"
+
+Program = Callable[[], Any]
+
+
+class EmbeddedEngine(Engine):
+    """The in-process engine.
+
+    Args:
+        lock_timeout: seconds ``up``, ``destroy`` and ``refresh`` wait for another process
+            holding the stack's lock; 0 fails at once with ``LockedError``.
+    """
+
+    name = "embedded"
+
+    def __init__(self, lock_timeout: float = 0.0) -> None:
+        self.lock_timeout = lock_timeout
+
+    # -- Engine interface -----------------------------------------------------------------
+
+    def preview(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        from provisioner.program import build_program
+
+        return self.preview_program(stack.name, build_program(stack), on_event)
+
+    def up(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        from provisioner.program import build_program
+
+        return self.up_program(stack.name, build_program(stack), on_event)
+
+    def destroy(self, stack_name: str, on_event: EventCallback = no_events) -> Plan:
+        plan = Plan(stack=stack_name, engine=self.name)
+        path = self._checkpoint_path(stack_name)
+        if not path.exists():
+            return plan
+        lock = StackLock(path.parent, "destroy", self.lock_timeout)
+        lock.acquire()
+        unlink = False
+        try:
+            store = StateStore(path, checkpoint.load(path, stack_name))
+            deployment = Deployment(store, preview=False, on_event=on_event)
+            deployment.reconcile_pending()
+            cp = store.cp
+            deployment.apply_deletes(delete_order(list(cp.resources), cp.resources))
+            plan.steps = deployment.steps
+            path.unlink(missing_ok=True)
+            unlink = True
+        finally:
+            lock.release(unlink=unlink)
+        if unlink:
+            _remove_if_empty(path.parent)
+        on_event(EngineEvent(EventKind.SUMMARY, message=_summary(plan)))
+        return plan
+
+    def refresh(self, stack_name: str, on_event: EventCallback = no_events) -> RefreshResult:
+        result = RefreshResult(stack=stack_name, engine=self.name)
+        path = self._checkpoint_path(stack_name)
+        if not path.exists():
+            return result
+        with StackLock(path.parent, "refresh", self.lock_timeout):
+            store = StateStore(path, checkpoint.load(path, stack_name))
+            Deployment(store, preview=False, on_event=on_event).reconcile_pending()
+            for res in list(store.cp.resources):
+                if not res.custom or not res.provider:
+                    continue
+                result.checked += 1
+                drift = _refresh_one(store, res)
+                if drift is not None:
+                    result.drift.append(drift)
+                    what = "is gone" if drift.gone else f"drifted ({len(drift.diffs)} properties)"
+                    on_event(
+                        EngineEvent(
+                            EventKind.DIAGNOSTIC, message=f"{res.name} {what}", severity="warning"
+                        )
+                    )
+            store.save()
+        return result
+
+    def outputs(self, stack_name: str) -> dict[str, Any]:
+        return checkpoint.load(self._checkpoint_path(stack_name), stack_name).outputs
+
+    def has_state(self, stack_name: str) -> bool:
+        path = self._checkpoint_path(stack_name)
+        return path.exists() and not checkpoint.load(path, stack_name).empty
+
+    def state_location(self, stack_name: str) -> str:
+        return self._checkpoint_path(stack_name).as_uri()
+
+    # -- explicit programs ----------------------------------------------------------------
+
+    def preview_program(
+        self, stack_name: str, program: Program, on_event: EventCallback = no_events
+    ) -> Plan:
+        """Preview ``program`` as stack ``stack_name``; nothing is created or written."""
+        path = self._checkpoint_path(stack_name)
+        store = StateStore(path, checkpoint.load(path, stack_name))
+        deployment = Deployment(store, preview=True, on_event=on_event)
+        self._run(deployment, stack_name, program, preview=True)
+        deployment.plan_deletes()
+        if store.cp.pending:
+            names = ", ".join(p.resource.name for p in store.cp.pending)
+            deployment.notes.append(f"interrupted operations on {names} are settled by the next up")
+        plan = self._plan(stack_name, deployment)
+        plan.offline = bool(deployment.plugin_types or deployment.invoked)
+        if deployment.plugin_types:
+            plan.notes.append(
+                "offline plan: outputs of "
+                + ", ".join(deployment.plugin_types)
+                + " resources are known only after a deploy with the Pulumi engine"
+            )
+        on_event(EngineEvent(EventKind.SUMMARY, message=_summary(plan)))
+        return plan
+
+    def up_program(
+        self, stack_name: str, program: Program, on_event: EventCallback = no_events
+    ) -> Plan:
+        """Deploy ``program`` as stack ``stack_name``; returns the steps and final outputs.
+
+        Raises:
+            EngineUnavailableError: the program needs provider plugins (nothing is changed).
+            OperationError: a provider failed; the state records what succeeded.
+            LockedError: another process holds the stack's lock.
+        """
+        path = self._checkpoint_path(stack_name)
+        with StackLock(path.parent, "up", self.lock_timeout):
+            store = StateStore(path, checkpoint.load(path, stack_name))
+            self._refuse_plugins(store, stack_name, program)
+            deployment = Deployment(store, preview=False, on_event=on_event)
+            deployment.reconcile_pending()
+            self._run(deployment, stack_name, program, preview=False)
+            deployment.apply_deletes()
+            store.cp.outputs = deployment.outputs
+            store.save()
+        plan = self._plan(stack_name, deployment)
+        on_event(EngineEvent(EventKind.SUMMARY, message=_summary(plan)))
+        return plan
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _checkpoint_path(self, stack_name: str) -> Path:
+        return home.stack_dir(stack_name) / CHECKPOINT_FILE
+
+    def _refuse_plugins(self, store: StateStore, stack_name: str, program: Program) -> None:
+        """Preview first: refuse before creating anything if a plugin would be needed."""
+        probe = Deployment(store, preview=True, on_event=no_events)
+        self._run(probe, stack_name, program, preview=True)
+        needs = probe.plugin_types + probe.invoked
+        if needs:
+            raise EngineUnavailableError(
+                "the embedded engine cannot deploy "
+                + ", ".join(dict.fromkeys(needs))
+                + ": these need provider plugins, which only the Pulumi CLI runs",
+                hint=CLI_HINT,
+            )
+
+    def _run(self, deployment: Deployment, stack_name: str, program: Program, *, preview: bool):
+        from provisioner.engines.embedded.monitor import EngineMonitor
+        from provisioner.engines.embedded.runner import run_program
+
+        monitor = EngineMonitor(deployment, stack_name, PROJECT)
+        try:
+            run_program(
+                program,
+                monitor=monitor,
+                project=PROJECT,
+                stack=stack_name,
+                preview=preview,
+                on_event=deployment.emit_event,
+            )
+        except BaseException as exc:
+            if deployment.failure is not None:
+                raise deployment.failure from None
+            if isinstance(exc, ProvisionerError):
+                raise
+            if not isinstance(exc, Exception):
+                raise
+            raise OperationError(f"the stack program failed: {exc}") from exc
+        if deployment.failure is not None:
+            raise deployment.failure
+
+    def _plan(self, stack_name: str, deployment: Deployment) -> Plan:
+        return Plan(
+            stack=stack_name,
+            engine=self.name,
+            steps=deployment.steps,
+            outputs=deployment.outputs,
+            notes=deployment.notes,
+        )
+
+
+def _refresh_one(store: StateStore, res: ResourceState) -> Drift | None:
+    """Read ``res`` back through its provider; update the state; return its drift."""
+    provider = load_provider(res.provider or "")
+    try:
+        read = provider.read(res.id, provider_props(res.outputs, res.provider))
+    except Exception as exc:
+        raise OperationError(f"refresh of {res.name} ({res.type}) failed: {exc}") from exc
+    if read is None or not read.id:
+        with store.lock:
+            store.cp.remove(res)
+        return Drift(urn=res.urn, type=res.type, name=res.name, gone=True)
+    outputs = recorded_outputs(read.outs, secret_keys(res.outputs) | secret_keys(res.inputs))
+    diffs = diff_properties(res.outputs, outputs)
+    with store.lock:
+        res.id = str(read.id)
+        res.outputs = outputs
+        if read.inputs is not None:
+            res.inputs = recorded_outputs(read.inputs, secret_keys(res.inputs))
+    if not diffs:
+        return None
+    return Drift(urn=res.urn, type=res.type, name=res.name, diffs=diffs)
+
+
+def _summary(plan: Plan) -> str:
+    counts = plan.summary()
+    return ", ".join(f"{n} {op}" for op, n in sorted(counts.items())) or "no resources"
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+__all__ = ["PROJECT", "EmbeddedEngine"]

@@ -1,0 +1,91 @@
+"""Run an inline Pulumi program in this process against a given resource monitor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from provisioner.engines.model import EngineEvent, EventCallback, EventKind
+
+
+class _EventLogger:
+    """Routes the program's ``pulumi.log`` messages to progress events."""
+
+    def __init__(self, on_event: EventCallback) -> None:
+        self._on_event = on_event
+
+    def _emit(self, severity: str, message: str) -> None:
+        self._on_event(EngineEvent(EventKind.DIAGNOSTIC, message=message, severity=severity))
+
+    def debug(self, message: str, *args: Any) -> None:
+        logging.getLogger("provisioner.engine.program").debug(message)
+
+    def info(self, message: str, *args: Any) -> None:
+        self._emit("info", message)
+
+    def warning(self, message: str, *args: Any) -> None:
+        self._emit("warning", message)
+
+    def error(self, message: str, *args: Any) -> None:
+        self._emit("error", message)
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    monitor: Any,
+    project: str,
+    stack: str,
+    preview: bool,
+    on_event: EventCallback,
+) -> None:
+    """Run ``program`` to completion; every resource it declares goes to ``monitor``.
+
+    The SDK keeps its settings and root stack in context variables, so each run happens in a
+    fresh copy of the context with a fresh event loop: several runs in one process never see
+    each other's state.
+
+    Raises:
+        BaseException: whatever the program or the monitor raised.
+    """
+
+    def run() -> None:
+        from pulumi.runtime import settings
+        from pulumi.runtime.mocks import set_mocks
+        from pulumi.runtime.stack import run_in_stack
+
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        try:
+            # A non-None root keeps set_mocks from registering a stack of its own;
+            # run_in_stack then creates the one root stack of this run.
+            settings.ROOT.set(_PENDING_ROOT)
+            set_mocks(
+                monitor.mocks,
+                project,
+                stack,
+                preview,
+                logger=_EventLogger(on_event),  # type: ignore[arg-type]
+                monitor=monitor,
+            )
+            settings.ROOT.set(None)
+            loop.run_until_complete(run_in_stack(program))
+        finally:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    loop.run_until_complete(task)
+            # Wait for registrations still running in executor threads.
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    contextvars.copy_context().run(run)
+
+
+_PENDING_ROOT = object()

@@ -1,0 +1,99 @@
+"""Recipe: the Slack alerter, a reference to the Secrets Manager secret holding its webhook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws.flavors import SlackAlerterConfig
+
+from provisioner.catalog.flavor import RecipeContext
+
+
+@dataclass(frozen=True)
+class AWSSlackAlerterArgs:
+    """Inputs of an AWSSlackAlerter.
+
+    Attributes:
+        region: AWS region of the secret.
+        tags: tags of every taggable resource.
+        secret_arn: an existing secret, or None to create ``secret_name``.
+        secret_name: name of the secret to create.
+        recovery_window_days: days a destroyed secret stays restorable.
+    """
+
+    region: str
+    tags: dict[str, str]
+    secret_arn: str | None
+    secret_name: str
+    recovery_window_days: int
+
+    @classmethod
+    def from_config(cls, config: SlackAlerterConfig, ctx: RecipeContext) -> AWSSlackAlerterArgs:
+        """Args from the flavor config and the stack."""
+        return cls(
+            region=ctx.spec.region,
+            tags=ctx.tags,
+            secret_arn=config.secret_arn,
+            secret_name=config.secret_name or f"provisioner/{ctx.spec.name}/slack-webhook",
+            recovery_window_days=config.recovery_window_days,
+        )
+
+
+class AWSSlackAlerter(pulumi.ComponentResource):
+    """Holds no value: creates (or references) a secret for the webhook URL and lets the
+    stack's step roles read it.
+
+    The recipe never writes the webhook itself, so it is never in Pulumi state; put it with
+    ``aws secretsmanager put-secret-value --secret-id <webhook_secret_arn> --secret-string URL``.
+    Connection: ``{"webhook_secret_arn"}``.
+    """
+
+    TYPE = "provisioner:aws:SlackAlerter"
+
+    def __init__(
+        self,
+        name: str,
+        config: SlackAlerterConfig,
+        ctx: RecipeContext,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        args = self.args = AWSSlackAlerterArgs.from_config(config, ctx)
+        child = pulumi.ResourceOptions(parent=self)
+        self.secret = None
+        secret_arn: Any = args.secret_arn
+        if secret_arn is None:
+            self.secret = aws.secretsmanager.Secret(
+                f"{name}-webhook",
+                name=args.secret_name,
+                description=f"Slack webhook URL of stack {ctx.spec.name} (set it after deploy)",
+                recovery_window_in_days=args.recovery_window_days,
+                region=args.region,
+                tags=args.tags,
+                opts=child,
+            )
+            secret_arn = self.secret.arn
+        self.grants = [
+            aws.iam.RolePolicy(
+                f"{name}-read-{str(type_).replace('_', '-')}",
+                role=role.id,
+                policy=iam.document(
+                    [
+                        {
+                            "Sid": "ReadSlackWebhook",
+                            "Effect": "Allow",
+                            "Action": ["secretsmanager:GetSecretValue"],
+                            "Resource": secret_arn,
+                        }
+                    ]
+                ),
+                opts=child,
+            )
+            for type_, role in siblings.workload_roles(ctx).items()
+        ]
+        self.connection: dict[str, Any] = {"webhook_secret_arn": secret_arn}
+        self.register_outputs({"connection": self.connection})

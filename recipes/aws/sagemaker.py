@@ -1,0 +1,171 @@
+"""Recipes: SageMaker orchestrator and step operator, each a least-privilege execution role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi_aws as aws
+from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws.flavors import SageMakerConfig
+
+from provisioner.catalog.flavor import RecipeContext
+
+SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class AWSSageMakerArgs:
+    """Inputs of a SageMaker execution role.
+
+    Attributes:
+        region: AWS region the jobs run in.
+        tags: tags of every taggable resource.
+        instance_type: default instance type of the jobs (for the runtime).
+        bucket: the artifact bucket the jobs read and write.
+        repository: the ECR repository the jobs pull their images from, if any.
+    """
+
+    region: str
+    tags: dict[str, str]
+    instance_type: str
+    bucket: siblings.BucketRef
+    repository: siblings.RepositoryRef | None
+
+    @classmethod
+    def from_config(cls, config: SageMakerConfig, ctx: RecipeContext, who: str) -> AWSSageMakerArgs:
+        """Args from the flavor config, the stack and its sibling components."""
+        return cls(
+            region=ctx.spec.region,
+            tags=ctx.tags,
+            instance_type=config.instance_type,
+            bucket=siblings.artifact_bucket(ctx, who),
+            repository=siblings.optional_repository(ctx),
+        )
+
+
+AWSSageMakerOrchestratorArgs = AWSSageMakerArgs
+AWSSageMakerStepOperatorArgs = AWSSageMakerArgs
+
+
+class _SageMakerRole(pulumi.ComponentResource):
+    """An execution role SageMaker assumes to run the stack's jobs; no managed policies."""
+
+    TYPE: ClassVar[str]
+    WHO: ClassVar[str]
+    #: SageMaker job kinds (ARN resource types) this role may itself start, e.g. pipeline steps.
+    STARTS_JOBS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        name: str,
+        config: SageMakerConfig,
+        ctx: RecipeContext,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        args = self.args = AWSSageMakerArgs.from_config(config, ctx, self.WHO)
+        invoke = pulumi.InvokeOptions(parent=self)
+        partition = aws.get_partition(opts=invoke).partition
+        account = aws.get_caller_identity(opts=invoke).account_id
+        self.workload_role = aws.iam.Role(
+            f"{name}-execution-role",
+            description=f"SageMaker jobs of stack {ctx.spec.name}",
+            assume_role_policy=iam.service_trust(SAGEMAKER_SERVICE),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        arn_prefix = f"arn:{partition}:sagemaker:{args.region}:{account}"
+        statements = iam.merge(
+            iam.bucket_read_write(args.bucket.arn, kms_key_arn=args.bucket.kms_key_arn),
+            iam.ecr_pull(args.repository.arn) if args.repository is not None else [],
+            job_logs(partition, args.region, account),
+            self._starts_jobs(arn_prefix),
+        )
+        self.workload_policy = aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=self.workload_role.id,
+            policy=iam.document(statements),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.connection: dict[str, Any] = {
+            "execution_role_arn": self.workload_role.arn,
+            "region": args.region,
+            "instance_type": args.instance_type,
+        }
+        self.register_outputs({"connection": self.connection})
+
+    def _starts_jobs(self, arn_prefix: str) -> list[iam.Statement]:
+        if not self.STARTS_JOBS:
+            return []
+        verbs = ("Create", "Describe", "Stop")
+        return [
+            {
+                "Sid": "StartStepJobs",
+                "Effect": "Allow",
+                "Action": [
+                    *sorted(
+                        f"sagemaker:{verb}{kind.title().replace('-', '')}"
+                        for verb in verbs
+                        for kind in self.STARTS_JOBS
+                    ),
+                    "sagemaker:AddTags",
+                ],
+                "Resource": [f"{arn_prefix}:{kind}/*" for kind in self.STARTS_JOBS],
+            },
+            {
+                "Sid": "PassOwnRole",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": self.workload_role.arn,
+                "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
+            },
+        ]
+
+
+def job_logs(partition: str, region: str, account: str) -> list[iam.Statement]:
+    """Write job logs under /aws/sagemaker/ and job metrics in SageMaker's namespaces."""
+    group = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/*"
+    return [
+        {
+            "Sid": "JobLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            "Resource": [group, f"{group}:log-stream:*"],
+        },
+        {
+            # PutMetricData has no resource-level permissions; the namespace condition scopes it.
+            "Sid": "JobMetrics",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricData"],
+            "Resource": "*",
+            "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        },
+    ]
+
+
+class AWSSageMakerOrchestrator(_SageMakerRole):
+    """Runs pipelines as SageMaker Pipelines; the role also starts the steps' jobs.
+
+    Connection: ``{"execution_role_arn", "region", "instance_type"}``.
+    """
+
+    TYPE = "provisioner:aws:SageMakerOrchestrator"
+    WHO = "orchestrator 'sagemaker'"
+    STARTS_JOBS = ("processing-job", "training-job")
+
+
+class AWSSageMakerStepOperator(_SageMakerRole):
+    """Runs single steps as SageMaker training jobs under this role.
+
+    Connection: ``{"execution_role_arn", "region", "instance_type"}``.
+    """
+
+    TYPE = "provisioner:aws:SageMakerStepOperator"
+    WHO = "step_operator 'sagemaker'"

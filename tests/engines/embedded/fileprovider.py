@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ class FileProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         if props.get("fail"):
             raise RuntimeError(f"cannot write {props['path']}: {props['fail']}")
+        time.sleep(float(props.get("delay", 0)))
         path = Path(props["path"])
         if path.exists():
             raise FileExistsError(f"{path} already exists")
@@ -90,10 +92,13 @@ class File(Resource):
         journal: str,
         opts: pulumi.ResourceOptions | None = None,
         fail: str | None = None,
+        delay: float = 0,
     ) -> None:
         props = {"path": path, "content": content, "size": None}
         if fail:
             props["fail"] = fail
+        if delay:
+            props["delay"] = delay
         super().__init__(FileProvider(journal), name, props, opts)
 
 
@@ -109,10 +114,11 @@ class Folder(pulumi.ComponentResource):
         second: str = "b.txt",
         opts: pulumi.ResourceOptions | None = None,
         dbr: bool = False,
+        delay: float = 0,
     ) -> None:
         super().__init__("provisioner:test:Folder", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.a = File(f"{name}-a", f"{root}/a.txt", content, journal, child)
+        self.a = File(f"{name}-a", f"{root}/a.txt", content, journal, child, delay=delay)
         self.b = File(
             f"{name}-b",
             f"{root}/{second}",

@@ -26,8 +26,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:``port`` and it can be bound."""
+    """True when nothing listens on 127.0.0.1:``port`` (connections in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Servers bind with SO_REUSEADDR, so closed connections lingering on the port don't matter.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -55,15 +57,18 @@ def spawn_detached(argv: Sequence[str], log_file: Path, cwd: Path) -> int:
     return proc.pid
 
 
-def _reap(pid: int) -> None:
-    """Collect ``pid``'s exit status if it is our child, so it does not linger as a zombie."""
+def _reap(pid: int) -> bool:
+    """Collect ``pid``'s exit status if it is our child; True when it has fully exited."""
     proc = _SPAWNED.get(pid)
     if proc is not None:
-        if proc.poll() is not None:
-            _SPAWNED.pop(pid, None)
-        return
+        if proc.poll() is None:
+            return False
+        _SPAWNED.pop(pid, None)
+        return True
     with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == pid
+    return False
 
 
 def pid_alive(pid: int | None, marker: str | None = None) -> bool:
@@ -72,31 +77,50 @@ def pid_alive(pid: int | None, marker: str | None = None) -> bool:
     The marker guards against pid reuse: a recorded pid now owned by another program
     is reported dead.
     """
-    if not pid or pid <= 0:
+    if not pid or pid <= 0 or _reap(pid):
         return False
-    _reap(pid)
-    proc_dir = Path("/proc") / str(pid)
-    if Path("/proc/self").exists():
+    if not Path("/proc/self").exists():
         try:
-            stat = (proc_dir / "stat").read_text()
-            cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            os.kill(pid, 0)
+        except ProcessLookupError:
             return False
-        state = stat.rsplit(")", 1)[-1].split()[0] if ")" in stat else ""
-        if state in ("Z", "X"):
-            return False
-        return marker is None or marker in cmdline
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        except PermissionError:
+            return True
         return True
+    proc_dir = Path("/proc") / str(pid)
+    try:
+        stat = (proc_dir / "stat").read_text()
+        cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    state = stat.rsplit(")", 1)[-1].split()[0] if ")" in stat else ""
+    if state in ("Z", "X"):
+        return False
+    return marker is None or marker in cmdline
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    """Wait until ``pid`` has exited; for our own children, until every thread is gone."""
+    proc = _SPAWNED.get(pid)
+    if proc is not None:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        _SPAWNED.pop(pid, None)
+        return True
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
     return True
 
 
 def stop_process(pid: int | None, marker: str | None = None, timeout: float = 5.0) -> None:
     """Stop ``pid`` (SIGTERM, then SIGKILL after ``timeout`` s); a gone process is fine.
+
+    ``marker`` is checked once, before signalling, so a reused pid is never signalled.
 
     Raises:
         OperationError: the process survived SIGKILL.
@@ -107,13 +131,19 @@ def stop_process(pid: int | None, marker: str | None = None, timeout: float = 5.
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not pid_alive(pid, marker):
-                _SPAWNED.pop(pid, None)
-                return
-            time.sleep(0.02)
+        if _wait_gone(pid, wait):
+            return
     raise OperationError(f"process {pid} did not stop after SIGTERM and SIGKILL")
+
+
+def wait_port_free(port: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` s for ``port`` to be free (a just-killed server may still hold it)."""
+    deadline = time.monotonic() + timeout
+    while not port_is_free(port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def http_ok(port: int, path: str = "/", timeout: float = 1.0) -> bool:

@@ -242,7 +242,7 @@ class LocalRegistryProvider(ResourceProvider):
         for attempt in range(PORT_ATTEMPTS if not wanted else 1):
             if wanted:
                 port = wanted
-            elif attempt == 0 and prefer_port and process.port_is_free(int(prefer_port)):
+            elif attempt == 0 and prefer_port and process.wait_port_free(int(prefer_port), 2.0):
                 port = int(prefer_port)
             else:
                 port = process.free_port()

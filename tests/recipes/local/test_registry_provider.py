@@ -177,7 +177,8 @@ def test_read_detects_a_killed_registry_and_update_restarts_it(provider, registr
     assert diff.changes is True and diff.replaces == []
     updated = provider.update(result.id, drift.outs, props).outs
     assert updated["running"] is True and updated["pid"] != outs["pid"]
-    assert updated["port"] == outs["port"]  # the handed-out URI keeps working
+    log = Path(updated["log_file"]).read_text()
+    assert updated["port"] == outs["port"], log  # the handed-out URI keeps working
     assert pull_layer(updated["port"], "demo", "v1") == layer
     result.outs.update(updated)
 

@@ -1,0 +1,44 @@
+"""The runtime: define steps and pipelines, run them on a stack, read runs and artifacts."""
+
+from provisioner.runtime.client import RunClient, get_run, list_pipeline_runs, load_output
+from provisioner.runtime.context import StepContext, get_step_context
+from provisioner.runtime.execution import PickleFallbackWarning
+from provisioner.runtime.pipeline import Pipeline, pipeline
+from provisioner.runtime.records import RunRecord, Status, StepRecord
+from provisioner.runtime.runner import run_pipeline
+from provisioner.runtime.serializers import (
+    ArtifactFiles,
+    Saved,
+    Serializer,
+    Staging,
+    register_serializer,
+    unregister_serializer,
+)
+from provisioner.runtime.step import OutputRef, Step, step
+from provisioner.runtime.targets import load_pipeline
+
+__all__ = [
+    "ArtifactFiles",
+    "OutputRef",
+    "PickleFallbackWarning",
+    "Pipeline",
+    "RunClient",
+    "RunRecord",
+    "Saved",
+    "Serializer",
+    "Staging",
+    "Status",
+    "Step",
+    "StepContext",
+    "StepRecord",
+    "get_run",
+    "get_step_context",
+    "list_pipeline_runs",
+    "load_output",
+    "load_pipeline",
+    "pipeline",
+    "register_serializer",
+    "run_pipeline",
+    "step",
+    "unregister_serializer",
+]

@@ -1,0 +1,74 @@
+"""Read past runs and their artifacts from the stack's store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import UserInputError
+from provisioner.runtime.artifacts import ArtifactIO, hash_from_uri
+from provisioner.runtime.records import RunRecord, list_runs, read_run
+from provisioner.runtime.runner import download_dir, resolve_stack
+from provisioner.runtime.stores import ArtifactStore, open_store
+from provisioner.stackconfig import StackConfig
+
+
+class RunClient:
+    """Runs and artifacts of one stack, for anyone holding its stack config.
+
+    Args:
+        stack: a StackConfig, a stack config file, or a deployed stack's name.
+    """
+
+    def __init__(self, stack: StackConfig | str | Path) -> None:
+        self.stack = resolve_stack(stack)
+        self.store: ArtifactStore = open_store(self.stack)
+        self.io = ArtifactIO(self.store, download_dir(self.stack))
+
+    def list_runs(self, pipeline: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first."""
+        runs = list_runs(self.store, pipeline)
+        return runs[:limit] if limit else runs
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """One run with its step records.
+
+        Raises:
+            RunNotFoundError: no such run.
+            InvalidNameError: an unsafe run id.
+        """
+        return read_run(self.store, run_id)
+
+    def load_artifact(self, uri: str) -> Any:
+        """Load an artifact by URI (as in a step record) or by hash.
+
+        Raises:
+            UserInputError: the URI is of another store.
+            ArtifactNotFoundError: missing or incomplete.
+        """
+        if "/" in uri and not uri.startswith(self.store.uri + "/"):
+            raise UserInputError(f"{uri} is not in this stack's artifact store {self.store.uri}")
+        return self.io.load(hash_from_uri(uri))
+
+    def load_output(self, run_id: str, step: str, output: str = "output") -> Any:
+        """Load one output of one step of a past run."""
+        return self.io.load(hash_from_uri(self.get_run(run_id).output_uri(step, output)))
+
+
+def list_pipeline_runs(
+    stack: StackConfig | str | Path, pipeline: str | None = None, limit: int | None = None
+) -> list[RunRecord]:
+    """Runs on ``stack``, newest first."""
+    return RunClient(stack).list_runs(pipeline, limit)
+
+
+def get_run(stack: StackConfig | str | Path, run_id: str) -> RunRecord:
+    """One run of ``stack``, with its steps."""
+    return RunClient(stack).get_run(run_id)
+
+
+def load_output(
+    stack: StackConfig | str | Path, run_id: str, step: str, output: str = "output"
+) -> Any:
+    """Load a step's output of a past run."""
+    return RunClient(stack).load_output(run_id, step, output)

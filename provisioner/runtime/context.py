@@ -1,0 +1,81 @@
+"""What a running step can see: the stack config, its run and its own name."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.catalog.types import ComponentType
+from provisioner.errors import UserInputError
+from provisioner.stackconfig import ComponentConnection, StackConfig
+
+_current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
+    "provisioner_step_context", default=None
+)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """The context of the step running in this thread.
+
+    Attributes:
+        stack: the stack config the pipeline runs on.
+        run_id: the run's id.
+        pipeline: the pipeline's name.
+        step: the step invocation's name.
+        attempt: 1 for the first attempt, 2 for the first retry, ...
+        artifact_store_uri: the store the run writes to.
+    """
+
+    stack: StackConfig
+    run_id: str
+    pipeline: str
+    step: str
+    attempt: int
+    artifact_store_uri: str
+
+    def component(self, type_: ComponentType | str) -> ComponentConnection | None:
+        """The stack's component of that type (None if the stack has none)."""
+        return self.stack.component(type_)
+
+    def component_config(self, type_: ComponentType | str) -> dict[str, Any]:
+        """The connection config of a component, e.g. ``{"tracking_uri": ...}``.
+
+        Raises:
+            UserInputError: the stack has no such component.
+        """
+        comp = self.stack.component(type_)
+        if comp is None:
+            raise UserInputError(f"stack {self.stack.name!r} has no {ComponentType(type_)}")
+        return dict(comp.config)
+
+    @property
+    def experiment_tracker_uri(self) -> str | None:
+        """The experiment tracker's ``tracking_uri`` (or ``uri``), if the stack has one."""
+        comp = self.stack.component(ComponentType.EXPERIMENT_TRACKER)
+        if comp is None:
+            return None
+        return comp.config.get("tracking_uri") or comp.config.get("uri")
+
+
+def get_step_context() -> StepContext:
+    """The context of the running step.
+
+    Raises:
+        UserInputError: called outside a running step.
+    """
+    ctx = _current.get()
+    if ctx is None:
+        raise UserInputError("get_step_context() works only inside a running step")
+    return ctx
+
+
+def set_step_context(ctx: StepContext | None) -> contextvars.Token[StepContext | None]:
+    """Set the current context (the orchestrator does this around each step)."""
+    return _current.set(ctx)
+
+
+def reset_step_context(token: contextvars.Token[StepContext | None]) -> None:
+    """Undo :func:`set_step_context`."""
+    _current.reset(token)

@@ -1,0 +1,197 @@
+"""Execute one step invocation: inputs, cache, retries, outputs and its record."""
+
+from __future__ import annotations
+
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from provisioner.runtime import cache as step_cache
+from provisioner.runtime.artifacts import ArtifactIO, ArtifactRef
+from provisioner.runtime.context import StepContext, reset_step_context, set_step_context
+from provisioner.runtime.errors import PipelineDefinitionError, SerializationError
+from provisioner.runtime.records import ErrorInfo, RunRecord, Status, StepRecord, write_step
+from provisioner.runtime.serializers import find_serializer
+from provisioner.runtime.serializers.registry import PICKLE
+
+if TYPE_CHECKING:
+    from provisioner.runtime.pipeline import Invocation, Pipeline
+    from provisioner.stackconfig import StackConfig
+
+_MAX_BACKOFF = 60.0
+
+
+class PickleFallbackWarning(UserWarning):
+    """A step output was stored with pickle because no serializer handles its type."""
+
+
+@dataclass
+class RunState:
+    """Everything the steps of one run share."""
+
+    run: RunRecord
+    pipeline: Pipeline
+    stack: StackConfig
+    io: ArtifactIO
+    cache: bool
+    outputs: dict[str, dict[str, ArtifactRef]] = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _split_outputs(inv: Invocation, result: Any) -> dict[str, Any]:
+    names = inv.step.outputs
+    if len(names) == 1:
+        return {names[0]: result}
+    if not isinstance(result, tuple | list) or len(result) != len(names):
+        got = f"{len(result)} values" if isinstance(result, tuple | list) else type(result).__name__
+        raise SerializationError(
+            f"step {inv.name!r} declares {len(names)} outputs ({', '.join(names)}) "
+            f"but returned {got}"
+        )
+    return dict(zip(names, result, strict=True))
+
+
+def _serializer_for(state: RunState, inv: Invocation, output: str, value: Any) -> Any:
+    serializer = find_serializer(value)
+    if serializer is not None:
+        return serializer
+    policy = inv.step.options.pickle
+    if policy is None:
+        policy = state.pipeline.pickle
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if policy is False:
+        raise SerializationError(
+            f"step {inv.name!r} output {output!r}: no serializer for type {kind}",
+            hint="register one with provisioner.runtime.register_serializer, or allow pickle "
+            "with @step(pickle=True)",
+        )
+    if policy is None:
+        warnings.warn(
+            f"step {inv.name!r} output {output!r}: no serializer for type {kind}; stored with "
+            "pickle (pass pickle=True to @step or @pipeline to opt in, or register a serializer)",
+            PickleFallbackWarning,
+            stacklevel=2,
+        )
+    return PICKLE
+
+
+def _save_outputs(
+    state: RunState, inv: Invocation, values: dict[str, Any]
+) -> dict[str, ArtifactRef]:
+    refs = {}
+    producer = {"run_id": state.run.run_id, "step": inv.name}
+    for output, value in values.items():
+        serializer = _serializer_for(state, inv, output, value)
+        try:
+            refs[output] = state.io.save(value, serializer, {**producer, "output": output})
+        except (TypeError, AttributeError, ValueError) as exc:
+            kind = f"{type(value).__module__}.{type(value).__qualname__}"
+            if serializer is PICKLE:
+                raise SerializationError(
+                    f"step {inv.name!r} output {output!r}: no serializer for type {kind}, and "
+                    f"pickle cannot store it either ({exc})",
+                    hint="return a supported type or register a serializer",
+                ) from None
+            raise SerializationError(
+                f"step {inv.name!r} output {output!r}: serializer {serializer.name!r} failed "
+                f"on type {kind}: {exc}"
+            ) from None
+    return refs
+
+
+def _call(state: RunState, inv: Invocation, rec: StepRecord, inputs: dict[str, Any]) -> Any:
+    """Run the function with retries and exponential backoff; return outputs' refs."""
+    retries = inv.step.options.retries
+    if retries is None:
+        retries = state.pipeline.retries
+    delay = inv.step.options.retry_delay
+    attempt = 0
+    while True:
+        attempt += 1
+        rec.attempts = attempt
+        token = set_step_context(
+            StepContext(
+                state.stack,
+                state.run.run_id,
+                state.pipeline.name,
+                inv.name,
+                attempt,
+                state.io.store.uri,
+            )
+        )
+        try:
+            result = inv.step.func(**inv.parameters, **inputs)
+            return _save_outputs(state, inv, _split_outputs(inv, result))
+        except (SerializationError, PipelineDefinitionError):
+            raise
+        except Exception:
+            if attempt > retries:
+                raise
+        finally:
+            reset_step_context(token)
+        time.sleep(min(delay * 2 ** (attempt - 1), _MAX_BACKOFF))
+
+
+def execute(state: RunState, inv: Invocation) -> StepRecord:
+    """Run one invocation whose upstream steps are done; never raises for step errors."""
+    rec = state.run.steps[inv.name]
+    rec.status = Status.RUNNING
+    rec.started_at = _now()
+    t0 = time.perf_counter()
+    try:
+        in_refs = {
+            arg: state.outputs[ref.invocation][ref.output] for arg, ref in inv.inputs.items()
+        }
+        rec.inputs = {arg: ref.uri for arg, ref in in_refs.items()}
+        key = step_cache.cache_key(
+            inv.step.code_hash, inv.parameters, {a: r.hash for a, r in in_refs.items()}
+        )
+        rec.cache_key = key
+        hit = step_cache.lookup(state.io, key) if state.cache and inv.step.options.cache else None
+        if hit is not None:
+            state.outputs[inv.name] = {
+                name: ArtifactRef(o["hash"], o["uri"], o["serializer"], o["type"], o["size"])
+                for name, o in hit["outputs"].items()
+            }
+            rec.status = Status.CACHED
+            rec.cached_from = hit.get("run_id")
+        else:
+            inputs = {arg: state.io.load(ref.hash) for arg, ref in in_refs.items()}
+            refs = _call(state, inv, rec, inputs)
+            state.outputs[inv.name] = refs
+            step_cache.record(
+                state.io,
+                key,
+                {
+                    "run_id": state.run.run_id,
+                    "step": inv.name,
+                    "outputs": {n: r.__dict__ for n, r in refs.items()},
+                },
+            )
+            rec.status = Status.COMPLETED
+        rec.outputs = {n: r.uri for n, r in state.outputs[inv.name].items()}
+        rec.serializers = {n: r.serializer for n, r in state.outputs[inv.name].items()}
+    except Exception as exc:
+        rec.status = Status.FAILED
+        rec.error = ErrorInfo(
+            type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+            message=str(exc),
+            traceback=traceback.format_exc(),
+        )
+    rec.ended_at = _now()
+    rec.duration = time.perf_counter() - t0
+    try:
+        write_step(state.io.store, state.run.run_id, rec)
+    except Exception as exc:  # the store went away: the step fails with that cause
+        if rec.status is not Status.FAILED:
+            rec.status = Status.FAILED
+            rec.error = ErrorInfo(
+                type=type(exc).__qualname__, message=str(exc), traceback=traceback.format_exc()
+            )
+    return rec

@@ -1,0 +1,1 @@
+"""Orchestrators: who runs a pipeline's steps, and where."""

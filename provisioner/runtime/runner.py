@@ -1,0 +1,183 @@
+"""Run a pipeline on a stack: check the stack, build the graph, orchestrate, record."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provisioner import home
+from provisioner.catalog.types import ComponentType
+from provisioner.runtime.artifacts import ArtifactIO
+from provisioner.runtime.errors import (
+    OperationError,
+    PipelineRunFailedError,
+    StackNotRunnableError,
+)
+from provisioner.runtime.execution import RunState, execute
+from provisioner.runtime.keys import check_run_id
+from provisioner.runtime.records import (
+    ErrorInfo,
+    RunRecord,
+    Status,
+    StepRecord,
+    write_run,
+    write_step,
+)
+from provisioner.runtime.stores import open_store
+from provisioner.stackconfig import StackConfig, load_stack_config
+
+if TYPE_CHECKING:
+    from provisioner.runtime.pipeline import Invocation, Pipeline
+
+#: Orchestrator flavors this runtime can drive, by flavor name.
+ORCHESTRATORS: dict[str, str] = {
+    "local": "provisioner.runtime.orchestrators.local:LocalOrchestrator",
+}
+
+
+def resolve_stack(stack: StackConfig | str | Path) -> StackConfig:
+    """A stack config object from itself, a file path, or a deployed stack's name."""
+    return stack if isinstance(stack, StackConfig) else load_stack_config(stack)
+
+
+def check_runnable(stack: StackConfig) -> None:
+    """Refuse a stack without an orchestrator or an artifact store.
+
+    Raises:
+        StackNotRunnableError: naming what is missing.
+    """
+    missing = [
+        t.value
+        for t in (ComponentType.ORCHESTRATOR, ComponentType.ARTIFACT_STORE)
+        if stack.component(t) is None
+    ]
+    if missing:
+        raise StackNotRunnableError(
+            f"stack {stack.name!r} cannot run pipelines: it has no {' and no '.join(missing)}",
+            hint="a stack that runs pipelines needs an orchestrator and an artifact store",
+        )
+
+
+def download_dir(stack: StackConfig) -> Path:
+    """Where local copies of artifacts go: the orchestrator's workspace, else the home."""
+    orch = stack.component(ComponentType.ORCHESTRATOR)
+    workspace = orch.config.get("workspace") if orch else None
+    if workspace:
+        return Path(workspace).expanduser() / "artifacts"
+    return home.home() / "cache" / "artifacts"
+
+
+def _orchestrator(stack: StackConfig) -> Any:
+    from provisioner.catalog.flavor import load_object
+
+    orch = stack.component(ComponentType.ORCHESTRATOR)
+    assert orch is not None
+    ref = ORCHESTRATORS.get(orch.flavor)
+    if ref is None:
+        raise OperationError(
+            f"orchestrator flavor {orch.flavor!r} is not supported by this runtime "
+            f"(supported: {', '.join(ORCHESTRATORS)})"
+        )
+    return load_object(ref)(dict(orch.config))
+
+
+def new_run_id(pipeline: str) -> str:
+    """``<pipeline>-<UTC time>-<random>``: sortable and unique."""
+    return f"{pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    stack: StackConfig | str | Path,
+    *,
+    parameters: dict[str, Any] | None = None,
+    cache: bool | None = None,
+    run_id: str | None = None,
+    raise_on_failure: bool = True,
+) -> RunRecord:
+    """Run ``pipeline`` on ``stack`` and return its run record.
+
+    Args:
+        pipeline: a ``@pipeline``.
+        stack: a StackConfig, a stack config file, or a deployed stack's name.
+        parameters: the pipeline function's arguments.
+        cache: False turns caching off for this run (None: the pipeline's setting).
+        run_id: an explicit run id (default: generated).
+        raise_on_failure: raise PipelineRunFailedError if a step fails (else return the
+            failed record).
+
+    Raises:
+        StackNotRunnableError: no orchestrator or artifact store in the stack.
+        ArtifactStoreError: the store cannot be reached (raised before any step runs).
+        PipelineDefinitionError: bad parameters or wiring.
+        PipelineRunFailedError: a step failed (with ``raise_on_failure``).
+    """
+    config = resolve_stack(stack)
+    check_runnable(config)
+    invocations = pipeline.build(parameters)
+    params = pipeline.bind_parameters(parameters or {})
+    store = open_store(config)
+    orchestrator = _orchestrator(config)
+    store.check()
+    run = RunRecord(
+        run_id=check_run_id(run_id or new_run_id(pipeline.name)),
+        pipeline=pipeline.name,
+        stack=config.name,
+        started_at=datetime.now(UTC),
+        parameters=params,
+        cache=pipeline.cache if cache is None else cache,
+        store_uri=store.uri,
+        steps={inv.name: _pending(inv) for inv in invocations},
+    )
+    state = RunState(run, pipeline, config, ArtifactIO(store, download_dir(config)), run.cache)
+    write_run(store, run)
+    t0 = time.perf_counter()
+
+    def skip(inv: Invocation, upstream: str) -> None:
+        rec = run.steps[inv.name]
+        rec.status = Status.SKIPPED
+        rec.error = ErrorInfo(type="Skipped", message=f"upstream step {upstream!r} did not finish")
+        write_step(store, run.run_id, rec)
+
+    try:
+        orchestrator.run(invocations, lambda inv: execute(state, inv), skip)
+    except BaseException as exc:  # interrupted: record it, then let it through
+        run.status = Status.FAILED
+        run.error = ErrorInfo(type=type(exc).__name__, message=str(exc) or "interrupted")
+        _finish(run, t0)
+        write_run(store, run)
+        raise
+    failed = [r for r in run.steps.values() if r.status is Status.FAILED]
+    run.status = Status.FAILED if failed else Status.COMPLETED
+    if failed:
+        first = failed[0]
+        run.error = (
+            first.error.model_copy(
+                update={"message": f"step {first.name!r} failed: {first.error.message}"}
+            )
+            if first.error
+            else None
+        )
+    _finish(run, t0)
+    write_run(store, run)
+    if failed and raise_on_failure:
+        raise PipelineRunFailedError(f"run {run.run_id} failed: {run.error.message}", run)
+    return run
+
+
+def _pending(inv: Invocation) -> StepRecord:
+    return StepRecord(
+        name=inv.name,
+        function=inv.step.function_name,
+        parameters=inv.parameters,
+        upstream=inv.upstream,
+        code_hash=inv.step.code_hash,
+    )
+
+
+def _finish(run: RunRecord, t0: float) -> None:
+    run.ended_at = datetime.now(UTC)
+    run.duration = time.perf_counter() - t0

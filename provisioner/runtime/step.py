@@ -1,0 +1,203 @@
+"""The ``@step`` decorator: a typed Python function with parameters and named outputs."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import marshal
+import textwrap
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, overload
+
+from provisioner.runtime.errors import PipelineDefinitionError
+from provisioner.runtime.keys import check_name
+
+
+@dataclass(frozen=True)
+class OutputRef:
+    """A step output inside a pipeline definition: what the step call returns.
+
+    Attributes:
+        invocation: the step invocation's name in the pipeline.
+        output: the output's name.
+    """
+
+    invocation: str
+    output: str
+
+    def __iter__(self):  # a clear error instead of unpacking a single output by accident
+        raise PipelineDefinitionError(
+            f"step {self.invocation!r} has one output ({self.output!r}); declare several with "
+            "@step(outputs=(...)) to unpack it"
+        )
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """Per-step settings.
+
+    Attributes:
+        name: the step's name (default: the function's name).
+        outputs: names of the outputs; several names mean the function returns a tuple.
+        cache: reuse earlier outputs when code, inputs and parameters are unchanged.
+        retries: extra attempts after a failure (None: the pipeline's default).
+        retry_delay: seconds before the first retry; doubled on each later one.
+        pickle: True stores values no serializer handles with pickle silently; None does so
+            with a warning; False refuses them.
+        cache_version: bump to invalidate the cache when code the step calls has changed.
+    """
+
+    name: str
+    outputs: tuple[str, ...] = ("output",)
+    cache: bool = True
+    retries: int | None = None
+    retry_delay: float = 1.0
+    pickle: bool | None = None
+    cache_version: str = ""
+
+
+class Step:
+    """A pipeline step wrapping a plain function.
+
+    Called inside a ``@pipeline`` function it records an invocation and returns
+    :class:`OutputRef` values; called anywhere else it just runs the function.
+    """
+
+    def __init__(self, func: Callable[..., Any], options: StepOptions) -> None:
+        if not callable(func):
+            raise PipelineDefinitionError(f"@step needs a function, got {func!r}")
+        check_name(options.name, "step name")
+        if not options.outputs:
+            raise PipelineDefinitionError(f"step {options.name!r} declares no outputs")
+        for out in options.outputs:
+            check_name(out, f"output name of step {options.name!r}")
+        if len(set(options.outputs)) != len(options.outputs):
+            raise PipelineDefinitionError(f"step {options.name!r} repeats an output name")
+        if options.retries is not None and options.retries < 0:
+            raise PipelineDefinitionError(f"step {options.name!r}: retries must be >= 0")
+        self.func = func
+        self.options = options
+        self.signature = inspect.signature(func)
+        for pname, param in self.signature.parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+                raise PipelineDefinitionError(
+                    f"step {options.name!r}: parameter {pname!r} must be a plain named parameter"
+                )
+        functools.update_wrapper(self, func)
+
+    @property
+    def name(self) -> str:
+        """The step's name."""
+        return self.options.name
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The output names."""
+        return self.options.outputs
+
+    def configure(self, **changes: Any) -> Step:
+        """A copy with other options, e.g. ``train.configure(cache=False, retries=2)``."""
+        if "outputs" in changes and isinstance(changes["outputs"], str):
+            changes["outputs"] = (changes["outputs"],)
+        try:
+            return Step(self.func, replace(self.options, **changes))
+        except TypeError as exc:
+            raise PipelineDefinitionError(f"step {self.name!r}: {exc}") from None
+
+    @functools.cached_property
+    def code_hash(self) -> str:
+        """Hash of the function's source (bytecode if no source), outputs and cache version."""
+        try:
+            code = textwrap.dedent(inspect.getsource(self.func)).encode()
+        except (OSError, TypeError):
+            code = marshal.dumps(self.func.__code__)
+        h = hashlib.sha256(code)
+        h.update(repr((self.outputs, self.options.cache_version)).encode())
+        return h.hexdigest()
+
+    @functools.cached_property
+    def type_hints(self) -> dict[str, Any]:
+        """The function's resolved type hints ({} when they cannot be resolved)."""
+        try:
+            return typing.get_type_hints(self.func)
+        except Exception:  # unresolvable forward references: no type checks
+            return {}
+
+    @property
+    def function_name(self) -> str:
+        """``module.qualname`` of the wrapped function."""
+        return f"{self.func.__module__}.{self.func.__qualname__}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from provisioner.runtime.pipeline import current_builder
+
+        builder = current_builder()
+        if builder is None:
+            return self.func(*args, **kwargs)
+        return builder.add(self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<step {self.name} outputs={list(self.outputs)}>"
+
+
+@overload
+def step(func: Callable[..., Any], /) -> Step: ...
+
+
+@overload
+def step(
+    *,
+    name: str | None = None,
+    outputs: str | Sequence[str] = ("output",),
+    cache: bool = True,
+    retries: int | None = None,
+    retry_delay: float = 1.0,
+    pickle: bool | None = None,
+    cache_version: str = "",
+) -> Callable[[Callable[..., Any]], Step]: ...
+
+
+def step(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    outputs: str | Sequence[str] = ("output",),
+    cache: bool = True,
+    retries: int | None = None,
+    retry_delay: float = 1.0,
+    pickle: bool | None = None,
+    cache_version: str = "",
+) -> Step | Callable[[Callable[..., Any]], Step]:
+    """Make a function a pipeline step. Use as ``@step`` or ``@step(outputs=("a", "b"))``.
+
+    Args:
+        func: the function (when used without parentheses).
+        name: the step's name (default: the function's name).
+        outputs: one output name, or several; with several the function returns a tuple.
+        cache: reuse outputs of an earlier identical call (same code, inputs, parameters).
+        retries: extra attempts after a failure, with exponential backoff.
+        retry_delay: seconds before the first retry.
+        pickle: policy for values no serializer handles (see :class:`StepOptions`).
+        cache_version: any string; change it to invalidate cached outputs.
+    """
+
+    def wrap(f: Callable[..., Any]) -> Step:
+        outs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
+        return Step(
+            f,
+            StepOptions(
+                name=name or getattr(f, "__name__", ""),
+                outputs=outs,
+                cache=cache,
+                retries=retries,
+                retry_delay=retry_delay,
+                pickle=pickle,
+                cache_version=cache_version,
+            ),
+        )
+
+    return wrap(func) if func is not None else wrap

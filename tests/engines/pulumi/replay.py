@@ -10,7 +10,9 @@ line) to the ``--event-log`` target.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,29 +146,27 @@ class ReplayPulumi(PulumiCommand):
             return "", f"error: stack '{name}' already exists", 255
         if not (cwd / "Pulumi.yaml").is_file():
             return "", "error: no Pulumi.yaml project file found", 255
-        passphrase = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
-        if not (env.get("PULUMI_CONFIG_PASSPHRASE") or (passphrase and Path(passphrase).is_file())):
-            import os
-
-            if not (
-                os.environ.get("PULUMI_CONFIG_PASSPHRASE")
-                or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
-            ):
-                return (
-                    "",
-                    (
-                        "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
-                        "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
-                    ),
-                    255,
-                )
+        merged = {**os.environ, **env}  # the CLI sees the process env plus the workspace's
+        passphrase_file = merged.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+        if not (
+            merged.get("PULUMI_CONFIG_PASSPHRASE")
+            or (passphrase_file and Path(passphrase_file).is_file())
+        ):
+            return (
+                "",
+                (
+                    "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
+                    "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
+                ),
+                255,
+            )
         self.stacks[name] = FakeStack()
         self.current = name
         return f"Created stack '{name}'", "", 0
 
     def _config_set_all(self, name: str | None, args: list[str]) -> tuple[str, str, int]:
         config = self._stack(name).config
-        for flag, pair in zip(args, args[1:], strict=False):
+        for flag, pair in itertools.pairwise(args):
             if flag in ("--plaintext", "--secret"):
                 key, _, value = pair.partition("=")
                 config[key] = {"value": value, "secret": flag == "--secret"}

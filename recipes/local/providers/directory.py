@@ -112,7 +112,7 @@ class LocalDirectoryProvider(ResourceProvider):
             more = "+" if entries >= 1000 else ""
             raise OperationError(
                 f"refusing to delete {_purpose(props)} directory {path}: "
-                f"it holds {entries}{more} files or folders",
+                f"it is not empty ({entries}{more} entries)",
                 hint="Move or delete the data yourself, or set `force_destroy: true` in the "
                 "component's config and deploy once before destroying.",
             )

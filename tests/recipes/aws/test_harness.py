@@ -23,6 +23,7 @@ class Sloppy(pulumi.ComponentResource):
         secret: bool = False,
         policy: dict | None = None,
         region: bool = True,
+        attach: str | None = None,
     ):
         super().__init__("provisioner:aws:Sloppy", name, None, None)
         child = pulumi.ResourceOptions(parent=self)

@@ -61,7 +61,8 @@ class PulumiEngine(Engine):
         recorder = EventRecorder(on_event)
         target = self._open(stack.name, stack=stack)
         self._run("preview", stack.name, recorder, lambda: target.preview(on_event=recorder))
-        return Plan(stack.name, self.name, recorder.steps, outputs=recorder.stack_outputs)
+        notes = self._settings(stack.name, stack).notes
+        return Plan(stack.name, self.name, recorder.steps, recorder.stack_outputs, notes)
 
     def up(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
         """Deploy the stack; live progress goes to ``on_event``."""
@@ -107,7 +108,7 @@ class PulumiEngine(Engine):
 
     def state_location(self, stack_name: str) -> str:
         """The stack's checkpoint in the backend, e.g. ``file:///…/state/.pulumi/stacks/…``."""
-        return WorkspaceSettings.for_stack(stack_name, self._backend).state_location()
+        return self._settings(stack_name).state_location()
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -131,8 +132,7 @@ class PulumiEngine(Engine):
             StackNotFoundError,
         )
 
-        backend = self._backend or (stack.spec.backend if stack is not None else None)
-        settings = WorkspaceSettings.for_stack(stack_name, backend)
+        settings = self._settings(stack_name, stack)
         program = None
         if stack is not None:
             from provisioner.program import build_program
@@ -170,10 +170,14 @@ class PulumiEngine(Engine):
                 self._run("config set", stack_name, None, lambda: target.set_all_config(config))
         return target
 
+    def _settings(self, stack_name: str, stack: LoadedStack | None = None) -> WorkspaceSettings:
+        backend = self._backend or (stack.spec.backend if stack is not None else None)
+        return WorkspaceSettings.for_stack(stack_name, backend)
+
     def _require(self, stack_name: str, what: str) -> Stack:
         target = self._open(stack_name, create=False)
         if target is None:
-            location = WorkspaceSettings.for_stack(stack_name, self._backend).backend
+            location = self._settings(stack_name).backend
             raise NotFoundError(
                 f"cannot {what} stack {stack_name!r}: the Pulumi backend {location} has no such "
                 "stack; deploy it first (or pass the --backend it was deployed with)"

@@ -140,6 +140,17 @@ class WorkspaceSettings:
         wd.mkdir(parents=True, exist_ok=True)
         return cls(stack_name, url, wd, env)
 
+    @property
+    def notes(self) -> list[str]:
+        """Caveats about these settings worth showing with a plan."""
+        shared = not self.backend.startswith("file://")
+        if shared and "PULUMI_CONFIG_PASSPHRASE_FILE" in self.env:
+            return [
+                f"the team backend {self.backend} gets secrets encrypted with a passphrase kept "
+                "only in this provisioner home; set PULUMI_CONFIG_PASSPHRASE to share it"
+            ]
+        return []
+
     def state_location(self) -> str:
         """Where the stack's checkpoint lives in the backend (DIY backend layout)."""
         return f"{self.backend.rstrip('/')}/.pulumi/stacks/{PROJECT}/{self.stack_name}.json"

@@ -275,8 +275,9 @@ def test_team_backend_from_definition_and_constructor(cli, aws_stack):
     spec = aws_stack.spec.model_copy(update={"backend": "s3://team-state/pulumi"})
     stack = type(aws_stack)(spec, aws_stack.components, aws_stack.source)
     cli.script("preview", "create-preview")
-    PulumiEngine(pulumi_command=cli).preview(stack)
+    plan = PulumiEngine(pulumi_command=cli).preview(stack)
     assert cli.envs[-1]["PULUMI_BACKEND_URL"] == "s3://team-state/pulumi"
+    assert any("PULUMI_CONFIG_PASSPHRASE" in note for note in plan.notes)
     # a later by-name operation finds the backend the stack was deployed with
     engine = PulumiEngine(pulumi_command=cli)
     assert (

@@ -37,8 +37,13 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def spawn_detached(argv: Sequence[str], log_file: Path, cwd: Path) -> int:
+def spawn_detached(
+    argv: Sequence[str], log_file: Path, cwd: Path, env: dict[str, str] | None = None
+) -> int:
     """Start ``argv`` in its own session, stdout and stderr appended to ``log_file``.
+
+    Its own session keeps it alive when the caller's process group is killed (as a
+    provider host's is when the engine shuts it down).
 
     Returns:
         The child's pid (also its process-group id).
@@ -52,6 +57,7 @@ def spawn_detached(argv: Sequence[str], log_file: Path, cwd: Path) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
+            env=env,
         )
     _SPAWNED[proc.pid] = proc
     return proc.pid

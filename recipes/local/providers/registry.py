@@ -57,6 +57,11 @@ def registry_binary() -> Path:
     return path
 
 
+def _child_env() -> dict[str, str]:
+    """Our environment minus ``REGISTRY_*``, which would override the config (e.g. its address)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+
+
 @dataclass(frozen=True)
 class _Layout:
     """The files of one registry service under its service dir."""
@@ -249,7 +254,7 @@ class LocalRegistryProvider(ResourceProvider):
             _write_config(layout, port)
             started = time.monotonic()
             pid = process.spawn_detached(
-                [str(binary), "serve", str(layout.config)], layout.log, layout.root
+                [str(binary), "serve", str(layout.config)], layout.log, layout.root, _child_env()
             )
             state = {"pid": pid, "port": port, "binary": str(binary), "started_at": time.time()}
             layout.write_state(state)

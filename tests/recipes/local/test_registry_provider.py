@@ -224,6 +224,19 @@ def test_adopt_restarts_a_registry_that_died_half_way(provider, tmp_path):
         provider.delete(adopted.id, adopted.outs)
 
 
+def test_registry_env_cannot_move_it_off_loopback(provider, tmp_path, monkeypatch):
+    monkeypatch.setenv("REGISTRY_HTTP_ADDR", f"127.0.0.1:{process.free_port()}")
+    result = provider.create({"service_dir": str(tmp_path / "reg"), "listen_port": 0})
+    try:
+        assert process.http_ok(result.outs["port"], "/v2/")
+        assert (
+            f"listening on 127.0.0.1:{result.outs['port']}"
+            in Path(result.outs["log_file"]).read_text()
+        )
+    finally:
+        provider.delete(result.id, result.outs)
+
+
 def test_fixed_port(provider, tmp_path):
     port = process.free_port()
     result = provider.create({"service_dir": str(tmp_path / "reg"), "listen_port": port})

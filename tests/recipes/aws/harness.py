@@ -133,6 +133,7 @@ class Registration:
     inputs: dict[str, Any]
     dependencies: set[str]
     property_dependencies: dict[str, set[str]]
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def policy(self, key: str = "policy") -> dict[str, Any]:
         """A JSON policy input, parsed."""
@@ -162,6 +163,7 @@ class RecordingMonitor(MockMonitor):
                     property_dependencies={
                         k: set(v.urns) for k, v in request.propertyDependencies.items()
                     },
+                    outputs=rpc.deserialize_properties(response.object) if request.custom else {},
                 )
             )
         return response
@@ -377,3 +379,20 @@ def statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def allowed_actions(doc: dict[str, Any]) -> set[str]:
     return {a for st in doc["Statement"] if st["Effect"] == "Allow" for a in as_list(st["Action"])}
+
+
+def build_storage(ctx: RecipeContext, *, registry: bool = True) -> None:
+    """Build the artifact store (and container registry) the other recipes build on."""
+    from provisioner.recipes.aws.artifact_store import AWSArtifactStore
+    from provisioner.recipes.aws.container_registry import AWSContainerRegistry
+    from provisioner.recipes.aws.flavors import ECRContainerRegistryConfig, S3ArtifactStoreConfig
+
+    from provisioner.catalog.types import ComponentType
+
+    ctx.components[ComponentType.ARTIFACT_STORE] = AWSArtifactStore(
+        f"{ctx.spec.name}-artifact-store", S3ArtifactStoreConfig(), ctx
+    )
+    if registry:
+        ctx.components[ComponentType.CONTAINER_REGISTRY] = AWSContainerRegistry(
+            f"{ctx.spec.name}-container-registry", ECRContainerRegistryConfig(), ctx
+        )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
+from provisioner.engines import failpoints
 from provisioner.engines.embedded import EmbeddedEngine
 from provisioner.errors import ProvisionerError
 from tests.engines.embedded.programs import folder_program
@@ -17,6 +19,8 @@ def main() -> int:
     action, stack, root, journal = sys.argv[1:5]
     options = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
     timeout = float(options.pop("lock_timeout", 0))
+    if "failpoint" in options:
+        os.environ[failpoints.ENV_VAR] = options.pop("failpoint")
     engine = EmbeddedEngine(lock_timeout=timeout)
     try:
         if action == "up":

@@ -134,6 +134,7 @@ class Registration:
     dependencies: set[str]
     property_dependencies: dict[str, set[str]]
     outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
 
     def policy(self, key: str = "policy") -> dict[str, Any]:
         """A JSON policy input, parsed."""
@@ -164,6 +165,7 @@ class RecordingMonitor(MockMonitor):
                         k: set(v.urns) for k, v in request.propertyDependencies.items()
                     },
                     outputs=rpc.deserialize_properties(response.object) if request.custom else {},
+                    id=response.id,
                 )
             )
         return response

@@ -125,6 +125,8 @@ def scrub(value: Any, path: str = "") -> Any:
         return {k: scrub(v, f"{path}.{k}" if path else k) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # Pulumi carries every number as a float; 4.0 was an int
     return value
 
 

@@ -12,8 +12,9 @@ _LAZY = {
     "RecipeContext": "provisioner.catalog.flavor",
     "StrictModel": "provisioner.catalog.flavor",
     "FlavorRegistry": "provisioner.catalog.registry",
-    "registry": "provisioner.catalog.registry",
 }
+# The registry() function lives in provisioner.catalog.registry; it is not re-exported here
+# because the submodule of the same name would shadow it.
 
 __all__ = ["Cloud", "ComponentType", *_LAZY]
 

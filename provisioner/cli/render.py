@@ -130,7 +130,7 @@ def _urns_to_show(plan: Plan, show_same: bool) -> set[str]:
 
 def summary_line(plan: Plan) -> Text:
     """``Plan: 3 to create, 1 to update, 0 to replace, 0 to delete, 2 unchanged.``"""
-    counts = _resource_counts(plan)
+    counts = resource_counts(plan)
     parts = [f"{counts.get(op, 0)} {SUMMARY_WORDS[op]}" for op in SUMMARY_ORDER]
     text = Text("Plan: ", style="bold")
     text.append(", ".join(parts) + ".")
@@ -142,7 +142,7 @@ def summary_line(plan: Plan) -> Text:
     return text
 
 
-def _resource_counts(plan: Plan) -> dict[Op, int]:
+def resource_counts(plan: Plan) -> dict[Op, int]:
     counts: dict[Op, int] = {}
     for step in plan.steps:
         if step.type == "pulumi:pulumi:Stack":
@@ -233,7 +233,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "note": s.note,
             }
         )
-    counts = _resource_counts(plan)
+    counts = resource_counts(plan)
     return {
         "stack": plan.stack,
         "engine": plan.engine,

@@ -150,7 +150,7 @@ def deploy(
 
 
 def _done_line(result: operations.DeployResult) -> Text:
-    counts = result.plan.summary()
+    counts = render.resource_counts(result.plan)
     parts = [
         f"{counts.get(op, 0)} {word}"
         for op, word in (

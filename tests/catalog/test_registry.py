@@ -8,8 +8,13 @@ import textwrap
 import pytest
 from pydantic import BaseModel
 
-from provisioner.catalog import Cloud, ComponentType, Flavor, FlavorConfig, registry
-from provisioner.catalog.registry import ENTRY_POINT_GROUP, FlavorRegistry, reset_registry
+from provisioner.catalog import Cloud, ComponentType, Flavor, FlavorConfig
+from provisioner.catalog.registry import (
+    ENTRY_POINT_GROUP,
+    FlavorRegistry,
+    registry,
+    reset_registry,
+)
 from provisioner.errors import CatalogError
 
 FLAVORS = registry().all()
@@ -125,7 +130,7 @@ def test_config_models_import_no_cloud_sdk():
     import subprocess
 
     code = (
-        "import sys; from provisioner.catalog import registry; registry().all();"
+        "import sys; from provisioner.catalog.registry import registry; registry().all();"
         "bad=[m for m in sys.modules if m.startswith(('pulumi_aws','pulumi_gcp','pulumi_azure','boto3','google.cloud','azure.'))];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -6,8 +6,19 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("pulumi_aws", "pulumi_gcp", "pulumi_azure_native", "boto3", "botocore", "google.cloud",
-         "azure.storage", "azure.identity", "grpc", "numpy", "pandas")
+HEAVY = (
+    "pulumi_aws",
+    "pulumi_gcp",
+    "pulumi_azure_native",
+    "boto3",
+    "botocore",
+    "google.cloud",
+    "azure.storage",
+    "azure.identity",
+    "grpc",
+    "numpy",
+    "pandas",
+)
 
 PROBE = """
 import json, sys
@@ -22,13 +33,17 @@ print("\\n" + json.dumps(sorted(sys.modules)))
 
 
 def _modules(*args: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True
+    )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def test_help_imports_no_cloud_sdk():
     loaded = _modules("--help")
-    bad = sorted(m for m in loaded if m.startswith(HEAVY) or m == "pulumi" or m.startswith("pulumi."))
+    bad = sorted(
+        m for m in loaded if m.startswith(HEAVY) or m == "pulumi" or m.startswith("pulumi.")
+    )
     assert bad == []
 
 
@@ -39,7 +54,9 @@ def test_subcommand_help_imports_no_cloud_sdk():
 
 
 def test_help_lists_every_noun():
-    out = subprocess.run([sys.executable, "-m", "provisioner", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "provisioner", "--help"], capture_output=True, text=True
+    )
     assert out.returncode == 0
     for noun in ("stack", "component", "recipe"):
         assert noun in out.stdout

@@ -16,7 +16,13 @@ from provisioner.engines.embedded.executor import (
 )
 from provisioner.engines.embedded.invokes import answer
 from provisioner.engines.embedded.providers import load_provider, needs_plugin
-from provisioner.engines.embedded.values import PROVIDER_KEY, has_unknown, mark_secrets, secret_keys
+from provisioner.engines.embedded.values import (
+    PROVIDER_KEY,
+    has_unknown,
+    mark_secrets,
+    secret_keys,
+    with_pulumi_unknowns,
+)
 from provisioner.engines.model import EngineEvent, EventCallback, EventKind, Op, Step
 from provisioner.errors import EngineUnavailableError, OperationError, ProvisionerError
 
@@ -209,12 +215,8 @@ class Deployment:
         changes: bool | None = None
         replaces: list[str] = []
         dbr = reg.delete_before_replace
-        if not has_unknown(news):
-            result = provider.diff(
-                old.id,
-                provider_props(old.outputs, old.provider),
-                provider_props(news, reg.provider),
-            )
+        result = self._provider_diff(provider, old, news, reg.provider)
+        if result is not None:
             changes = result.changes
             replaces = list(result.replaces or [])
             dbr = dbr or bool(result.delete_before_replace)
@@ -233,6 +235,22 @@ class Deployment:
         step = step_of(reg, op, diffs=diffs if op != Op.SAME else [], replace_reasons=replaces)
         step.inputs = dict(news)
         return op, step, dbr
+
+    def _provider_diff(
+        self, provider: Any, old: ResourceState, news: dict[str, Any], blob: str | None
+    ) -> Any:
+        """The provider's DiffResult; in a preview unknown inputs reach it as Pulumi unknowns.
+
+        A provider that cannot diff unknowns (raises) is treated as "don't know" (None), and
+        the engine's own comparison decides, as Pulumi does for DIFF_UNKNOWN.
+        """
+        olds = provider_props(old.outputs, old.provider)
+        if not has_unknown(news):
+            return provider.diff(old.id, olds, provider_props(news, blob))
+        try:
+            return provider.diff(old.id, olds, with_pulumi_unknowns(provider_props(news, blob)))
+        except Exception:
+            return None
 
     def _dynamic(self, reg: Registration, old: ResourceState | None) -> tuple[str, dict]:
         step = step_of(reg, Op.CREATE if old is None else Op.SAME)
@@ -271,7 +289,8 @@ class Deployment:
         state = replace(reg.state(), inputs=news)
         if step.op == Op.SAME:
             assert old is not None
-            kept = replace(state, id=old.id, inputs=old.inputs, outputs=old.outputs)
+            # As in Pulumi, a same step records the new inputs with the old outputs.
+            kept = replace(state, id=old.id, outputs=old.outputs)
             with self.store.lock:
                 if kept != old:
                     self.store.cp.put(kept)

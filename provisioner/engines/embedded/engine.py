@@ -187,7 +187,9 @@ class EmbeddedEngine(Engine):
             LockedError: another process holds the stack's lock.
         """
         path = self._checkpoint_path(stack_name)
-        with StackLock(path.parent, "up", self.lock_timeout):
+        lock = StackLock(path.parent, "up", self.lock_timeout)
+        lock.acquire()
+        try:
             store = StateStore(path, checkpoint.load(path, stack_name))
             self._refuse_plugins(store, stack_name, program)
             deployment = Deployment(store, preview=False, on_event=on_event)
@@ -196,6 +198,12 @@ class EmbeddedEngine(Engine):
             deployment.apply_deletes()
             store.cp.outputs = deployment.outputs
             store.save()
+        finally:
+            # An up that recorded nothing leaves no stack folder behind.
+            nothing = not path.exists()
+            lock.release(unlink=nothing)
+            if nothing:
+                _remove_if_empty(path.parent)
         plan = self._plan(stack_name, deployment)
         on_event(EngineEvent(EventKind.SUMMARY, message=_summary(plan)))
         return plan

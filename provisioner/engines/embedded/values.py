@@ -54,6 +54,19 @@ def plain(value: Any) -> Any:
     return value
 
 
+def with_pulumi_unknowns(value: Any) -> Any:
+    """Replace ``UNKNOWN`` with the SDK's unknown marker, as a provider sees it in a preview."""
+    from pulumi.output import Unknown as PulumiUnknown
+
+    if isinstance(value, Unknown):
+        return PulumiUnknown()
+    if isinstance(value, dict):
+        return {k: with_pulumi_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_pulumi_unknowns(v) for v in value]
+    return value
+
+
 def has_unknown(value: Any) -> bool:
     """True if ``value`` holds an unknown anywhere."""
     if isinstance(value, Unknown):

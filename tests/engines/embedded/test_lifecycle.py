@@ -210,3 +210,25 @@ def test_two_stacks_in_one_process_do_not_mix(engine, ws, tmp_path):
     assert plan.steps[0].urn == "urn:pulumi:qa::provisioner::pulumi:pulumi:Stack::provisioner-qa"
     assert set(ops(plan).values()) == {Op.CREATE}
     assert set(ops(engine.preview_program("dev", program(ws))).values()) == {Op.SAME}
+
+
+def test_preview_asks_the_provider_about_unknown_inputs(engine, ws):
+    """A replace-forcing input that is unknown in the preview is still planned as a replace."""
+    import pulumi
+
+    from tests.engines.embedded.fileprovider import File
+
+    def prog(content: str):
+        def program() -> None:
+            a = File("a", f"{ws.root}/a.txt", content, str(ws.journal))
+            path = a.size.apply(lambda s: f"{ws.root}/b{int(s)}.txt")
+            File("b", path, "b", str(ws.journal), pulumi.ResourceOptions(depends_on=[a]))
+
+        return program
+
+    engine.up_program("dev", prog("v1"))
+    plan = engine.preview_program("dev", prog("v22"))
+    assert ops(plan) == {"provisioner-dev": Op.SAME, "a": Op.UPDATE, "b": Op.REPLACE}
+    assert plan.steps[2].replace_reasons == ["path"]
+    engine.up_program("dev", prog("v22"))
+    assert ws.files() == {"a.txt": "v22", "b3.txt": "b"}

@@ -53,7 +53,9 @@ def test_unknown_data_source_is_answered_empty_and_noted(engine):
     assert any("aws:ec2/getVpc:getVpc" in n and "no values" in n for n in plan.notes)
 
 
-def test_up_refuses_plugin_resources_before_creating_anything(engine, ws, checkpoint_of):
+def test_up_refuses_plugin_resources_before_creating_anything(
+    engine, ws, checkpoint_of, provisioner_home
+):
     with pytest.raises(EngineUnavailableError) as err:
         engine.up_program("dev", cloud_program(ws))
     message = str(err.value)
@@ -61,6 +63,7 @@ def test_up_refuses_plugin_resources_before_creating_anything(engine, ws, checkp
     assert "Pulumi CLI" in message
     assert ws.calls() == [] and ws.files() == {}
     assert checkpoint_of() is None
+    assert not (provisioner_home / "stacks" / "dev").exists()
 
 
 def test_real_pulumi_aws_program_previews_offline(engine):

@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 from provisioner.runtime import cache as step_cache
 from provisioner.runtime.artifacts import ArtifactIO, ArtifactRef
 from provisioner.runtime.context import StepContext, reset_step_context, set_step_context
-from provisioner.runtime.errors import PipelineDefinitionError, SerializationError
+from provisioner.runtime.errors import (
+    ArtifactStoreError,
+    PipelineDefinitionError,
+    SerializationError,
+)
 from provisioner.runtime.records import ErrorInfo, RunRecord, Status, StepRecord, write_step
 from provisioner.runtime.serializers import find_serializer
 from provisioner.runtime.serializers.registry import PICKLE
@@ -90,7 +94,9 @@ def _save_outputs(
         serializer = _serializer_for(state, inv, output, value)
         try:
             refs[output] = state.io.save(value, serializer, {**producer, "output": output})
-        except (TypeError, AttributeError, ValueError) as exc:
+        except ArtifactStoreError:
+            raise
+        except Exception as exc:
             kind = f"{type(value).__module__}.{type(value).__qualname__}"
             if serializer is PICKLE:
                 raise SerializationError(

@@ -20,7 +20,15 @@ _BLOCK = 8 << 20
 
 
 def _client_options() -> dict[str, Any]:
+    from azure.storage.blob import ExponentialRetry
+
+    # The SDK's default storage retry waits 15 s before the first retry: too long to
+    # tell a user that the store is unreachable.
+    retry = ExponentialRetry(
+        initial_backoff=1, increment_base=2, retry_total=MAX_ATTEMPTS - 1, random_jitter_range=1
+    )
     return {
+        "retry_policy": retry,
         "connection_timeout": CONNECT_TIMEOUT,
         "read_timeout": READ_TIMEOUT,
         "retry_total": MAX_ATTEMPTS - 1,

@@ -17,7 +17,7 @@ from provisioner.runtime.stores.base import (
 )
 
 _CHUNK = 16 << 20  # resumable-upload chunk (a multiple of 256 KiB)
-_RETRY_DEADLINE = 10.0
+_RETRY_DEADLINE = 5.0
 
 
 class GCSArtifactStore(ArtifactStore):
@@ -59,7 +59,9 @@ class GCSArtifactStore(ArtifactStore):
         with self._errors():
             self.client = storage.Client(**kwargs)
         self.bucket = self.client.bucket(self.bucket_name)
-        self.retry = DEFAULT_RETRY.with_timeout(_RETRY_DEADLINE)
+        self.retry = DEFAULT_RETRY.with_delay(initial=0.25, maximum=2.0).with_timeout(
+            _RETRY_DEADLINE
+        )
         self.timeout = (CONNECT_TIMEOUT, READ_TIMEOUT)
 
     def _key(self, key: str) -> str:

@@ -339,8 +339,9 @@ def least_privilege_problems(doc: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check_all(r: Run, region: str = REGION) -> None:
+def check_all(r: Run, region: str = REGION, stack: str = STACK) -> None:
     """The invariants every AWS recipe keeps, over every registered resource."""
+    wanted_tags = {"stack": stack, "managed-by": "provisioner"}
     components = [x for x in r.registrations if not x.custom]
     assert all(c.type.startswith("provisioner:aws:") for c in components)
     for res in r.registrations:
@@ -357,7 +358,7 @@ def check_all(r: Run, region: str = REGION) -> None:
     for res in r.custom:
         if accepts(res.type, "tags"):
             tags = res.inputs.get("tags") or {}
-            assert STACK_TAGS.items() <= tags.items(), f"{res.type} {res.name} tags {tags}"
+            assert wanted_tags.items() <= tags.items(), f"{res.type} {res.name} tags {tags}"
         if accepts(res.type, "region"):
             assert res.inputs.get("region") == region, f"{res.type} {res.name} has no region"
         for key, doc in policy_documents(res):

@@ -123,7 +123,7 @@ def run_pipeline(
     orchestrator = _orchestrator(config)
     store.check()
     run = RunRecord(
-        run_id=check_run_id(run_id or new_run_id(pipeline.name)),
+        run_id=check_run_id(new_run_id(pipeline.name) if run_id is None else run_id),
         pipeline=pipeline.name,
         stack=config.name,
         started_at=datetime.now(UTC),

@@ -22,12 +22,14 @@ AZURE_CS_VAR = "PROVISIONER_TEST_AZURE_CONNECTION_STRING"
 def session_env(tmp_path_factory) -> Iterator[None]:
     """Fake AWS credentials and a scratch HOME for the whole session (restored after)."""
     saved = dict(os.environ)
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "HOME": str(tmp_path_factory.mktemp("home-dir")),
-    })
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "HOME": str(tmp_path_factory.mktemp("home-dir")),
+        }
+    )
     for var in ("AWS_PROFILE", "STORAGE_EMULATOR_HOST", "AWS_ENDPOINT_URL"):
         os.environ.pop(var, None)
     yield
@@ -104,8 +106,11 @@ def make_stack(
         auth=auth,
         endpoints=endpoints,
         provenance=Provenance(
-            recipe="test", definition="test.yaml", engine="embedded",
-            state="file:///dev/null", deployed_at=datetime.now(UTC),
+            recipe="test",
+            definition="test.yaml",
+            engine="embedded",
+            state="file:///dev/null",
+            deployed_at=datetime.now(UTC),
         ),
     )
 

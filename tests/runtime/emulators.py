@@ -54,8 +54,11 @@ def moto_s3(bucket: str) -> Iterator[str]:
     url = f"http://{host}:{port}"
     try:
         boto3.client(
-            "s3", endpoint_url=url, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            "s3",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         ).create_bucket(Bucket=bucket)
         yield url
     finally:
@@ -108,16 +111,26 @@ def azurite(container: str, workdir: Path) -> Iterator[int]:
 
     port = free_port()
     proc = subprocess.Popen(
-        [azurite_binary(), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-         "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent",
+        [
+            azurite_binary(),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--silent",
         ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
     )
     try:
         wait_for_port(port, proc=proc)
-        BlobServiceClient.from_connection_string(
-            azurite_connection_string(port)
-        ).create_container(container)
+        BlobServiceClient.from_connection_string(azurite_connection_string(port)).create_container(
+            container
+        )
         yield port
     finally:
         proc.terminate()

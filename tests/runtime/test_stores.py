@@ -87,8 +87,11 @@ def test_unreachable_store_fails_fast_naming_uri_and_cause(
     backend_name, tmp_path, session_env, monkeypatch
 ):
     port = free_port()  # nothing listens here
-    stack = make_stack(backend_name, root=tmp_path, endpoint=f"http://127.0.0.1:{port}"
-                       if backend_name != "azure" else port)
+    stack = make_stack(
+        backend_name,
+        root=tmp_path,
+        endpoint=f"http://127.0.0.1:{port}" if backend_name != "azure" else port,
+    )
     if backend_name == "azure":
         monkeypatch.setenv(
             "PROVISIONER_TEST_AZURE_CONNECTION_STRING",

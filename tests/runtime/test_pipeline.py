@@ -313,7 +313,7 @@ def test_definition_errors():
 
     @pipeline
     def unpack_single():
-        a, b = numbers()
+        _a, _b = numbers()
 
     with pytest.raises(PipelineDefinitionError, match="one output"):
         unpack_single.build()

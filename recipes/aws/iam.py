@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -37,8 +38,6 @@ def document(statements: list[Statement]) -> pulumi.Output[str]:
 
 def service_trust(service: str) -> str:
     """A trust policy letting one AWS service (e.g. ``sagemaker.amazonaws.com``) assume a role."""
-    import json
-
     return json.dumps(
         {
             "Version": VERSION,

@@ -6,9 +6,13 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import UserInputError
 from provisioner.runtime.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from provisioner.runtime.records import RunRecord
 
 
 def load_pipeline(target: str) -> Pipeline:
@@ -66,3 +70,23 @@ def _load_file(path: Path):
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def run_target(
+    target: str,
+    stack: str | Path,
+    *,
+    parameters: dict[str, Any] | None = None,
+    cache: bool | None = None,
+) -> RunRecord:
+    """Load the pipeline ``target`` names and run it on ``stack``; a failed run is returned.
+
+    Raises:
+        UserInputError: a bad target, stack or parameters.
+        ArtifactStoreError: the store cannot be reached.
+    """
+    from provisioner.runtime.runner import run_pipeline
+
+    return run_pipeline(
+        load_pipeline(target), stack, parameters=parameters, cache=cache, raise_on_failure=False
+    )

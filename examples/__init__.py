@@ -1,0 +1,1 @@
+"""Example pipelines for the provisioner runtime."""

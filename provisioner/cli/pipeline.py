@@ -1,0 +1,75 @@
+"""``provisioner pipeline run``: run a pipeline on a stack and print a run summary."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Annotated, Any
+
+import typer
+
+from provisioner.cli import console, render
+from provisioner.cli.run import JsonOption, StackOption, run_summary, steps_table
+from provisioner.errors import OperationError, UserInputError
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def parse_parameters(items: list[str]) -> dict[str, Any]:
+    """``["n=100", "name=x"]`` -> ``{"n": 100, "name": "x"}`` (values parsed as JSON if they can be).
+
+    Raises:
+        UserInputError: an item without ``=``.
+    """
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UserInputError(f"--param {item!r}: expected NAME=VALUE")
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+@app.command("run")
+def run(
+    target: Annotated[
+        str,
+        typer.Argument(help="The pipeline: module.path:name or path/to/file.py:name."),
+    ],
+    stack: StackOption,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A pipeline parameter NAME=VALUE (JSON values)."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every step, even unchanged ones.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a pipeline on a stack: its steps, their status, duration and cache use."""
+    from provisioner.runtime.targets import run_target
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        record = run_target(
+            target,
+            stack,
+            parameters=parse_parameters(param or []),
+            cache=False if no_cache else None,
+        )
+    for w in caught:
+        console.warn(str(w.message))
+    if as_json:
+        render.dump_json(record.model_dump(mode="json"))
+    else:
+        console.out.print(steps_table(record))
+        console.out.print(run_summary(record))
+    if record.status.value == "failed":
+        raise OperationError(
+            f"run {record.run_id} failed: "
+            f"{record.error.message if record.error else 'a step failed'}",
+            hint=f"see `provisioner run show {record.run_id} --stack {stack}` for the traceback",
+        )

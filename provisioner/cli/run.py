@@ -1,0 +1,145 @@
+"""``provisioner run list|show``: past pipeline runs, read from the stack's artifact store."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from provisioner.cli import console, render
+
+if TYPE_CHECKING:
+    from provisioner.runtime.records import RunRecord
+
+app = typer.Typer(no_args_is_help=True)
+
+StackOption = Annotated[
+    str, typer.Option("--stack", "-s", help="Deployed stack name or stack config file.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+STATUS_STYLE = {
+    "completed": "green",
+    "cached": "cyan",
+    "failed": "bold red",
+    "skipped": "yellow",
+    "running": "blue",
+    "pending": "dim",
+}
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def status_text(status: str) -> Text:
+    """A status word in its colour."""
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+def steps_table(run: RunRecord) -> Table:
+    """One row per step: status, duration, cached, attempts, outputs."""
+    table = Table(title=f"run {run.run_id}", title_justify="left")
+    table.add_column("step", style="bold")
+    table.add_column("status")
+    table.add_column("duration", justify="right")
+    table.add_column("cached")
+    table.add_column("attempts", justify="right")
+    table.add_column("outputs")
+    for rec in run.steps.values():
+        outputs = ", ".join(f"{n} ({rec.serializers.get(n, '?')})" for n in rec.outputs)
+        if rec.error is not None and rec.status.value in ("failed", "skipped"):
+            outputs = rec.error.message.splitlines()[0][:80] if rec.error.message else ""
+        table.add_row(
+            rec.name,
+            status_text(rec.status.value),
+            _seconds(rec.duration),
+            "yes" if rec.status.value == "cached" else "no",
+            str(rec.attempts),
+            outputs,
+        )
+    return table
+
+
+def run_summary(run: RunRecord) -> Text:
+    """The line under the table: status, duration, step counts."""
+    done = sum(1 for s in run.steps.values() if s.status.done)
+    text = Text()
+    text.append(f"{run.pipeline} ")
+    text.append_text(status_text(run.status.value))
+    text.append(
+        f" in {_seconds(run.duration)}: {done}/{len(run.steps)} steps done, "
+        f"{len(run.cached_steps)} cached; stack {run.stack}, store {run.store_uri}"
+    )
+    return text
+
+
+@app.command("list")
+def list_(
+    stack: StackOption,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Only runs of this pipeline.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List runs on a stack, newest first."""
+    from provisioner.runtime import list_pipeline_runs
+
+    runs = list_pipeline_runs(stack, pipeline, limit)
+    if as_json:
+        render.dump_json(
+            [
+                r.model_dump(mode="json", exclude={"steps"})
+                | {"steps": {n: s.status.value for n, s in r.steps.items()}}
+                for r in runs
+            ]
+        )
+        return
+    if not runs:
+        console.err.print("no runs yet")
+        return
+    table = Table(title="runs", title_justify="left")
+    table.add_column("run", overflow="fold", style="bold")
+    for col in ("pipeline", "status", "started (UTC)", "duration", "steps", "cached"):
+        table.add_column(col, justify="right" if col in ("duration", "steps", "cached") else "left")
+    for r in runs:
+        table.add_row(
+            r.run_id,
+            r.pipeline,
+            status_text(r.status.value),
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _seconds(r.duration),
+            str(len(r.steps)),
+            str(len(r.cached_steps)),
+        )
+    console.out.print(table)
+
+
+@app.command("show")
+def show(
+    run_id: Annotated[str, typer.Argument(help="The run id (see `provisioner run list`).")],
+    stack: StackOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one run: its parameters, steps, artifacts and errors."""
+    from provisioner.runtime import get_run
+
+    run = get_run(stack, run_id)
+    if as_json:
+        render.dump_json(run.model_dump(mode="json"))
+        return
+    console.out.print(steps_table(run))
+    console.out.print(run_summary(run))
+    if run.parameters:
+        console.out.print(f"parameters: {render.value_text(run.parameters)}")
+    for rec in run.steps.values():
+        for name, uri in rec.outputs.items():
+            console.out.print(f"  {rec.name}.{name}: {uri}", soft_wrap=True)
+        if rec.status.value == "failed" and rec.error is not None:
+            console.err.print(f"[red]{rec.name} failed:[/]", soft_wrap=True)
+            console.err.print(Text(rec.error.traceback or rec.error.message), soft_wrap=True)

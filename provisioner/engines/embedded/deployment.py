@@ -12,10 +12,10 @@ from provisioner.engines.embedded.executor import (
     StateStore,
     delete_order,
     provider_props,
-    recorded_outputs,
 )
 from provisioner.engines.embedded.invokes import answer
 from provisioner.engines.embedded.providers import load_provider, needs_plugin
+from provisioner.engines.embedded.recovery import reconcile
 from provisioner.engines.embedded.values import (
     PROVIDER_KEY,
     has_unknown,
@@ -389,49 +389,6 @@ class Deployment:
                 raise self._fail(step, exc) from exc
             self.emit(EventKind.STEP_DONE, step)
 
-    # -- crash recovery -------------------------------------------------------------------
-
     def reconcile_pending(self) -> None:
-        """Settle operations a crashed run left pending (see the engine module docstring)."""
-        cp = self.store.cp
-        for pending in list(cp.pending):
-            res = pending.resource
-            if pending.op == "create":
-                self._reconcile_create(res)
-            elif pending.op == "delete":
-                provider = load_provider(res.provider or "")
-                provider.delete(res.id, provider_props(res.outputs, res.provider))
-                with self.store.lock:
-                    for rec in list(cp.resources):
-                        if rec.urn == res.urn and rec.id == res.id:
-                            cp.remove(rec)
-                self.warn(f"finished the interrupted delete of {res.name}")
-            else:
-                self.warn(
-                    f"the {pending.op} of {res.name} was interrupted; "
-                    "this run re-applies it if it is still needed"
-                )
-            with self.store.lock:
-                cp.clear_pending(pending)
-                self.store.save()
-
-    def _reconcile_create(self, res: ResourceState) -> None:
-        provider = load_provider(res.provider or "")
-        adopt = getattr(provider, "adopt", None)
-        if adopt is None:
-            self.warn(
-                f"the create of {res.name} ({res.type}) was interrupted and its provider cannot "
-                "adopt what it left; a resource may exist outside the state"
-            )
-            return
-        result = adopt(provider_props(res.inputs, res.provider))
-        if result is None:
-            return
-        outputs = recorded_outputs(result.outs, secret_keys(res.inputs))
-        found = replace(res, id=str(result.id), outputs=outputs)
-        with self.store.lock:
-            old = self.store.cp.live(res.urn)
-            if old is not None:
-                old.delete = True
-            self.store.cp.resources.append(found)
-        self.warn(f"adopted {res.name} ({found.id}), created by an interrupted run")
+        """Settle operations a crashed run left pending (see :mod:`.recovery`)."""
+        reconcile(self.store, self.warn)

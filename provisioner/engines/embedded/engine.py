@@ -36,20 +36,15 @@ from typing import TYPE_CHECKING, Any
 from provisioner import home
 from provisioner.engines.base import Engine
 from provisioner.engines.embedded import checkpoint
-from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, ResourceState
+from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE
 from provisioner.engines.embedded.deployment import CLI_HINT, Deployment
-from provisioner.engines.embedded.diff import diff_properties
 from provisioner.engines.embedded.executor import (
     StateStore,
     delete_order,
-    provider_props,
-    recorded_outputs,
 )
 from provisioner.engines.embedded.lock import StackLock
-from provisioner.engines.embedded.providers import load_provider
-from provisioner.engines.embedded.values import secret_keys
+from provisioner.engines.embedded.refresh import refresh_resource
 from provisioner.engines.model import (
-    Drift,
     EngineEvent,
     EventCallback,
     EventKind,
@@ -129,7 +124,7 @@ class EmbeddedEngine(Engine):
                 if not res.custom or not res.provider:
                     continue
                 result.checked += 1
-                drift = _refresh_one(store, res)
+                drift = refresh_resource(store, res)
                 if drift is not None:
                     result.drift.append(drift)
                     what = "is gone" if drift.gone else f"drifted ({len(drift.diffs)} properties)"
@@ -259,29 +254,6 @@ class EmbeddedEngine(Engine):
             outputs=deployment.outputs,
             notes=deployment.notes,
         )
-
-
-def _refresh_one(store: StateStore, res: ResourceState) -> Drift | None:
-    """Read ``res`` back through its provider; update the state; return its drift."""
-    provider = load_provider(res.provider or "")
-    try:
-        read = provider.read(res.id, provider_props(res.outputs, res.provider))
-    except Exception as exc:
-        raise OperationError(f"refresh of {res.name} ({res.type}) failed: {exc}") from exc
-    if read is None or not read.id:
-        with store.lock:
-            store.cp.remove(res)
-        return Drift(urn=res.urn, type=res.type, name=res.name, gone=True)
-    outputs = recorded_outputs(read.outs, secret_keys(res.outputs) | secret_keys(res.inputs))
-    diffs = diff_properties(res.outputs, outputs)
-    with store.lock:
-        res.id = str(read.id)
-        res.outputs = outputs
-        if read.inputs is not None:
-            res.inputs = recorded_outputs(read.inputs, secret_keys(res.inputs))
-    if not diffs:
-        return None
-    return Drift(urn=res.urn, type=res.type, name=res.name, diffs=diffs)
 
 
 def _summary(plan: Plan) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -46,8 +47,8 @@ def run_program(
     """Run ``program`` to completion; every resource it declares goes to ``monitor``.
 
     The SDK keeps its settings and root stack in context variables, so each run happens in a
-    fresh copy of the context with a fresh event loop: several runs in one process never see
-    each other's state.
+    fresh copy of the context, on its own thread with its own event loop: several runs in one
+    process never see each other's state, and the caller's event loop is left alone.
 
     Raises:
         BaseException: whatever the program or the monitor raised.
@@ -85,7 +86,20 @@ def run_program(
             loop.close()
             asyncio.set_event_loop(None)
 
-    contextvars.copy_context().run(run)
+    ctx = contextvars.copy_context()
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            ctx.run(run)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name="provisioner-program", daemon=True)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
 
 
 _PENDING_ROOT = object()

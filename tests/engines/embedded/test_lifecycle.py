@@ -232,3 +232,22 @@ def test_preview_asks_the_provider_about_unknown_inputs(engine, ws):
     assert plan.steps[2].replace_reasons == ["path"]
     engine.up_program("dev", prog("v22"))
     assert ws.files() == {"a.txt": "v22", "b3.txt": "b"}
+
+
+def test_runs_leave_the_callers_event_loop_alone(engine, ws):
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        engine.up_program("dev", program(ws))
+        assert asyncio.get_event_loop() is loop
+
+        async def inside_a_running_loop():
+            return engine.preview_program("dev", program(ws))
+
+        plan = loop.run_until_complete(inside_a_running_loop())
+        assert {s.op for s in plan.steps} == {Op.SAME}
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

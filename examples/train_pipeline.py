@@ -55,7 +55,7 @@ def train(x_train: np.ndarray, y_train: np.ndarray, epochs: int = 200, lr: float
 @step
 def baseline(y_train: np.ndarray, y_test: np.ndarray) -> float:
     """Accuracy of always predicting the majority class (runs beside training)."""
-    majority = int(round(float(y_train.mean())))
+    majority = round(float(y_train.mean()))
     return float((y_test == majority).mean())
 
 

@@ -1,0 +1,101 @@
+"""``provisioner pipeline run``: summary table, --json, parameters, failures, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.runtime.cli_helpers import invoke
+from tests.runtime.conftest import make_stack
+
+PIPELINES = """
+from provisioner.runtime import pipeline, step
+
+@step
+def source(n: int = 3) -> list:
+    return list(range(n))
+
+@step
+def explode(xs: list) -> int:
+    raise ValueError("exploded on purpose")
+
+@pipeline
+def good(n: int = 3):
+    source(n=n)
+
+@pipeline
+def bad():
+    explode(source())
+
+not_a_pipeline = 1
+"""
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    config = tmp_path / "stack.yaml"
+    make_stack("local", root=tmp_path).write(config)
+    (tmp_path / "mypipes.py").write_text(PIPELINES)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return config
+
+
+def test_run_prints_a_summary_table(setup):
+    result = invoke("pipeline", "run", "mypipes:good", "--stack", str(setup), "-p", "n=5")
+    assert result.exit_code == 0, result.stderr
+    assert "source" in result.stdout and "completed" in result.stdout
+    assert "cached" in result.stdout and "duration" in result.stdout
+    again = invoke("pipeline", "run", "mypipes.py:good", "--stack", str(setup), "-p", "n=5")
+    assert "1 cached" in again.stdout
+
+
+def test_run_json_and_no_cache(setup):
+    invoke("pipeline", "run", "mypipes:good", "--stack", str(setup))
+    result = invoke(
+        "pipeline", "run", "mypipes:good", "--stack", str(setup), "--no-cache", "--json"
+    )
+    data = json.loads(result.stdout)
+    assert data["status"] == "completed" and data["cache"] is False
+    assert data["steps"]["source"]["status"] == "completed"
+    assert data["parameters"] == {"n": 3}
+
+
+def test_failed_run_exits_1_with_the_step_and_cause(setup):
+    result = invoke("pipeline", "run", "mypipes:bad", "--stack", str(setup))
+    assert result.exit_code == 1
+    assert "explode" in result.stdout and "failed" in result.stdout
+    assert "exploded on purpose" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("mypipes:nope", "no attribute"),
+        ("mypipes:not_a_pipeline", "not a @pipeline"),
+        ("no_such_module:x", "no module"),
+        ("missing.py:x", "no such file"),
+        ("nocolon", "expected module:pipeline"),
+    ],
+)
+def test_bad_targets_exit_2(setup, target, message):
+    result = invoke("pipeline", "run", target, "--stack", str(setup))
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_bad_stack_and_parameters_exit_2(setup, tmp_path):
+    assert invoke("pipeline", "run", "mypipes:good", "--stack", "no-such-stack").exit_code == 2
+    result = invoke("pipeline", "run", "mypipes:good", "--stack", str(setup), "-p", "oops")
+    assert result.exit_code == 2 and "NAME=VALUE" in result.stderr
+    result = invoke("pipeline", "run", "mypipes:good", "--stack", str(setup), "-p", "m=1")
+    assert result.exit_code == 2 and "unexpected" in result.stderr
+
+
+def test_stack_without_artifact_store_is_refused(tmp_path, setup):
+    stack = make_stack("local", root=tmp_path)
+    comps = {k: v for k, v in stack.components.items() if k != "artifact_store"}
+    bare = tmp_path / "bare.yaml"
+    stack.model_copy(update={"components": comps}).write(bare)
+    result = invoke("pipeline", "run", "mypipes:good", "--stack", str(bare))
+    assert result.exit_code == 2 and "no artifact_store" in result.stderr

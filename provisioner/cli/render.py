@@ -87,7 +87,7 @@ def _step_label(step: Step) -> Text:
     label.append(f"  {step.type}", style="dim")
     if step.op == Op.REPLACE and step.replace_reasons:
         label.append(f"  replace because of: {', '.join(step.replace_reasons)}", style="magenta")
-    if step.note:
+    if step.note and "known after apply" not in step.note:
         label.append(f"  ({step.note})", style="cyan")
     return label
 
@@ -206,6 +206,8 @@ def to_jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # Pulumi carries every number as a float
     if hasattr(value, "model_dump"):
         return to_jsonable(value.model_dump(mode="json"))
     if hasattr(value, "__dataclass_fields__"):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from provisioner.runtime.records import Status, StepRecord
 
 if TYPE_CHECKING:
     from provisioner.runtime.pipeline import Invocation
+
+Execute = Callable[["Invocation"], StepRecord]
+Skip = Callable[["Invocation", str], None]
 
 
 class LocalOrchestrator:
@@ -21,6 +25,10 @@ class LocalOrchestrator:
     steps do overlap. A pure-Python CPU-bound step holds the GIL; give such work to a
     library or a subprocess inside the step.
 
+    A worker that finishes a step goes straight on with one of the steps that became
+    ready and hands the others to the pool, so a chain of steps never waits for a
+    thread switch.
+
     Args:
         config: the orchestrator's stack config (``max_workers``; ``workspace`` is used
             by the runner for local copies of artifacts).
@@ -30,34 +38,89 @@ class LocalOrchestrator:
         config = config or {}
         self.max_workers = max(1, int(config.get("max_workers", 4)))
 
-    def run(
-        self,
-        invocations: Sequence[Invocation],
-        execute: Callable[[Invocation], StepRecord],
-        skip: Callable[[Invocation, str], None],
-    ) -> None:
+    def run(self, invocations: Sequence[Invocation], execute: Execute, skip: Skip) -> None:
         """Run every invocation after its upstream ones.
 
         A failed step's dependents are skipped (``skip(inv, failed_upstream)``); steps that
         do not depend on it still run, so their outputs are kept for the next run.
         """
-        waiting = {inv.name: inv for inv in invocations}
-        status: dict[str, Status] = {}
-        running: dict[Future[StepRecord], Invocation] = {}
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="step") as pool:
-            while waiting or running:
-                for name, inv in list(waiting.items()):
-                    bad = [u for u in inv.upstream if u in status and not status[u].done]
-                    if bad:
-                        del waiting[name]
-                        skip(inv, bad[0])
-                        status[name] = Status.SKIPPED
-                    elif all(u in status for u in inv.upstream):
-                        del waiting[name]
-                        running[pool.submit(execute, inv)] = inv
-                if not running:
-                    continue
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    inv = running.pop(fut)
-                    status[inv.name] = fut.result().status
+            _Schedule(invocations, execute, skip, pool).run()
+
+
+class _Schedule:
+    """The state of one run's scheduling, shared by the workers under a lock."""
+
+    def __init__(
+        self,
+        invocations: Sequence[Invocation],
+        execute: Execute,
+        skip: Skip,
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        self.waiting = {inv.name: inv for inv in invocations}
+        self.status: dict[str, Status] = {}
+        self.execute = execute
+        self.skip = skip
+        self.pool = pool
+        self.lock = threading.Lock()
+        self.active = 0
+        self.finished = threading.Event()
+        self.crash: BaseException | None = None
+
+    def run(self) -> None:
+        with self.lock:
+            ready = self._take_ready()
+        for inv in ready:
+            self.pool.submit(self._work, inv)
+        self._check_finished()
+        while not self.finished.wait(0.5):  # wake up now and then for Ctrl-C
+            pass
+        if self.crash is not None:
+            raise self.crash
+
+    def _take_ready(self) -> list[Invocation]:
+        """Under the lock: skip what cannot run, return (and claim) what can."""
+        ready: list[Invocation] = []
+        progress = True
+        while progress:
+            progress = False
+            for name, inv in list(self.waiting.items()):
+                bad = [u for u in inv.upstream if u in self.status and not self.status[u].done]
+                if bad:
+                    del self.waiting[name]
+                    self.status[name] = Status.SKIPPED
+                    self.skip(inv, bad[0])
+                    progress = True
+                elif all(u in self.status for u in inv.upstream):
+                    del self.waiting[name]
+                    ready.append(inv)
+        self.active += len(ready)
+        return ready
+
+    def _check_finished(self) -> None:
+        with self.lock:
+            if self.active == 0 and (not self.waiting or self.crash is not None):
+                self.finished.set()
+
+    def _work(self, inv: Invocation | None) -> None:
+        while inv is not None and self.crash is None:
+            try:
+                rec = self.execute(inv)
+            except BaseException as exc:  # a runtime bug, not a step error: stop the run
+                with self.lock:
+                    self.crash = exc
+                    self.active -= 1
+                self._check_finished()
+                return
+            with self.lock:
+                self.status[inv.name] = rec.status
+                self.active -= 1
+                ready = self._take_ready()
+            for other in ready[1:]:
+                self.pool.submit(self._work, other)
+            inv = ready[0] if ready else None
+        if inv is not None:  # claimed but not run: the run is stopping
+            with self.lock:
+                self.active -= 1
+        self._check_finished()

@@ -125,8 +125,10 @@ def bench_zenml(steps: list[int], repeat: int) -> dict[int, list[float]] | str:
         "ZENML_ENABLE_RICH_TRACEBACK": "false",
         "AUTO_OPEN_DASHBOARD": "false",
     }
+    script = Path(cfg) / "zenml_linear.py"  # zenml needs its main module to be a file
+    script.write_text(ZENML_SCRIPT)
     proc = subprocess.run(
-        [sys.executable, "-c", ZENML_SCRIPT, json.dumps(steps), str(repeat)],
+        [sys.executable, str(script), json.dumps(steps), str(repeat)],
         capture_output=True,
         text=True,
         cwd=cfg,

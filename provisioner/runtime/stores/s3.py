@@ -16,7 +16,8 @@ from provisioner.runtime.stores.base import (
     local_temp_for,
 )
 
-_CHUNK = 16 << 20
+_CHUNK = 8 << 20
+_CONCURRENCY = 10
 
 
 def _import_boto3() -> Any:
@@ -79,7 +80,7 @@ class S3ArtifactStore(ArtifactStore):
             config=config,
         )
         self.transfer = TransferConfig(
-            multipart_threshold=_CHUNK, multipart_chunksize=_CHUNK, max_concurrency=8
+            multipart_threshold=_CHUNK, multipart_chunksize=_CHUNK, max_concurrency=_CONCURRENCY
         )
 
     def _key(self, key: str) -> str:

@@ -155,15 +155,18 @@ class Deployment:
         return step
 
     def _component(self, reg: Registration, old: ResourceState | None) -> tuple[str, dict]:
-        step = self._record(step_of(reg, Op.CREATE if old is None else Op.SAME))
-        if not self.preview:
+        """Components and the root stack: no provider; their inputs are diffed as in Pulumi."""
+        if old is None:
+            step = step_of(reg, Op.CREATE)
+        else:
+            diffs = diff_properties(old.inputs, reg.inputs)
+            step = step_of(reg, Op.UPDATE if diffs else Op.SAME, diffs=diffs)
+        self._record(step)
+        if not self.preview and not has_unknown(reg.inputs):
             state = reg.state()
             state.outputs = old.outputs if old is not None else {}
             with self.store.lock:
-                if old is None or (old.parent, old.dependencies) != (
-                    state.parent,
-                    state.dependencies,
-                ):
+                if state != old:
                     self.store.cp.put(state)
                     self.store.save()
         self.emit(EventKind.STEP_DONE, step)

@@ -249,5 +249,26 @@ def test_runs_leave_the_callers_event_loop_alone(engine, ws):
         plan = loop.run_until_complete(inside_a_running_loop())
         assert {s.op for s in plan.steps} == {Op.SAME}
     finally:
-        asyncio.set_event_loop(None)
         loop.close()
+        # Leave a usable loop behind, as other tests' set_mocks expect one.
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def test_component_inputs_are_diffed_without_a_provider(engine):
+    import pulumi
+
+    def prog(workers: int):
+        def program() -> None:
+            pulumi.ComponentResource("provisioner:test:Box", "box", {"workers": workers})
+
+        return program
+
+    engine.up_program("dev", prog(4))
+    assert ops(engine.preview_program("dev", prog(4)))["box"] == Op.SAME
+    plan = engine.preview_program("dev", prog(8))
+    step = plan.steps[1]
+    assert step.op == Op.UPDATE and [(d.path, d.old, d.new) for d in step.diffs] == [
+        ("workers", 4, 8)
+    ]
+    assert ops(engine.up_program("dev", prog(8)))["box"] == Op.UPDATE
+    assert ops(engine.preview_program("dev", prog(8)))["box"] == Op.SAME

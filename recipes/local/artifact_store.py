@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+
+from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.local import paths
 from provisioner.recipes.local.flavors import LocalArtifactStoreConfig
 from provisioner.recipes.local.providers.directory import LocalDirectory, LocalDirectoryArgs
-
-from provisioner.catalog.flavor import RecipeContext
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+
+from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.local import paths
 from provisioner.recipes.local.flavors import LocalContainerRegistryConfig
 from provisioner.recipes.local.providers.registry import (
     LocalRegistryService,
     LocalRegistryServiceArgs,
 )
-
-from provisioner.catalog.flavor import RecipeContext
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+
+from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.local import paths
 from provisioner.recipes.local.flavors import LocalMLflowConfig
 from provisioner.recipes.local.providers.directory import LocalDirectory, LocalDirectoryArgs
-
-from provisioner.catalog.flavor import RecipeContext
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+
+from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.local import paths
 from provisioner.recipes.local.flavors import LocalOrchestratorConfig
 from provisioner.recipes.local.providers.directory import LocalDirectory, LocalDirectoryArgs
-
-from provisioner.catalog.flavor import RecipeContext
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ class LocalOrchestrator(pulumi.ComponentResource):
         ctx: RecipeContext,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(self.TYPE, name, None, opts)
         self.args = LocalOrchestratorArgs.from_config(config, ctx)
+        # No child carries max_workers, so it is the component's own input: plans show changes.
+        super().__init__(self.TYPE, name, {"max_workers": self.args.max_workers}, opts)
         self.workspace = LocalDirectory(
             f"{name}-workspace",
             LocalDirectoryArgs(path=self.args.workspace, purpose="orchestrator workspace"),

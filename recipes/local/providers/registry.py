@@ -12,7 +12,6 @@ from typing import Any
 
 import pulumi
 import yaml
-from provisioner.recipes.local.providers import process
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -24,6 +23,7 @@ from pulumi.dynamic import (
 )
 
 from provisioner.errors import OperationError
+from provisioner.recipes.local.providers import process
 
 #: Where Debian's ``docker-registry`` package puts the binary.
 DEFAULT_BINARY = "/usr/bin/docker-registry"
@@ -109,7 +109,9 @@ def _write_config(layout: _Layout, port: int) -> None:
     layout.config.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def _outs(props: dict[str, Any], layout: _Layout, state: dict[str, Any], running: bool):
+def _outs(
+    props: dict[str, Any], layout: _Layout, state: dict[str, Any], running: bool
+) -> dict[str, Any]:
     port = state.get("port")
     return {
         "service_dir": str(layout.root),

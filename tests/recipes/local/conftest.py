@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,9 @@ class RecordingMonitor(MockMonitor):
 @pytest.fixture
 def monitor() -> RecordingMonitor:
     """Pulumi runtime mocks whose monitor records registrations."""
+    # The SDK's mocks use the current event loop; an engine run earlier in this process may
+    # have left none set, so give each test its own (left current and open for what follows).
+    asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = LocalMocks()
     mon = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="provisioner", stack="demo", preview=False, monitor=mon)

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from provisioner.recipes.local.providers.directory import LocalDirectoryProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
 from provisioner.errors import OperationError
+from provisioner.recipes.local.providers.directory import LocalDirectoryProvider
 
 
 def props(path, **kw):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import dill
+
 from provisioner.recipes.local.artifact_store import LocalArtifactStore
 from provisioner.recipes.local.flavors import LocalArtifactStoreConfig
 from provisioner.recipes.local.providers.directory import LocalDirectoryProvider

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import dill
+
 from provisioner.recipes.local.container_registry import LocalContainerRegistry
 from provisioner.recipes.local.flavors import LocalContainerRegistryConfig
 from provisioner.recipes.local.providers.registry import LocalRegistryProvider

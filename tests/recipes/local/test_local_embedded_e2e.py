@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from provisioner.recipes.local.providers import process
 
 from provisioner import home
 from provisioner.engines.embedded import EmbeddedEngine
 from provisioner.engines.model import Op
 from provisioner.errors import OperationError
+from provisioner.recipes.local.providers import process
 from provisioner.spec.loader import load_stack
 
 SERVICE_TYPE = "pulumi-python:dynamic/provisioner:LocalRegistryService"

@@ -12,6 +12,7 @@ def test_workspace_and_connection(prov_home, ctx, monitor, deploy):
 
     comp = monitor.by_name("demo-orchestrator")
     assert comp.type == "provisioner:local:Orchestrator" and not comp.custom
+    assert comp.inputs == {"max_workers": 3}  # a plan shows a change of it
     child = monitor.by_name("demo-orchestrator-workspace")
     assert child.type == "pulumi-python:dynamic/provisioner:LocalDirectory" and child.custom
     assert child.parent == comp.urn

@@ -53,3 +53,13 @@ def test_shipped_local_recipes(recipe, prov_home, monitor, monkeypatch):
         assert components["experiment_tracker"]["connection"]["tracking_uri"].startswith(
             f"file://{prov_home}/mlruns/"
         )
+
+
+def test_every_local_flavor_recipe_loads():
+    from provisioner.recipes.local.flavors import FLAVORS
+
+    for flavor in FLAVORS:
+        builder = flavor.load_recipe()
+        assert issubclass(builder, pulumi.ComponentResource), flavor.recipe
+        assert builder.TYPE.startswith("provisioner:local:"), builder.TYPE
+        assert flavor.dynamic_only

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from provisioner.errors import OperationError
 from provisioner.recipes.local.providers import process
 from provisioner.recipes.local.providers.registry import (
     BINARY_ENV,
     DEFAULT_BINARY,
     LocalRegistryProvider,
 )
-
-from provisioner.errors import OperationError
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 

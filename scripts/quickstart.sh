@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 
 echo "==> installing provisioner"
-"$PY" -m pip install --quiet --disable-pip-version-check -e .
+"$PY" -m pip install --quiet --disable-pip-version-check -e '.[numpy]'
 
 echo "==> deploying local-recipe (embedded engine: no Pulumi CLI, no cloud)"
 "$PY" -m provisioner stack deploy local-recipe --yes

@@ -28,23 +28,28 @@ def test_killed_after_registry_create_is_adopted(provisioner_home):
     killed = subprocess.run([sys.executable, "-c", UP], env=env, timeout=60, capture_output=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
 
-    checkpoint = json.loads((home.stack_dir("local-registry") / "checkpoint.json").read_text())
-    pending = {p["resource"]["name"]: p["op"] for p in checkpoint["pending"]}
-    assert pending[SERVICE] == "create"  # other creates may be pending too (they run in parallel)
-    assert SERVICE not in {r["name"] for r in checkpoint["resources"]}
     service_dir = home.services_dir() / "local-registry" / "local-registry-container-registry"
-    orphan = json.loads((service_dir / "state.json").read_text())
-    assert process.pid_alive(orphan["pid"]), "the registry outlives the killed deploy"
+    try:
+        checkpoint = json.loads((home.stack_dir("local-registry") / "checkpoint.json").read_text())
+        pending = {p["resource"]["name"]: p["op"] for p in checkpoint["pending"]}
+        # Other creates may be pending too: independent resources are created in parallel.
+        assert pending[SERVICE] == "create"
+        assert SERVICE not in {r["name"] for r in checkpoint["resources"]}
+        orphan = json.loads((service_dir / "state.json").read_text())
+        assert process.pid_alive(orphan["pid"]), "the registry outlives the killed deploy"
 
-    engine = EmbeddedEngine()
-    plan = engine.up(load_stack("local-registry-recipe"))
-    step = next(s for s in plan.steps if s.name == SERVICE)
-    assert step.op == Op.SAME  # adopted, not started a second time
-    uri = plan.outputs["components"]["container_registry"]["connection"]["uri"]
-    assert uri == f"127.0.0.1:{orphan['port']}"
-    assert json.loads((service_dir / "state.json").read_text())["pid"] == orphan["pid"]
-    assert process.http_ok(orphan["port"], "/v2/")
+        engine = EmbeddedEngine()
+        plan = engine.up(load_stack("local-registry-recipe"))
+        step = next(s for s in plan.steps if s.name == SERVICE)
+        assert step.op == Op.SAME  # adopted, not started a second time
+        uri = plan.outputs["components"]["container_registry"]["connection"]["uri"]
+        assert uri == f"127.0.0.1:{orphan['port']}"
+        assert json.loads((service_dir / "state.json").read_text())["pid"] == orphan["pid"]
+        assert process.http_ok(orphan["port"], "/v2/")
 
-    engine.destroy("local-registry")
-    assert not process.pid_alive(orphan["pid"])
-    assert not service_dir.exists()
+        engine.destroy("local-registry")
+        assert not process.pid_alive(orphan["pid"])
+        assert not service_dir.exists()
+    finally:  # never leak the orphan, even when an assertion fails
+        state = json.loads((service_dir / "state.json").read_text()) if service_dir.exists() else {}
+        process.stop_process(state.get("pid"), str(service_dir / "config.yml"))

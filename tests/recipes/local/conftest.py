@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,23 @@ from pulumi.runtime.mocks import MockMonitor
 
 from provisioner import home
 from provisioner.catalog.flavor import RecipeContext
+from provisioner.recipes.local.providers import process
 from provisioner.spec.models import LocalStack
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_registries(tmp_path: Path, provisioner_home: Path) -> Iterator[None]:
+    """Stop any registry a test started under its folders, even when the test failed."""
+    yield
+    for root in (tmp_path, Path(provisioner_home)):
+        for state_file in root.rglob("state.json"):
+            config = state_file.with_name("config.yml")
+            try:
+                pid = json.loads(state_file.read_text()).get("pid")
+            except (OSError, ValueError):
+                continue
+            if config.exists():
+                process.stop_process(pid, str(config))
 
 
 @pytest.fixture

@@ -150,3 +150,24 @@ def test_user_serializer(io):
         unregister_serializer("point")
     assert find_serializer(Point(1, 1)) is None
     assert pickle.loads(pickle.dumps(Point(1, 2))).y == 2
+
+
+def test_large_file_digest_is_a_tree_of_64_mib_segments(tmp_path):
+    import hashlib
+
+    from provisioner.runtime.artifacts import _digest
+
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as fh:
+        fh.truncate((64 << 20) + 5)
+        fh.seek(64 << 20)
+        fh.write(b"tail!")
+    data = path.read_bytes()
+    parts = [hashlib.sha256(data[: 64 << 20]).hexdigest(), hashlib.sha256(b"tail!").hexdigest()]
+    assert _digest(path) == (
+        "sha256-tree64m:" + hashlib.sha256("".join(parts).encode()).hexdigest(),
+        len(data),
+    )
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"abc")
+    assert _digest(small) == ("sha256:" + hashlib.sha256(b"abc").hexdigest(), 3)

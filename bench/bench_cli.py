@@ -1,4 +1,4 @@
-"""Wall time of `provisioner --help` and of a local-recipe deploy and destroy, beside ZenML's CLI."""
+"""Wall time of `provisioner --help`, a local-recipe deploy and destroy, and the aws-recipe offline plan."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ def main() -> None:
         destroys += _time([*py, "stack", "destroy", "local", "--yes"], env, 1)
     print(_row("provisioner stack deploy local-recipe", deploys))
     print(_row("provisioner stack destroy local", destroys))
+    offline = [*py, "stack", "preview", "aws-recipe", "--offline"]
+    print(_row("stack preview aws-recipe --offline (target 3 s)", _time(offline, env, max(2, args.runs // 2))))
     shutil.rmtree(home, ignore_errors=True)
 
 

@@ -75,7 +75,8 @@ def preview(
     """Compute what a deploy of ``ref`` would change.
 
     With ``offline`` (or when the stack needs Pulumi and the CLI is missing), the embedded
-    engine plans the program in-process with no credentials, CLI or network.
+    engine plans the program in-process with no credentials, CLI or network. It diffs against
+    the embedded checkpoint, else against the Pulumi engine's ``file://`` state of the stack.
     """
     stack = load_stack(ref)
     notes = list(stack.warnings)
@@ -90,7 +91,17 @@ def preview(
         )
         choice = "embedded"
     eng = select.make_engine(choice, backend=stack.spec.backend)
-    plan = eng.preview(stack, on_event)
+    if eng.name == "embedded" and not eng.has_state(stack.name):
+        # A stack deployed with Pulumi: the offline plan diffs against Pulumi's own state.
+        from provisioner.engines.embedded.engine import EmbeddedEngine
+        from provisioner.engines.embedded.pulumi_state import pulumi_baseline
+
+        state, baseline_notes = pulumi_baseline(stack.name, stack.spec.backend)
+        notes += baseline_notes
+        assert isinstance(eng, EmbeddedEngine)
+        plan = eng.preview(stack, on_event, baseline=state.checkpoint if state else None)
+    else:
+        plan = eng.preview(stack, on_event)
     draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
     return PreviewResult(stack, plan, eng.name, draft, notes + plan.notes)
 

@@ -15,6 +15,11 @@ from provisioner.engines.embedded.executor import (
 )
 from provisioner.engines.embedded.invokes import answer
 from provisioner.engines.embedded.providers import load_provider, needs_plugin
+from provisioner.engines.embedded.pulumi_state import (
+    assume_unchanged,
+    has_encrypted,
+    without_encrypted,
+)
 from provisioner.engines.embedded.recovery import reconcile
 from provisioner.engines.embedded.values import (
     PROVIDER_KEY,
@@ -101,6 +106,8 @@ class Deployment:
         self.notes: list[str] = []
         self.plugin_types: list[str] = []
         self.invoked: list[str] = []
+        #: Encrypted secrets of a Pulumi baseline that the plan assumed unchanged.
+        self.assumed_secrets = 0
         self.failure: ProvisionerError | None = None
 
     # -- events ---------------------------------------------------------------------------
@@ -141,6 +148,8 @@ class Deployment:
                 raise OperationError(f"duplicate resource URN {reg.urn}")
             self.seen.add(reg.urn)
             old = self.store.cp.live(reg.urn)
+        if old is not None and (has_encrypted(old.inputs) or has_encrypted(old.outputs)):
+            old = self._readable(old, reg)
         if not reg.custom:
             return self._component(reg, old)
         if reg.import_id:
@@ -148,6 +157,14 @@ class Deployment:
         if needs_plugin(reg.type, reg.custom):
             return self._plugin_resource(reg, old)
         return self._dynamic(reg, old)
+
+    def _readable(self, old: ResourceState, reg: Registration) -> ResourceState:
+        """A copy of a baseline resource whose encrypted secrets (Pulumi state) compare as
+        unchanged and read as unknown: offline they cannot be decrypted."""
+        inputs, count = assume_unchanged(old.inputs, reg.inputs)
+        with self.store.lock:
+            self.assumed_secrets += count
+        return replace(old, inputs=inputs, outputs=without_encrypted(old.outputs))
 
     def _record(self, step: Step) -> Step:
         with self.store.lock:
@@ -196,15 +213,19 @@ class Deployment:
             step = step_of(reg, op, diffs=diffs)
         self._record(step)
         self.emit(EventKind.STEP_DONE, step)
-        if step.op == Op.SAME and old is not None:
+        if old is not None and step.op == Op.SAME:
             return old.id, old.outputs
+        if old is not None and step.op == Op.UPDATE:
+            # An update keeps the ID; outputs it does not set keep their recorded values.
+            return old.id, {**old.outputs, **reg.inputs}
         return "", reg.inputs
 
     def _check(self, provider: Any, reg: Registration, old: ResourceState | None) -> dict:
         """Run the provider's check; returns the checked inputs (secrets kept)."""
         if has_unknown(reg.inputs):
             return reg.inputs
-        olds = provider_props(old.inputs, old.provider) if old is not None else {}
+        # A baseline read from Pulumi's state has no usable provider blob: no olds then.
+        olds = provider_props(old.inputs, old.provider) if old is not None and old.provider else {}
         result = provider.check(olds, provider_props(reg.inputs, reg.provider))
         if result.failures:
             problems = "; ".join(f"{f.property}: {f.reason}" for f in result.failures)
@@ -218,7 +239,7 @@ class Deployment:
         changes: bool | None = None
         replaces: list[str] = []
         dbr = reg.delete_before_replace
-        result = self._provider_diff(provider, old, news, reg.provider)
+        result = self._provider_diff(provider, old, news, reg.provider) if old.provider else None
         if result is not None:
             changes = result.changes
             replaces = list(result.replaces or [])

@@ -21,7 +21,8 @@ Provider contract, beyond ``pulumi.dynamic.ResourceProvider``:
   re-applied by the next ``up`` (the state still holds the old inputs).
 
 Custom resources that need a provider plugin (``aws:...``, ``gcp:...``) are planned offline:
-each becomes a create (or a diff against recorded state) with outputs unknown, and data-source
+each becomes a create (or a diff of its inputs against the recorded state, which may be a
+Pulumi checkpoint passed as ``baseline``) with outputs unknown, and data-source
 calls get the placeholders of :mod:`provisioner.engines.embedded.invokes`. ``up`` refuses
 such programs before changing anything.
 """
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner import home
 from provisioner.engines.base import Engine
 from provisioner.engines.embedded import checkpoint
-from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE
+from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, Checkpoint
 from provisioner.engines.embedded.deployment import CLI_HINT, Deployment
 from provisioner.engines.embedded.executor import (
     StateStore,
@@ -78,10 +79,23 @@ class EmbeddedEngine(Engine):
 
     # -- Engine interface -----------------------------------------------------------------
 
-    def preview(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+    def preview(
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback = no_events,
+        baseline: Checkpoint | None = None,
+    ) -> Plan:
+        """Compute the steps an ``up`` would take; nothing is created or written.
+
+        Args:
+            stack: the loaded stack.
+            on_event: progress callback.
+            baseline: state to diff against instead of the stack's checkpoint, e.g. a Pulumi
+                checkpoint read by :mod:`.pulumi_state`; it is only read.
+        """
         from provisioner.program import build_program
 
-        return self.preview_program(stack.name, build_program(stack), on_event)
+        return self.preview_program(stack.name, build_program(stack), on_event, baseline)
 
     def up(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
         from provisioner.program import build_program
@@ -149,11 +163,21 @@ class EmbeddedEngine(Engine):
     # -- explicit programs ----------------------------------------------------------------
 
     def preview_program(
-        self, stack_name: str, program: Program, on_event: EventCallback = no_events
+        self,
+        stack_name: str,
+        program: Program,
+        on_event: EventCallback = no_events,
+        baseline: Checkpoint | None = None,
     ) -> Plan:
-        """Preview ``program`` as stack ``stack_name``; nothing is created or written."""
+        """Preview ``program`` as stack ``stack_name``; nothing is created or written.
+
+        With ``baseline``, the plan diffs against that state instead of the stack's checkpoint.
+        """
         path = self._checkpoint_path(stack_name)
-        store = StateStore(path, checkpoint.load(path, stack_name))
+        if baseline is not None:
+            store: StateStore = _BaselineStore(path, baseline)
+        else:
+            store = StateStore(path, checkpoint.load(path, stack_name))
         deployment = Deployment(store, preview=True, on_event=on_event)
         self._run(deployment, stack_name, program, preview=True)
         deployment.plan_deletes()
@@ -162,6 +186,11 @@ class EmbeddedEngine(Engine):
             deployment.notes.append(f"interrupted operations on {names} are settled by the next up")
         plan = self._plan(stack_name, deployment)
         plan.offline = bool(deployment.plugin_types or deployment.invoked)
+        if deployment.assumed_secrets:
+            plan.notes.append(
+                f"{deployment.assumed_secrets} secret values are encrypted in the recorded "
+                "state; offline they cannot be compared, so the plan assumes them unchanged"
+            )
         if deployment.plugin_types:
             plan.notes.append(
                 "offline plan: outputs of "
@@ -254,6 +283,13 @@ class EmbeddedEngine(Engine):
             outputs=deployment.outputs,
             notes=deployment.notes,
         )
+
+
+class _BaselineStore(StateStore):
+    """A baseline state that a preview reads and never writes."""
+
+    def save(self) -> None:
+        raise OperationError("internal error: a preview tried to write its baseline state")
 
 
 def _summary(plan: Plan) -> str:

@@ -388,6 +388,7 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=S3ArtifactStoreConfig,
         recipe=f"{_R}.artifact_store:AWSArtifactStore",
+        implementation="provisioner.runtime.stores.s3:S3ArtifactStore",
         description="A private, versioned, encrypted S3 bucket.",
     ),
     Flavor(

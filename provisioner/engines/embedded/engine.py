@@ -49,6 +49,7 @@ from provisioner.engines.model import (
     EngineEvent,
     EventCallback,
     EventKind,
+    Op,
     Plan,
     RefreshResult,
     no_events,
@@ -191,10 +192,15 @@ class EmbeddedEngine(Engine):
                 f"{deployment.assumed_secrets} secret values are encrypted in the recorded "
                 "state; offline they cannot be compared, so the plan assumes them unchanged"
             )
-        if deployment.plugin_types:
+        changing = [  # unchanged resources keep the outputs recorded in the state
+            t
+            for t in deployment.plugin_types
+            if any(s.type == t and s.op not in (Op.SAME, Op.DELETE) for s in plan.steps)
+        ]
+        if changing:
             plan.notes.append(
                 "offline plan: outputs of "
-                + ", ".join(deployment.plugin_types)
+                + ", ".join(changing)
                 + " resources are known only after a deploy with the Pulumi engine"
             )
         on_event(EngineEvent(EventKind.SUMMARY, message=_summary(plan)))

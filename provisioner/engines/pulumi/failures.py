@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable
 
+from provisioner.engines.model import Op
 from provisioner.engines.pulumi.events import EventRecorder, clean_message
 from provisioner.errors import LockedError, OperationError, ProvisionerError
 
 _MAX_LINES = 8
 _FIELD = re.compile(r"\n (code|stdout|stderr): ")
+
+#: Resource type prefix -> the recipe function (``module:name``) that turns a failed delete's
+#: error text into a hint for the user, or None. Loaded only when such a delete fails.
+DELETE_HINTS: dict[str, str] = {
+    "aws:s3/": "provisioner.recipes.aws.artifact_store:bucket_not_empty_hint",
+}
+
+_RETRY_HINT = (
+    "Resources that succeeded are recorded in the state; fix the cause and rerun to converge."
+)
 
 
 def command_output(exc: BaseException) -> dict[str, str]:
@@ -52,8 +65,36 @@ def translate(
     if not lines:
         lines = _error_lines(output) or [clean_message(str(exc))[:500] or type(exc).__name__]
     body = "\n".join(f"  {line}" for line in lines)
+    hints = delete_hints(recorder) if recorder is not None else []
     return OperationError(
         f"pulumi {action} of stack {stack_name!r} failed:\n{body}",
-        hint="Resources that succeeded are recorded in the state; fix the cause and rerun to "
-        "converge.",
+        hint="\n".join([*hints, _RETRY_HINT]),
     )
+
+
+def delete_hints(recorder: EventRecorder) -> list[str]:
+    """Recipe hints for the deletes that failed (e.g. a bucket that still holds objects).
+
+    A replacement's delete half counts too: the engine reports it as a failed replace.
+    """
+    hints: list[str] = []
+    for step in recorder.failed:
+        if step.op not in (Op.DELETE, Op.REPLACE):
+            continue
+        for prefix, target in DELETE_HINTS.items():
+            if not step.type.startswith(prefix):
+                continue
+            hint_for = _load(target)
+            hint = hint_for(step.note or "") if hint_for is not None else None
+            if hint and hint not in hints:
+                hints.append(hint)
+    return hints
+
+
+def _load(target: str) -> Callable[[str], str | None] | None:
+    """The hint function at ``module:name``; None when its recipe package is not installed."""
+    module, _, name = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        return None

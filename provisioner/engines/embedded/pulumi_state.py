@@ -34,6 +34,8 @@ UNKNOWN_PLACEHOLDER = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 #: Key listing the properties a Terraform-bridged provider filled with defaults.
 DEFAULTS_KEY = "__defaults"
 PROVIDER_KEY = "__provider"
+#: Inputs the engine itself adds to a provider resource (the program never sets them).
+ENGINE_PROVIDER_KEYS = ("__internal", "version", "pluginDownloadURL")
 
 _PENDING_OPS = {"creating": "create", "updating": "update", "deleting": "delete"}
 
@@ -184,8 +186,9 @@ def convert_resource(raw: dict[str, Any]) -> ResourceState | None:
     """One Pulumi ``ResourceV3`` as a ResourceState; None for what a program never registers.
 
     Default providers are created by the engine, not the program, and external resources are
-    reads: both are left out. Terraform-bridged providers' defaults (``__defaults``) are
-    dropped from the inputs, so inputs hold what the program set.
+    reads: both are left out. Terraform-bridged providers' defaults (``__defaults``) and the
+    keys the engine adds to explicit providers are dropped from the inputs, so inputs hold
+    what the program set.
     """
     urn = str(raw.get("urn") or "")
     type_ = str(raw.get("type") or "")
@@ -199,6 +202,9 @@ def convert_resource(raw: dict[str, Any]) -> ResourceState | None:
     # A dynamic resource's pickled provider is an encrypted secret here: unusable offline.
     inputs.pop(PROVIDER_KEY, None)
     outputs.pop(PROVIDER_KEY, None)
+    if type_.startswith("pulumi:providers:"):
+        for key in ENGINE_PROVIDER_KEYS:
+            inputs.pop(key, None)
     return ResourceState(
         urn=urn,
         type=type_,

@@ -324,3 +324,20 @@ def test_unreadable_state_is_a_note_not_a_failure(provisioner_home):
     path.write_text("{broken")
     state, [note] = pulumi_baseline("dev")
     assert state is None and str(path) in note and "every resource as new" in note
+
+
+def test_explicit_provider_is_kept_without_the_engine_added_inputs():
+    from provisioner.engines.embedded.pulumi_state import convert_resource
+
+    raw = {
+        "urn": f"{P}pulumi:providers:aws::eu",
+        "custom": True,
+        "id": "0c1d2e3f",
+        "type": "pulumi:providers:aws",
+        "inputs": {"__internal": {}, "region": "eu-west-1", "version": "7.51.1"},
+    }
+    res = convert_resource(raw)
+    assert res is not None and res.inputs == {"region": "eu-west-1"}
+    default = {**raw, "urn": f"{P}pulumi:providers:aws::default_7_51_1"}
+    assert convert_resource(default) is None
+    assert convert_resource({**raw, "external": True}) is None

@@ -104,7 +104,7 @@ def list_(
         console.err.print("no runs yet")
         return
     table = Table(title="runs", title_justify="left")
-    table.add_column("run", overflow="fold", style="bold")
+    table.add_column("run", no_wrap=True, style="bold")
     for col in ("pipeline", "status", "started (UTC)", "duration", "steps", "cached"):
         table.add_column(col, justify="right" if col in ("duration", "steps", "cached") else "left")
     for r in runs:

@@ -162,9 +162,10 @@ class Deployment:
         """A copy of a baseline resource whose encrypted secrets (Pulumi state) compare as
         unchanged and read as unknown: offline they cannot be decrypted."""
         inputs, count = assume_unchanged(old.inputs, reg.inputs)
+        outputs, _ = assume_unchanged(old.outputs, reg.inputs)
         with self.store.lock:
             self.assumed_secrets += count
-        return replace(old, inputs=inputs, outputs=without_encrypted(old.outputs))
+        return replace(old, inputs=inputs, outputs=without_encrypted(outputs))
 
     def _record(self, step: Step) -> Step:
         with self.store.lock:
@@ -239,7 +240,7 @@ class Deployment:
         changes: bool | None = None
         replaces: list[str] = []
         dbr = reg.delete_before_replace
-        result = self._provider_diff(provider, old, news, reg.provider) if old.provider else None
+        result = self._provider_diff(provider, old, news, reg.provider)
         if result is not None:
             changes = result.changes
             replaces = list(result.replaces or [])

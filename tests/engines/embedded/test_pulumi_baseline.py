@@ -341,3 +341,51 @@ def test_explicit_provider_is_kept_without_the_engine_added_inputs():
     default = {**raw, "urn": f"{P}pulumi:providers:aws::default_7_51_1"}
     assert convert_resource(default) is None
     assert convert_resource({**raw, "external": True}) is None
+
+
+def test_dynamic_resource_from_pulumi_state_is_diffed_by_the_programs_provider(
+    engine, ws, tmp_path
+):
+    from tests.engines.embedded.fileprovider import File
+
+    target = str(ws.root / "a.txt")
+
+    def program_with(content: str, path: str = target):
+        return lambda: File("notes", path, content, str(ws.journal))
+
+    # What Pulumi records for a dynamic resource: checked inputs, with the pickled provider
+    # (and here the content) as encrypted secrets.
+    secret_content = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+    resource = {
+        "urn": f"{P}pulumi-python:dynamic:Resource::notes",
+        "custom": True,
+        "id": target,
+        "type": "pulumi-python:dynamic:Resource",
+        "inputs": {
+            "__provider": {**secret_content, "ciphertext": "v1:AAAA:v1:provider"},
+            "content": {**secret_content, "ciphertext": "v1:BBBB:v1:content"},
+            "path": target,
+        },
+        "outputs": {
+            "__provider": {**secret_content, "ciphertext": "v1:AAAA:v1:provider"},
+            "content": {**secret_content, "ciphertext": "v1:CCCC:v1:content"},
+            "path": target,
+            "size": 5,
+        },
+        "parent": f"{P}pulumi:pulumi:Stack::provisioner-dev",
+        "provider": f"{P}pulumi:providers:pulumi-python::default::0f1e2d3c",
+    }
+    doc = {"version": 3, "checkpoint": {"latest": {"resources": [resource]}}}
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(doc))
+    baseline = read_pulumi_state(path, "dev").checkpoint
+    assert (
+        baseline.resources[0].provider is None and "__provider" not in baseline.resources[0].inputs
+    )
+
+    same = engine.preview_program("dev", program_with("hello"), baseline=baseline)
+    assert steps_by_name(same)["notes"].op == Op.SAME  # the encrypted content is assumed unchanged
+    moved = engine.preview_program("dev", program_with("hello", target + ".bak"), baseline=baseline)
+    step = steps_by_name(moved)["notes"]
+    assert step.op == Op.REPLACE and step.replace_reasons == ["path"]  # the provider's diff
+    assert ws.calls() == [] and ws.files() == {}  # a preview calls no create, update or delete

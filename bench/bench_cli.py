@@ -16,7 +16,9 @@ def _time(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -34,12 +36,19 @@ def main() -> None:
     py = [sys.executable, "-m", "provisioner"]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     print(_row("provisioner --help", _time([*py, "--help"], env, args.runs)))
-    print(_row("python -c pass (interpreter floor)", _time([sys.executable, "-c", "pass"], env, args.runs)))
+    print(
+        _row(
+            "python -c pass (interpreter floor)",
+            _time([sys.executable, "-c", "pass"], env, args.runs),
+        )
+    )
     zenml = shutil.which("zenml")
     if zenml:
         print(_row("zenml --help (peer)", _time([zenml, "--help"], env, max(2, args.runs // 2))))
     else:
-        print("zenml --help (peer)                          not installed (pip install -e '.[bench]')")
+        print(
+            "zenml --help (peer)                          not installed (pip install -e '.[bench]')"
+        )
     deploys, destroys = [], []
     for _ in range(args.runs):
         deploys += _time([*py, "stack", "deploy", "local-recipe", "--yes"], env, 1)
@@ -47,7 +56,12 @@ def main() -> None:
     print(_row("provisioner stack deploy local-recipe", deploys))
     print(_row("provisioner stack destroy local", destroys))
     offline = [*py, "stack", "preview", "aws-recipe", "--offline"]
-    print(_row("stack preview aws-recipe --offline (target 3 s)", _time(offline, env, max(2, args.runs // 2))))
+    print(
+        _row(
+            "stack preview aws-recipe --offline (target 3 s)",
+            _time(offline, env, max(2, args.runs // 2)),
+        )
+    )
     shutil.rmtree(home, ignore_errors=True)
 
 

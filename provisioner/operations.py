@@ -102,8 +102,28 @@ def preview(
         plan = eng.preview(stack, on_event, baseline=state.checkpoint if state else None)
     else:
         plan = eng.preview(stack, on_event)
-    draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
+    target = select.resolve_choice(stack, engine)
+    if target == "pulumi":  # the stack config a real deploy would write names Pulumi's state
+        draft = draft_stack_config(
+            stack,
+            plan.outputs,
+            eng,
+            recipe=stack.recipe,
+            engine_name="pulumi",
+            state=_pulumi_state_location(stack),
+        )
+    else:
+        draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
     return PreviewResult(stack, plan, eng.name, draft, notes + plan.notes)
+
+
+def _pulumi_state_location(stack: LoadedStack) -> str:
+    from provisioner.engines.pulumi import workspace
+
+    backend = (
+        stack.spec.backend or workspace.recorded_backend(stack.name) or workspace.default_backend()
+    )
+    return f"{backend.rstrip('/')}/.pulumi/stacks/provisioner/{stack.name}.json"
 
 
 def deploy(
@@ -298,7 +318,13 @@ def build_stack_config(stack: LoadedStack, outputs: dict[str, Any], eng: Engine)
 
 
 def draft_stack_config(
-    stack: LoadedStack, outputs: dict[str, Any], eng: Engine, *, recipe: str | None
+    stack: LoadedStack,
+    outputs: dict[str, Any],
+    eng: Engine,
+    *,
+    recipe: str | None,
+    engine_name: str | None = None,
+    state: str | None = None,
 ) -> dict[str, Any]:
     """The stack config a deploy would write, with unknown values marked and secrets masked."""
 
@@ -333,8 +359,8 @@ def draft_stack_config(
         "provenance": {
             "recipe": recipe or "custom",
             "definition": str(stack.source),
-            "engine": eng.name,
-            "state": eng.state_location(stack.name),
+            "engine": engine_name or eng.name,
+            "state": state or eng.state_location(stack.name),
             "deployed_at": UNKNOWN_TEXT,
         },
     }

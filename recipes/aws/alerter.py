@@ -7,10 +7,10 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from provisioner.recipes.aws import iam, siblings
-from provisioner.recipes.aws.flavors import SlackAlerterConfig
 
 from provisioner.catalog.flavor import RecipeContext
+from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws.flavors import SlackAlerterConfig
 
 
 @dataclass(frozen=True)

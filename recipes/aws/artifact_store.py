@@ -7,13 +7,13 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.aws.flavors import (
     BUCKET_NOT_EMPTY_HINT,
     S3ArtifactStoreConfig,
     S3LifecycleRule,
 )
-
-from provisioner.catalog.flavor import RecipeContext
 
 __all__ = [
     "BUCKET_NOT_EMPTY_HINT",

@@ -8,9 +8,9 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from provisioner.recipes.aws.flavors import ECRContainerRegistryConfig
 
 from provisioner.catalog.flavor import RecipeContext
+from provisioner.recipes.aws.flavors import ECRContainerRegistryConfig
 
 
 @dataclass(frozen=True)

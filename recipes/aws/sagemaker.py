@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
-from provisioner.recipes.aws import iam, siblings
-from provisioner.recipes.aws.flavors import SageMakerConfig
 
 from provisioner.catalog.flavor import RecipeContext
+from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws.flavors import SageMakerConfig
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 

@@ -386,11 +386,10 @@ def allowed_actions(doc: dict[str, Any]) -> set[str]:
 
 def build_storage(ctx: RecipeContext, *, registry: bool = True) -> None:
     """Build the artifact store (and container registry) the other recipes build on."""
+    from provisioner.catalog.types import ComponentType
     from provisioner.recipes.aws.artifact_store import AWSArtifactStore
     from provisioner.recipes.aws.container_registry import AWSContainerRegistry
     from provisioner.recipes.aws.flavors import ECRContainerRegistryConfig, S3ArtifactStoreConfig
-
-    from provisioner.catalog.types import ComponentType
 
     ctx.components[ComponentType.ARTIFACT_STORE] = AWSArtifactStore(
         f"{ctx.spec.name}-artifact-store", S3ArtifactStoreConfig(), ctx

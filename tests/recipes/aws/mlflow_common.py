@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from provisioner.catalog.types import ComponentType
 from provisioner.recipes.aws.flavors import SageMakerConfig
 from provisioner.recipes.aws.sagemaker import AWSSageMakerStepOperator
-
-from provisioner.catalog.types import ComponentType
 from tests.recipes.aws import harness
 
 SERVER = "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from provisioner.recipes.aws.artifact_store import AWSArtifactStore, bucket_not_empty_hint
 from provisioner.recipes.aws.flavors import BUCKET_NOT_EMPTY_HINT, S3ArtifactStoreConfig
-
 from tests.recipes.aws import harness
 
 S3 = "aws:s3/"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from provisioner.recipes.aws.container_registry import AWSContainerRegistry
 from provisioner.recipes.aws.flavors import ECRContainerRegistryConfig
-
 from tests.recipes.aws import harness
 
 REPO = "aws:ecr/repository:Repository"

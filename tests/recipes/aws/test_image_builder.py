@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from provisioner.recipes.aws.flavors import CodeBuildImageBuilderConfig
-from provisioner.recipes.aws.image_builder import AWSImageBuilder
 
 from provisioner.errors import UserInputError
+from provisioner.recipes.aws.flavors import CodeBuildImageBuilderConfig
+from provisioner.recipes.aws.image_builder import AWSImageBuilder
 from tests.recipes.aws import harness
 
 NAME = "ml-image-builder"

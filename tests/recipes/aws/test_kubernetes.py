@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from provisioner.recipes.aws.flavors import EKSOrchestratorConfig
-from provisioner.recipes.aws.kubernetes import AWSKubernetesOrchestrator
-from provisioner.recipes.aws.network import subnet_cidrs
 
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
+from provisioner.recipes.aws.flavors import EKSOrchestratorConfig
+from provisioner.recipes.aws.kubernetes import AWSKubernetesOrchestrator
+from provisioner.recipes.aws.network import subnet_cidrs
 from tests.recipes.aws import harness
 
 EC2 = "aws:ec2/"

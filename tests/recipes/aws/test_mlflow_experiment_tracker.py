@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from provisioner.recipes.aws.flavors import SageMakerMLflowConfig
-from provisioner.recipes.aws.mlflow import MLFLOW_CLIENT_ACTIONS, AWSMLflowExperimentTracker
 
 from provisioner.errors import UserInputError
+from provisioner.recipes.aws.flavors import SageMakerMLflowConfig
+from provisioner.recipes.aws.mlflow import MLFLOW_CLIENT_ACTIONS, AWSMLflowExperimentTracker
 from tests.recipes.aws import harness
 from tests.recipes.aws.mlflow_common import SERVER, check_server, with_step_operator
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from provisioner.catalog.types import ComponentType
 from provisioner.recipes.aws.flavors import SageMakerMLflowConfig
 from provisioner.recipes.aws.mlflow import AWSMLflowExperimentTracker, AWSMLflowModelRegistry
-
-from provisioner.catalog.types import ComponentType
 from tests.recipes.aws import harness
 from tests.recipes.aws.mlflow_common import SERVER, check_server, with_step_operator
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from provisioner.recipes.aws.flavors import SageMakerConfig
-from provisioner.recipes.aws.sagemaker import AWSSageMakerOrchestrator
 
 from provisioner.errors import UserInputError
+from provisioner.recipes.aws.flavors import SageMakerConfig
+from provisioner.recipes.aws.sagemaker import AWSSageMakerOrchestrator
 from tests.recipes.aws import harness
 from tests.recipes.aws.sagemaker_common import build, check_execution_role
 

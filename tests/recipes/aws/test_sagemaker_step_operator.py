@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from provisioner.recipes.aws.flavors import SageMakerConfig
 from provisioner.recipes.aws.sagemaker import AWSSageMakerStepOperator
-
 from tests.recipes.aws.sagemaker_common import build, check_execution_role
 
 NAME = "ml-step-operator"

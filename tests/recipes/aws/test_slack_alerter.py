@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
+from provisioner.catalog.types import ComponentType
 from provisioner.recipes.aws.alerter import AWSSlackAlerter
 from provisioner.recipes.aws.flavors import EKSOrchestratorConfig, SlackAlerterConfig
 from provisioner.recipes.aws.kubernetes import AWSKubernetesOrchestrator
-
-from provisioner.catalog.types import ComponentType
 from tests.recipes.aws import harness
 
 NAME = "ml-alerter"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioner import home
+from provisioner import home, integrations
 from provisioner.catalog.types import Cloud
 from provisioner.engines import select
 from provisioner.engines.base import Engine
@@ -70,6 +70,7 @@ def preview(
     *,
     engine: str | None = None,
     offline: bool = False,
+    backend: str | None = None,
     on_event: EventCallback = no_events,
 ) -> PreviewResult:
     """Compute what a deploy of ``ref`` would change.
@@ -78,8 +79,11 @@ def preview(
     engine plans the program in-process with no credentials, CLI or network. It diffs against
     the embedded checkpoint, else against the Pulumi engine's ``file://`` state of the stack.
     """
+    select.check_backend(backend)
     stack = load_stack(ref)
+    integrations.require_for_cloud(stack.cloud, f"stack {stack.name!r} on {stack.cloud}")
     notes = list(stack.warnings)
+    backend = backend or stack.spec.backend
     choice = "embedded" if offline else select.resolve_choice(stack, engine)
     if choice == "pulumi" and not select.pulumi_cli_available():
         if engine == "pulumi":
@@ -90,13 +94,13 @@ def preview(
             f"{UNKNOWN_TEXT}"
         )
         choice = "embedded"
-    eng = select.make_engine(choice, backend=stack.spec.backend)
+    eng = select.make_engine(choice, backend=backend)
     if eng.name == "embedded" and not eng.has_state(stack.name):
         # A stack deployed with Pulumi: the offline plan diffs against Pulumi's own state.
         from provisioner.engines.embedded.engine import EmbeddedEngine
         from provisioner.engines.embedded.pulumi_state import pulumi_baseline
 
-        state, baseline_notes = pulumi_baseline(stack.name, stack.spec.backend)
+        state, baseline_notes = pulumi_baseline(stack.name, backend)
         notes += baseline_notes
         assert isinstance(eng, EmbeddedEngine)
         plan = eng.preview(stack, on_event, baseline=state.checkpoint if state else None)
@@ -110,19 +114,17 @@ def preview(
             eng,
             recipe=stack.recipe,
             engine_name="pulumi",
-            state=_pulumi_state_location(stack),
+            state=_pulumi_state_location(stack, backend),
         )
     else:
         draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
     return PreviewResult(stack, plan, eng.name, draft, notes + plan.notes)
 
 
-def _pulumi_state_location(stack: LoadedStack) -> str:
+def _pulumi_state_location(stack: LoadedStack, backend: str | None) -> str:
     from provisioner.engines.pulumi import workspace
 
-    backend = (
-        stack.spec.backend or workspace.recorded_backend(stack.name) or workspace.default_backend()
-    )
+    backend = backend or workspace.recorded_backend(stack.name) or workspace.default_backend()
     return f"{backend.rstrip('/')}/.pulumi/stacks/provisioner/{stack.name}.json"
 
 
@@ -133,14 +135,18 @@ def deploy(
     on_event: EventCallback = no_events,
     confirm: Callable[[PreviewResult], bool] | None = None,
     lock_timeout: float = 0.0,
+    backend: str | None = None,
 ) -> DeployResult | None:
     """Preview, confirm, deploy, and write the stack config.
 
     Returns None when ``confirm`` declined. Reruns converge after a failure or a kill.
     """
+    select.check_backend(backend)
     stack = load_stack(ref)
+    integrations.require_for_cloud(stack.cloud, f"stack {stack.name!r} on {stack.cloud}")
     choice = select.resolve_choice(stack, engine)
     record = read_record(stack.name)
+    backend = backend or stack.spec.backend or (record.backend if record else None)
     if (
         record is not None
         and engine is None
@@ -150,22 +156,22 @@ def deploy(
         choice = record.engine  # keep the state where it is
     if choice == "pulumi" and not select.pulumi_cli_available():
         raise _no_cli_error()
-    eng = select.make_engine(choice, backend=stack.spec.backend, lock_timeout=lock_timeout)
+    eng = select.make_engine(choice, backend=backend, lock_timeout=lock_timeout)
     if confirm is not None:
         plan = eng.preview(stack)
         draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
         if not confirm(PreviewResult(stack, plan, eng.name, draft, list(stack.warnings))):
             return None
-    _write_status(stack, eng, "deploying")
+    _write_status(stack, eng, "deploying", backend)
     try:
         plan = eng.up(stack, on_event)
     except BaseException:
-        _write_status(stack, eng, "failed")
+        _write_status(stack, eng, "failed", backend)
         raise
     config = build_stack_config(stack, plan.outputs, eng)
     path = home.stack_config_path(stack.name)
     config.write(path)
-    _write_status(stack, eng, "deployed")
+    _write_status(stack, eng, "deployed", backend)
     return DeployResult(stack, plan, eng.name, config, path)
 
 
@@ -175,10 +181,11 @@ def destroy(
     engine: str | None = None,
     on_event: EventCallback = no_events,
     lock_timeout: float = 0.0,
+    backend: str | None = None,
 ) -> Plan | None:
     """Delete every resource of the stack and its state; None when there was nothing."""
     name, stack = target_name(ref)
-    eng = _engine_for(name, stack, engine, lock_timeout)
+    eng = _engine_for(name, stack, engine, lock_timeout, backend)
     if eng is None:
         forget(name)
         return None
@@ -193,20 +200,24 @@ def destroy(
 
 
 def refresh(
-    ref: str, *, engine: str | None = None, on_event: EventCallback = no_events
+    ref: str,
+    *,
+    engine: str | None = None,
+    on_event: EventCallback = no_events,
+    backend: str | None = None,
 ) -> RefreshResult:
     """Read the stack's resources back and report drift."""
     name, stack = target_name(ref)
-    eng = _engine_for(name, stack, engine, 0.0)
+    eng = _engine_for(name, stack, engine, 0.0, backend)
     if eng is None:
         raise NotFoundError(f"stack {name!r} has not been deployed; nothing to refresh")
     return eng.refresh(name, on_event)
 
 
-def outputs(ref: str, *, engine: str | None = None) -> dict[str, Any]:
+def outputs(ref: str, *, engine: str | None = None, backend: str | None = None) -> dict[str, Any]:
     """The stack outputs of the last deploy."""
     name, stack = target_name(ref)
-    eng = _engine_for(name, stack, engine, 0.0)
+    eng = _engine_for(name, stack, engine, 0.0, backend)
     if eng is None:
         raise NotFoundError(f"stack {name!r} has not been deployed; it has no outputs")
     return eng.outputs(name)
@@ -227,11 +238,18 @@ def list_stacks() -> list[StackRecord]:
 
 
 def _engine_for(
-    name: str, stack: LoadedStack | None, flag: str | None, lock_timeout: float
+    name: str,
+    stack: LoadedStack | None,
+    flag: str | None,
+    lock_timeout: float,
+    backend: str | None = None,
 ) -> Engine | None:
+    select.check_backend(backend)
     record = read_record(name)
     candidates = [flag] if flag else ([record.engine] if record else ["embedded", "pulumi"])
-    backend = record.backend if record else (stack.spec.backend if stack else None)
+    backend = (
+        backend or (record.backend if record else None) or (stack.spec.backend if stack else None)
+    )
     for choice in candidates:
         if choice == "pulumi" and not select.pulumi_cli_available():
             if flag == "pulumi" or (record and record.engine == "pulumi"):
@@ -243,7 +261,7 @@ def _engine_for(
     return None
 
 
-def _write_status(stack: LoadedStack, eng: Engine, status: str) -> None:
+def _write_status(stack: LoadedStack, eng: Engine, status: str, backend: str | None) -> None:
     write_record(
         StackRecord(
             name=stack.name,
@@ -253,7 +271,7 @@ def _write_status(stack: LoadedStack, eng: Engine, status: str) -> None:
             recipe=stack.recipe,
             status=status,
             updated_at=now().isoformat(),
-            backend=stack.spec.backend,
+            backend=backend if eng.name == "pulumi" else None,
         )
     )
 

@@ -66,11 +66,14 @@ def root(
 
 
 def _register() -> None:
-    from provisioner.cli import component, recipe, stack
+    from provisioner.cli import component, integration, recipe, stack
 
     app.add_typer(stack.app, name="stack", help="Deploy, preview, destroy and inspect stacks.")
     app.add_typer(component.app, name="component", help="The component types and their flavors.")
     app.add_typer(recipe.app, name="recipe", help="Built-in stack definitions and their schema.")
+    app.add_typer(
+        integration.app, name="integration", help="Optional packages per cloud and tool, on demand."
+    )
     for module, name, text in (
         ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a deployed stack."),
         ("provisioner.cli.run", "run", "List and inspect pipeline runs."),

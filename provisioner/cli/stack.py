@@ -37,6 +37,14 @@ EngineOpt = Annotated[
     ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Pulumi state backend (file://, s3://, gs://, azblob://); default: the definition's, else file:// under the home.",
+        show_default=False,
+    ),
+]
 LockTimeout = Annotated[
     float,
     typer.Option(
@@ -54,6 +62,7 @@ def _warn_all(messages: list[str]) -> None:
 def preview(
     ref: Ref,
     engine: EngineOpt = None,
+    backend: Backend = None,
     offline: Annotated[
         bool,
         typer.Option("--offline", help="Plan in-process: no Pulumi CLI, credentials or network."),
@@ -66,7 +75,7 @@ def preview(
     """Show what a deploy would change, as a plan."""
     from provisioner import operations
 
-    result = operations.preview(ref, engine=engine, offline=offline)
+    result = operations.preview(ref, engine=engine, offline=offline, backend=backend)
     if as_json:
         render.dump_json(
             {
@@ -91,6 +100,7 @@ def preview(
 def deploy(
     ref: Ref,
     engine: EngineOpt = None,
+    backend: Backend = None,
     yes: Yes = False,
     lock_timeout: LockTimeout = 0.0,
     install_pulumi: Annotated[
@@ -127,6 +137,7 @@ def deploy(
             on_event=progress,
             confirm=confirm if ask else None,
             lock_timeout=lock_timeout,
+            backend=backend,
         )
     if result is None:
         console.err.print("Cancelled; nothing changed.")
@@ -180,6 +191,7 @@ class _Null:
 def destroy(
     ref: Ref,
     engine: EngineOpt = None,
+    backend: Backend = None,
     yes: Yes = False,
     lock_timeout: LockTimeout = 0.0,
     as_json: Json = False,
@@ -197,7 +209,9 @@ def destroy(
         console.err.print("Cancelled; nothing changed.")
         raise typer.Exit(code=1)
     with ProgressDisplay(console.err, "destroy") if not as_json else _Null() as progress:
-        plan = operations.destroy(ref, engine=engine, on_event=progress, lock_timeout=lock_timeout)
+        plan = operations.destroy(
+            ref, engine=engine, on_event=progress, lock_timeout=lock_timeout, backend=backend
+        )
     if as_json:
         render.dump_json(
             {
@@ -220,11 +234,13 @@ def destroy(
 
 
 @app.command()
-def refresh(ref: Ref, engine: EngineOpt = None, as_json: Json = False) -> None:
+def refresh(
+    ref: Ref, engine: EngineOpt = None, backend: Backend = None, as_json: Json = False
+) -> None:
     """Read every resource back through its provider and show drift."""
     from provisioner import operations
 
-    result = operations.refresh(ref, engine=engine)
+    result = operations.refresh(ref, engine=engine, backend=backend)
     if as_json:
         render.dump_json(result)
         return
@@ -279,11 +295,13 @@ def describe(ref: Ref, as_json: Json = False) -> None:
 
 
 @app.command()
-def outputs(ref: Ref, engine: EngineOpt = None, as_json: Json = False) -> None:
+def outputs(
+    ref: Ref, engine: EngineOpt = None, backend: Backend = None, as_json: Json = False
+) -> None:
     """Show the raw stack outputs of the last deploy (secrets masked)."""
     from provisioner import operations
 
-    values = operations.outputs(ref, engine=engine)
+    values = operations.outputs(ref, engine=engine, backend=backend)
     if as_json:
         render.dump_json(values)
         return

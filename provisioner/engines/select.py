@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Literal
 
 from provisioner.errors import UserInputError
@@ -12,6 +13,18 @@ if TYPE_CHECKING:
 
 EngineChoice = Literal["auto", "embedded", "pulumi"]
 ENGINES = ("auto", "embedded", "pulumi")
+
+
+BACKEND_RE = re.compile(r"^(file|s3|gs|azblob)://.+")
+
+
+def check_backend(url: str | None) -> None:
+    """Refuse a state backend URL Pulumi would not take (checked before anything runs)."""
+    if url is not None and not BACKEND_RE.match(url):
+        raise UserInputError(
+            f"invalid state backend {url!r}; expected file://PATH, s3://BUCKET, gs://BUCKET "
+            "or azblob://CONTAINER"
+        )
 
 
 def pulumi_cli_available() -> bool:

@@ -159,3 +159,35 @@ def test_deploy_without_a_tty_needs_no_answer_and_exits_0(provisioner_home):
     )
     assert out.returncode == 0, out.stderr
     assert "stack-config.yaml" in out.stdout
+
+
+def test_global_home_option_moves_all_state(tmp_path, provisioner_home):
+    other = tmp_path / "elsewhere-home"
+    run("--home", str(other), "stack", "deploy", "local-recipe", "--yes")
+    assert (other / "stacks" / "local" / "stack-config.yaml").is_file()
+    assert not (provisioner_home / "stacks").exists()
+    assert (
+        json.loads(run("--home", str(other), "stack", "list", "--json").stdout)[0]["name"]
+        == "local"
+    )
+    run("--home", str(other), "stack", "destroy", "local", "--yes")
+
+
+def test_backend_flag_is_validated():
+    result = run("stack", "preview", "local-recipe", "--backend", "ftp://state", code=2)
+    assert "invalid state backend 'ftp://state'" in result.stderr
+    plan = jrun("stack", "preview", "local-recipe", "--backend", "s3://team-state")
+    assert plan["engine"] == "embedded", "a backend only matters to the pulumi engine"
+
+
+def test_deploy_asks_on_a_terminal_and_no_means_nothing_changes(monkeypatch, provisioner_home):
+    from provisioner.cli import console
+
+    monkeypatch.setattr(console, "interactive", lambda: True)
+    result = runner.invoke(app, ["stack", "deploy", "local-recipe"], input="n\n")
+    assert result.exit_code == 1
+    assert "to create" in result.stdout and "Cancelled" in result.stderr
+    assert not (provisioner_home / "stacks" / "local" / "checkpoint.json").exists()
+    result = runner.invoke(app, ["stack", "deploy", "local-recipe"], input="y\n")
+    assert result.exit_code == 0, result.stderr
+    assert (provisioner_home / "stacks" / "local" / "stack-config.yaml").is_file()

@@ -73,6 +73,9 @@ def show(
             }
         )
         return
+    if not console.out.is_terminal:  # piped into a file: the exact bytes, never re-wrapped
+        console.out.file.write(text)
+        return
     from rich.syntax import Syntax
 
     console.out.print(Syntax(text, "yaml", theme="ansi_dark", background_color="default"))

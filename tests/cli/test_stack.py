@@ -191,3 +191,19 @@ def test_deploy_asks_on_a_terminal_and_no_means_nothing_changes(monkeypatch, pro
     result = runner.invoke(app, ["stack", "deploy", "local-recipe"], input="y\n")
     assert result.exit_code == 0, result.stderr
     assert (provisioner_home / "stacks" / "local" / "stack-config.yaml").is_file()
+
+
+def test_commands_leave_no_noise_on_stderr(provisioner_home):
+    """Nothing like "Exception ignored" from stray event loops at interpreter exit."""
+    env = {**os.environ, "PROVISIONER_HOME": str(provisioner_home)}
+    for args in (["stack", "preview", "local-recipe"], ["stack", "preview", "aws-recipe"]) * 2:
+        out = subprocess.run(
+            [sys.executable, "-m", "provisioner", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        assert out.returncode == 0
+        assert "Exception ignored" not in out.stderr and "Traceback" not in out.stderr, out.stderr

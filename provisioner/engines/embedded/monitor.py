@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf import empty_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime.sync_await import _sync_await
 
 from provisioner.engines.embedded.deployment import CLI_HINT, STACK_TYPE, Deployment, Registration
 from provisioner.engines.embedded.values import PROVIDER_KEY, from_rpc, plain, to_rpc
@@ -37,6 +40,27 @@ class NoMocks(Mocks):
         raise AssertionError("EngineMonitor answers registrations itself")
 
 
+@contextlib.contextmanager
+def _thread_loop() -> Iterator[None]:
+    """An event loop for this executor thread, closed afterwards.
+
+    The SDK's own helper leaves a new loop behind in every executor thread; unclosed, those
+    loops are collected at interpreter exit and print "Exception ignored" noise.
+    """
+    try:
+        asyncio.get_event_loop()
+        created = None
+    except RuntimeError:
+        created = asyncio.new_event_loop()
+        asyncio.set_event_loop(created)
+    try:
+        yield
+    finally:
+        if created is not None:
+            asyncio.set_event_loop(None)
+            created.close()
+
+
 def _serialize(values: dict[str, Any]) -> Any:
     return _sync_await(rpc.serialize_properties(to_rpc(values), {}))
 
@@ -57,7 +81,10 @@ class EngineMonitor(MockMonitor):
         self.project = project
 
     def RegisterResource(self, request: Any) -> Any:
-        _ensure_event_loop()
+        with _thread_loop():
+            return self._register_resource(request)
+
+    def _register_resource(self, request: Any) -> Any:
         urn = make_urn(self.stack, self.project, request.parent, request.type, request.name)
         inputs = from_rpc(rpc.deserialize_properties(request.object, keep_unknowns=True))
         blob = inputs.pop(PROVIDER_KEY, None)
@@ -84,18 +111,20 @@ class EngineMonitor(MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=_serialize(outputs))
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        _ensure_event_loop()
-        outputs = from_rpc(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
-        self.deployment.register_outputs(request.urn, outputs)
+        with _thread_loop():
+            outputs = from_rpc(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+            self.deployment.register_outputs(request.urn, outputs)
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any) -> Any:
-        if request.tok == "pulumi:pulumi:getResource":
-            return super().Invoke(request)
-        _ensure_event_loop()
-        args = plain(from_rpc(rpc.deserialize_properties(request.args)))
-        result = self.deployment.invoke(request.tok, args)
-        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": _serialize(result)})
+        with _thread_loop():
+            if request.tok == "pulumi:pulumi:getResource":
+                return super().Invoke(request)
+            args = plain(from_rpc(rpc.deserialize_properties(request.args)))
+            result = self.deployment.invoke(request.tok, args)
+            return resource_pb2.ResourceInvokeResponse(
+                failures=None, **{"return": _serialize(result)}
+            )
 
     def ReadResource(self, request: Any) -> Any:
         raise EngineUnavailableError(

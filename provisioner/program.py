@@ -25,7 +25,7 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
     def program() -> None:
         import pulumi
 
-        ctx = RecipeContext(spec=stack.spec)
+        ctx = RecipeContext(spec=stack.spec, base_dir=stack.source.resolve().parent)
         exported = {}
         for type_, comp in stack.components.items():
             builder = comp.flavor.load_recipe()

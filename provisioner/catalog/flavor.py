@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -36,10 +37,13 @@ class RecipeContext:
         components: recipes already built in this program, by component type, so a
             recipe can reference its siblings (an orchestrator role granting access to
             the artifact bucket, for example).
+        base_dir: the definition file's folder; relative paths in flavor configs are
+            relative to it, wherever the command runs from.
     """
 
     spec: StackSpec
     components: dict[ComponentType, pulumi.ComponentResource] = field(default_factory=dict)
+    base_dir: Path | None = None
 
     @property
     def tags(self) -> dict[str, str]:

@@ -30,7 +30,7 @@ class LocalArtifactStoreArgs:
         cls, config: LocalArtifactStoreConfig, ctx: RecipeContext
     ) -> LocalArtifactStoreArgs:
         """Args from the flavor config; the default path is ``<home>/artifacts/<stack>``."""
-        path = paths.resolve_dir(config.path, paths.artifacts_dir(ctx.spec.name))
+        path = paths.resolve_dir(config.path, paths.artifacts_dir(ctx.spec.name), ctx.base_dir)
         return cls(path=path, force_destroy=config.force_destroy)
 
 

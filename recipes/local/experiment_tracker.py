@@ -29,7 +29,7 @@ class LocalMLflowArgs:
     @classmethod
     def from_config(cls, config: LocalMLflowConfig, ctx: RecipeContext) -> LocalMLflowArgs:
         """Args from the flavor config; the default path is ``<home>/mlruns/<stack>``."""
-        path = paths.resolve_dir(config.path, paths.mlruns_dir(ctx.spec.name))
+        path = paths.resolve_dir(config.path, paths.mlruns_dir(ctx.spec.name), ctx.base_dir)
         return cls(path=path, force_destroy=config.force_destroy)
 
 

@@ -7,9 +7,18 @@ from pathlib import Path
 from provisioner import home
 
 
-def resolve_dir(configured: str | None, default: Path) -> str:
-    """An absolute directory path: ``configured`` (``~`` expanded) or ``default``."""
-    return str(Path(configured).expanduser().resolve() if configured else default.resolve())
+def resolve_dir(configured: str | None, default: Path, base: Path | None = None) -> str:
+    """An absolute directory path: ``configured`` or ``default``.
+
+    ``~`` is expanded, and a relative ``configured`` path is taken relative to ``base`` (the
+    definition file's folder), so a plan does not depend on where the command runs.
+    """
+    if not configured:
+        return str(default.resolve())
+    path = Path(configured).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return str(path.resolve())
 
 
 def artifacts_dir(stack: str) -> Path:

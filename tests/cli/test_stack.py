@@ -207,3 +207,17 @@ def test_commands_leave_no_noise_on_stderr(provisioner_home):
         )
         assert out.returncode == 0
         assert "Exception ignored" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_relative_paths_are_relative_to_the_definition_file(tmp_path, monkeypatch):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    definition = copy_recipe(folder, **{"components.artifact_store.config.path": "data/artifacts"})
+    monkeypatch.chdir(tmp_path)
+    run("stack", "deploy", str(definition), "--yes")
+    store = json.loads(run("stack", "describe", "local", "--json").stdout)
+    assert store["components"]["artifact_store"]["config"]["uri"] == str(
+        folder / "data" / "artifacts"
+    )
+    monkeypatch.chdir(folder / "data")  # elsewhere: the plan must not change
+    assert not jrun("stack", "preview", str(definition))["changes"]

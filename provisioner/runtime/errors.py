@@ -17,6 +17,10 @@ class StackNotRunnableError(UserInputError):
     """A stack config that lacks an orchestrator or an artifact store."""
 
 
+class RunIdTakenError(UserInputError):
+    """An explicit run id that an earlier run in the same store already uses."""
+
+
 class RunNotFoundError(NotFoundError):
     """No run (or step, or output) with that name in the artifact store."""
 
@@ -63,3 +67,17 @@ class PipelineRunFailedError(OperationError):
     def __init__(self, message: str, result: object) -> None:
         self.result = result
         super().__init__(message)
+
+
+class RunCancelled(KeyboardInterrupt):
+    """A run stopped by Ctrl-C, after its record was stored as ``cancelled``.
+
+    A KeyboardInterrupt, so code that handles Ctrl-C keeps working.
+
+    Attributes:
+        result: the :class:`~provisioner.runtime.records.RunRecord` of the cancelled run.
+    """
+
+    def __init__(self, result: object) -> None:
+        self.result = result
+        super().__init__(f"run {getattr(result, 'run_id', '?')} cancelled")

@@ -25,11 +25,19 @@ class Status(StrEnum):
     CACHED = "cached"
     FAILED = "failed"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+    INTERRUPTED = "interrupted"
 
     @property
     def done(self) -> bool:
         """True when the step produced its outputs (ran or reused them)."""
         return self in (Status.COMPLETED, Status.CACHED)
+
+    @property
+    def ended(self) -> bool:
+        """True when nothing more will happen to the run or step."""
+        return self not in (Status.PENDING, Status.RUNNING)
 
 
 class ErrorInfo(BaseModel):
@@ -61,8 +69,31 @@ class StepRecord(BaseModel):
     error: ErrorInfo | None = None
 
 
+class RunOwner(BaseModel):
+    """The process that runs (or ran) a pipeline run, to tell a live run from a dead one.
+
+    Attributes:
+        host: the machine's host name.
+        pid: the process id.
+        process_started_at: when that process started (guards against pid reuse).
+        boot_id: the kernel's boot id (a reboot ends every process).
+        pid_namespace: the pid namespace (a container has its own pids).
+    """
+
+    host: str
+    pid: int
+    process_started_at: datetime | None = None
+    boot_id: str | None = None
+    pid_namespace: str | None = None
+
+
 class RunRecord(BaseModel):
-    """One pipeline run: its status, timings, parameters and steps."""
+    """One pipeline run: its status, timings, parameters and steps.
+
+    A run whose record says ``running`` but whose process is gone (killed, machine
+    crashed) is reported ``abandoned`` by the readers (see
+    :func:`provisioner.runtime.liveness.assess`); the stored record is left as it is.
+    """
 
     run_id: str
     pipeline: str
@@ -76,6 +107,13 @@ class RunRecord(BaseModel):
     store_uri: str = ""
     steps: dict[str, StepRecord] = Field(default_factory=dict)
     error: ErrorInfo | None = None
+    owner: RunOwner | None = None
+    heartbeat_at: datetime | None = Field(
+        default=None, description="last sign of life of the running process"
+    )
+    heartbeat_interval: float | None = Field(
+        default=None, description="seconds between heartbeats of the running process"
+    )
 
     @property
     def cached_steps(self) -> list[str]:
@@ -111,6 +149,11 @@ def step_key(run_id: str, step: str) -> str:
     return f"{RUNS}/{check_run_id(run_id)}/steps/{check_name(step, 'step name')}.json"
 
 
+def heartbeat_key(run_id: str) -> str:
+    """Key of a running run's heartbeat: ``{"at": time, "running": {step: started_at}}``."""
+    return f"{RUNS}/{check_run_id(run_id)}/heartbeat.json"
+
+
 def write_run(store: ArtifactStore, run: RunRecord) -> None:
     """Store the run record (atomically replacing the previous one)."""
     store.put_bytes(run_key(run.run_id), run.model_dump_json(indent=1).encode())
@@ -121,31 +164,67 @@ def write_step(store: ArtifactStore, run_id: str, step: StepRecord) -> None:
     store.put_bytes(step_key(run_id, step.name), step.model_dump_json(indent=1).encode())
 
 
+def write_heartbeat(
+    store: ArtifactStore, run_id: str, at: datetime, running: dict[str, datetime]
+) -> None:
+    """Store a heartbeat (atomically): the time, and the steps running at that time."""
+    data = {"at": at.isoformat(), "running": {n: t.isoformat() for n, t in running.items()}}
+    store.put_bytes(heartbeat_key(run_id), json.dumps(data).encode())
+
+
+def _merge_live_state(store: ArtifactStore, run: RunRecord) -> None:
+    """Fold a running run's heartbeat and finished step records into its record."""
+    prefix = f"{RUNS}/{run.run_id}"
+    keys = list(store.list_keys(prefix))
+    if f"{prefix}/heartbeat.json" in keys:
+        try:
+            beat = json.loads(store.get_bytes(f"{prefix}/heartbeat.json"))
+            at = datetime.fromisoformat(beat["at"])
+            if run.heartbeat_at is None or at > run.heartbeat_at:
+                run.heartbeat_at = at
+            for name, started in beat.get("running", {}).items():
+                rec = run.steps.get(name)
+                if rec is not None and rec.status is Status.PENDING:
+                    rec.status = Status.RUNNING
+                    rec.started_at = datetime.fromisoformat(started)
+        except (ArtifactNotFoundError, ValueError, KeyError, TypeError):
+            pass  # gone (the run just ended) or unreadable: the run record stands
+    for key in keys:
+        if key.startswith(f"{prefix}/steps/") and key.endswith(".json"):
+            step = StepRecord.model_validate(json.loads(store.get_bytes(key)))
+            run.steps[step.name] = step
+
+
+def _load(store: ArtifactStore, key: str) -> RunRecord:
+    from provisioner.runtime.liveness import assess
+
+    run = RunRecord.model_validate_json(store.get_bytes(key))
+    if run.status is Status.RUNNING:
+        _merge_live_state(store, run)
+        assess(run)
+    return run
+
+
 def read_run(store: ArtifactStore, run_id: str) -> RunRecord:
-    """A run record, with the latest step records merged in.
+    """A run record as it stands now: a running run gets its latest step records and
+    heartbeat merged in, and is reported ``abandoned`` if its process is gone.
 
     Raises:
         RunNotFoundError: no such run in this store.
     """
     try:
-        run = RunRecord.model_validate_json(store.get_bytes(run_key(run_id)))
+        return _load(store, run_key(run_id))
     except ArtifactNotFoundError:
         raise RunNotFoundError(f"no run {run_id!r} in {store.uri}") from None
-    if run.status is Status.RUNNING:
-        for key in store.list_keys(f"{RUNS}/{run_id}/steps"):
-            if key.endswith(".json"):
-                step = StepRecord.model_validate(json.loads(store.get_bytes(key)))
-                run.steps[step.name] = step
-    return run
 
 
 def list_runs(store: ArtifactStore, pipeline: str | None = None) -> list[RunRecord]:
-    """Every run in the store, newest first, optionally of one pipeline."""
+    """Every run in the store, newest first, optionally of one pipeline (see :func:`read_run`)."""
     runs = []
     for key in store.list_keys(RUNS):
         parts = key.split("/")
         if len(parts) == 3 and parts[2] == "run.json":
-            run = RunRecord.model_validate_json(store.get_bytes(key))
+            run = _load(store, key)
             if pipeline is None or run.pipeline == pipeline:
                 runs.append(run)
     runs.sort(key=lambda r: r.started_at, reverse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from datetime import UTC, datetime
@@ -14,23 +15,30 @@ from provisioner.runtime.artifacts import ArtifactIO
 from provisioner.runtime.errors import (
     OperationError,
     PipelineRunFailedError,
+    RunCancelled,
+    RunIdTakenError,
     StackNotRunnableError,
 )
 from provisioner.runtime.execution import RunState, execute
+from provisioner.runtime.heartbeat import Heartbeat, heartbeat_interval
 from provisioner.runtime.keys import check_run_id
+from provisioner.runtime.liveness import interrupt_steps, this_owner
 from provisioner.runtime.records import (
     ErrorInfo,
     RunRecord,
     Status,
     StepRecord,
+    run_key,
     write_run,
     write_step,
 )
-from provisioner.runtime.stores import open_store
+from provisioner.runtime.stores import ArtifactStore, open_store
 from provisioner.stackconfig import StackConfig, load_stack_config
 
 if TYPE_CHECKING:
     from provisioner.runtime.pipeline import Invocation, Pipeline
+
+log = logging.getLogger(__name__)
 
 #: Orchestrator flavors this runtime can drive, by flavor name.
 ORCHESTRATORS: dict[str, str] = {
@@ -114,23 +122,36 @@ def run_pipeline(
         ArtifactStoreError: the store cannot be reached (raised before any step runs).
         PipelineDefinitionError: bad parameters or wiring.
         PipelineRunFailedError: a step failed (with ``raise_on_failure``).
+        RunIdTakenError: ``run_id`` names an existing run.
+        RunCancelled: Ctrl-C (a KeyboardInterrupt); the run is recorded ``cancelled``
+            first, its running steps ``interrupted``.
     """
     config = resolve_stack(stack)
     check_runnable(config)
     invocations = pipeline.build(parameters)
     params = pipeline.bind_parameters(parameters or {})
+    interval = heartbeat_interval()
     store = open_store(config)
     orchestrator = _orchestrator(config)
     store.check()
+    if run_id is not None and store.exists(run_key(run_id)):
+        raise RunIdTakenError(
+            f"run id {run_id!r} is already used in {store.uri}",
+            hint="pick another run id, or leave it out to get a generated one",
+        )
+    started = datetime.now(UTC)
     run = RunRecord(
         run_id=check_run_id(new_run_id(pipeline.name) if run_id is None else run_id),
         pipeline=pipeline.name,
         stack=config.name,
-        started_at=datetime.now(UTC),
+        started_at=started,
         parameters=params,
         cache=pipeline.cache if cache is None else cache,
         store_uri=store.uri,
         steps={inv.name: _pending(inv) for inv in invocations},
+        owner=this_owner(),
+        heartbeat_at=started,
+        heartbeat_interval=interval,
     )
     state = RunState(run, pipeline, config, ArtifactIO(store, download_dir(config)), run.cache)
     write_run(store, run)
@@ -142,14 +163,18 @@ def run_pipeline(
         rec.error = ErrorInfo(type="Skipped", message=f"upstream step {upstream!r} did not finish")
         write_step(store, run.run_id, rec)
 
+    heartbeat = Heartbeat(store, run, interval)
+    heartbeat.start()
     try:
         orchestrator.run(invocations, lambda inv: execute(state, inv), skip)
     except BaseException as exc:  # interrupted: record it, then let it through
-        run.status = Status.FAILED
-        run.error = ErrorInfo(type=type(exc).__name__, message=str(exc) or "interrupted")
-        _finish(run, t0)
-        write_run(store, run)
+        heartbeat.stop()
+        _record_stop(store, run, exc, t0)
+        if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, RunCancelled):
+            raise RunCancelled(run) from exc
         raise
+    finally:
+        heartbeat.stop()
     failed = [r for r in run.steps.values() if r.status is Status.FAILED]
     run.status = Status.FAILED if failed else Status.COMPLETED
     if failed:
@@ -166,6 +191,26 @@ def run_pipeline(
     if failed and raise_on_failure:
         raise PipelineRunFailedError(f"run {run.run_id} failed: {run.error.message}", run)
     return run
+
+
+def _record_stop(store: ArtifactStore, run: RunRecord, exc: BaseException, t0: float) -> None:
+    """Record a run stopped by Ctrl-C (``cancelled``) or by a runtime error (``failed``).
+
+    Steps still running in their threads are recorded ``interrupted``: the record is a
+    copy, so whatever those threads do later cannot change it.
+    """
+    cancelled = isinstance(exc, KeyboardInterrupt | SystemExit)
+    run.steps = {name: rec.model_copy(deep=True) for name, rec in run.steps.items()}
+    run.status = Status.CANCELLED if cancelled else Status.FAILED
+    why = "the run was cancelled" if cancelled else f"the run failed ({type(exc).__name__})"
+    interrupt_steps(run, why, ready_ran=False)
+    message = str(exc) or ("cancelled by the user" if cancelled else "interrupted")
+    run.error = ErrorInfo(type=type(exc).__name__, message=message)
+    _finish(run, t0)
+    try:
+        write_run(store, run)
+    except Exception as write_exc:  # the store is gone too: readers will see it abandoned
+        log.warning("could not record the end of run %s: %s", run.run_id, write_exc)
 
 
 def _pending(inv: Invocation) -> StepRecord:

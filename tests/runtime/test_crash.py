@@ -95,8 +95,9 @@ def test_sigkill_mid_write_leaves_no_complete_artifact_and_rerun_succeeds(local_
     assert not [k for k in store.list_keys("artifacts") if "/." in k or k.endswith(".tmp")]
     assert list(store.list_keys("cache")) == []
     killed = RunClient(local_stack).get_run("killed-run")
-    assert killed.status is Status.RUNNING  # never finished: not shown as completed
-    assert killed.steps["make_folder"].status is not Status.COMPLETED
+    assert killed.status is Status.ABANDONED  # its process is gone: neither running nor done
+    assert killed.steps["make_folder"].status is Status.INTERRUPTED
+    assert killed.steps["count"].status is Status.SKIPPED
     assert not killed.steps["make_folder"].outputs
 
     done = subprocess.run(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from provisioner.runtime.records import Status, StepRecord
@@ -29,6 +29,10 @@ class LocalOrchestrator:
     ready and hands the others to the pool, so a chain of steps never waits for a
     thread switch.
 
+    The workers are daemon threads: on Ctrl-C the run stops claiming steps and returns
+    at once (the runner records it cancelled), and the process can exit without waiting
+    for a step that is still running.
+
     Args:
         config: the orchestrator's stack config (``max_workers``; ``workspace`` is used
             by the runner for local copies of artifacts).
@@ -44,8 +48,51 @@ class LocalOrchestrator:
         A failed step's dependents are skipped (``skip(inv, failed_upstream)``); steps that
         do not depend on it still run, so their outputs are kept for the next run.
         """
-        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="step") as pool:
+        pool = _DaemonPool(self.max_workers)
+        try:
             _Schedule(invocations, execute, skip, pool).run()
+        finally:
+            pool.shutdown()
+
+
+class _DaemonPool:
+    """At most ``size`` daemon threads, started on demand, that run submitted calls."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.queue: queue.SimpleQueue[tuple[Callable[[Any], None], Any] | None] = (
+            queue.SimpleQueue()
+        )
+        self.threads: list[threading.Thread] = []
+        self.idle = 0
+        self.lock = threading.Lock()
+
+    def submit(self, fn: Callable[[Any], None], arg: Any) -> None:
+        """Run ``fn(arg)`` on an idle worker, a new one, or the next one to be free."""
+        with self.lock:
+            if self.idle:
+                self.idle -= 1
+            elif len(self.threads) < self.size:
+                thread = threading.Thread(
+                    target=self._worker, name=f"step-{len(self.threads)}", daemon=True
+                )
+                self.threads.append(thread)
+                thread.start()
+        self.queue.put((fn, arg))
+
+    def _worker(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            item[0](item[1])
+            with self.lock:
+                self.idle += 1
+
+    def shutdown(self) -> None:
+        """Let every worker end once its current call returns (no waiting here)."""
+        for _ in self.threads:
+            self.queue.put(None)
 
 
 class _Schedule:
@@ -56,7 +103,7 @@ class _Schedule:
         invocations: Sequence[Invocation],
         execute: Execute,
         skip: Skip,
-        pool: ThreadPoolExecutor,
+        pool: _DaemonPool,
     ) -> None:
         self.waiting = {inv.name: inv for inv in invocations}
         self.status: dict[str, Status] = {}
@@ -67,15 +114,20 @@ class _Schedule:
         self.active = 0
         self.finished = threading.Event()
         self.crash: BaseException | None = None
+        self.stopping = False
 
     def run(self) -> None:
-        with self.lock:
-            ready = self._take_ready()
-        for inv in ready:
-            self.pool.submit(self._work, inv)
-        self._check_finished()
-        while not self.finished.wait(0.5):  # wake up now and then for Ctrl-C
-            pass
+        try:
+            with self.lock:
+                ready = self._take_ready()
+            for inv in ready:
+                self.pool.submit(self._work, inv)
+            self._check_finished()
+            while not self.finished.wait(0.5):  # wake up now and then for Ctrl-C
+                pass
+        except BaseException:  # Ctrl-C: claim no more steps; running ones finish alone
+            self.stopping = True
+            raise
         if self.crash is not None:
             raise self.crash
 
@@ -104,7 +156,7 @@ class _Schedule:
                 self.finished.set()
 
     def _work(self, inv: Invocation | None) -> None:
-        while inv is not None and self.crash is None:
+        while inv is not None and self.crash is None and not self.stopping:
             try:
                 rec = self.execute(inv)
             except BaseException as exc:  # a runtime bug, not a step error: stop the run

@@ -27,7 +27,12 @@ STATUS_STYLE = {
     "skipped": "yellow",
     "running": "blue",
     "pending": "dim",
+    "cancelled": "yellow",
+    "abandoned": "bold magenta",
+    "interrupted": "magenta",
 }
+#: Statuses whose record carries an error worth a line of its own.
+_WHY = ("failed", "skipped", "interrupted", "cancelled", "abandoned")
 
 
 def _seconds(value: float | None) -> str:
@@ -52,7 +57,7 @@ def steps_table(run: RunRecord) -> Table:
     table.add_column("outputs")
     for rec in run.steps.values():
         outputs = ", ".join(f"{n} ({rec.serializers.get(n, '?')})" for n in rec.outputs)
-        if rec.error is not None and rec.status.value in ("failed", "skipped"):
+        if rec.error is not None and rec.status.value in _WHY:
             outputs = rec.error.message.splitlines()[0][:80] if rec.error.message else ""
         table.add_row(
             rec.name,
@@ -75,6 +80,8 @@ def run_summary(run: RunRecord) -> Text:
         f" in {_seconds(run.duration)}: {done}/{len(run.steps)} steps done, "
         f"{len(run.cached_steps)} cached; stack {run.stack}, store {run.store_uri}"
     )
+    if run.error is not None and run.status.value in ("abandoned", "cancelled"):
+        text.append(f"\n{run.status.value}: {run.error.message}")
     return text
 
 

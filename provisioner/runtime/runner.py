@@ -204,8 +204,10 @@ def _record_stop(store: ArtifactStore, run: RunRecord, exc: BaseException, t0: f
     run.status = Status.CANCELLED if cancelled else Status.FAILED
     why = "the run was cancelled" if cancelled else f"the run failed ({type(exc).__name__})"
     interrupt_steps(run, why, ready_ran=False)
-    message = str(exc) or ("cancelled by the user" if cancelled else "interrupted")
-    run.error = ErrorInfo(type=type(exc).__name__, message=message)
+    if cancelled:
+        run.error = ErrorInfo(type="Cancelled", message=str(exc) or "Ctrl-C (KeyboardInterrupt)")
+    else:
+        run.error = ErrorInfo(type=type(exc).__name__, message=str(exc) or "interrupted")
     _finish(run, t0)
     try:
         write_run(store, run)

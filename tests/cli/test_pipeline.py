@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 
-from tests.runtime.cli_helpers import invoke
+from provisioner.runtime import RunClient, Status
+from tests.runtime.cli_helpers import invoke, start_slow_run, wait_for
 from tests.runtime.conftest import make_stack
 
 PIPELINES = """
@@ -99,3 +101,25 @@ def test_stack_without_artifact_store_is_refused(tmp_path, setup):
     stack.model_copy(update={"components": comps}).write(bare)
     result = invoke("pipeline", "run", "mypipes:good", "--stack", str(bare))
     assert result.exit_code == 2 and "no artifact_store" in result.stderr
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_records_a_cancelled_run_and_exits_at_once(tmp_path, sig, code):
+    config = tmp_path / "stack.yaml"
+    make_stack("local", root=tmp_path).write(config)
+    proc, marker = start_slow_run(tmp_path, config, seconds=120)
+    wait_for(marker, proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=20)  # never waits for the 120 s step
+    assert proc.returncode == code, err
+    assert "Traceback" not in err and "cancelled" in err
+    assert "interrupted" in out and "cancelled" in out
+    (run,) = RunClient(str(config)).list_runs()
+    assert run.status is Status.CANCELLED
+    assert run.error is not None and run.error.type == "Cancelled"
+    assert run.error.message == (
+        "SIGTERM" if sig == signal.SIGTERM else "Ctrl-C (KeyboardInterrupt)"
+    )
+    assert run.steps["first"].status is Status.COMPLETED
+    assert run.steps["slow"].status is Status.INTERRUPTED
+    assert run.steps["last"].status is Status.SKIPPED

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from provisioner.runtime import pipeline, step
-from tests.runtime.cli_helpers import invoke
+from provisioner.runtime.records import RunOwner, RunRecord, StepRecord, write_run
+from provisioner.runtime.stores import open_store
+from provisioner.stackconfig import load_stack_config
+from tests.runtime.cli_helpers import invoke, start_slow_run, wait_for
 from tests.runtime.conftest import make_stack
 
 
@@ -64,3 +70,77 @@ def test_show_table_and_json(config):
 def test_show_unknown_or_unsafe_run_exits_2(config, run_id, message):
     result = invoke("run", "show", run_id, "--stack", str(config))
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_sigkilled_run_shows_abandoned_and_the_rerun_reuses_its_finished_step(tmp_path):
+    config = tmp_path / "stack.yaml"
+    make_stack("local", root=tmp_path).write(config)
+    proc, marker = start_slow_run(tmp_path, config)  # default heartbeat interval: 15 s
+    wait_for(marker, proc)
+    live = json.loads(invoke("run", "list", "--stack", str(config), "--json").stdout)
+    assert [r["status"] for r in live] == ["running"]
+    assert live[0]["steps"] == {"first": "completed", "slow": "pending", "last": "pending"}
+    assert live[0]["owner"]["pid"] == proc.pid
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+
+    (listed,) = json.loads(invoke("run", "list", "--stack", str(config), "--json").stdout)
+    assert listed["status"] == "abandoned"  # at once: the pid is gone, no heartbeat wait
+    assert listed["steps"] == {"first": "completed", "slow": "interrupted", "last": "skipped"}
+    assert f"pid {proc.pid}" in listed["error"]["message"]
+    shown = invoke("run", "show", listed["run_id"], "--stack", str(config), "--json")
+    data = json.loads(shown.stdout)
+    assert data["status"] == "abandoned"
+    assert data["steps"]["slow"]["status"] == "interrupted" and not data["steps"]["slow"]["outputs"]
+    assert data["steps"]["first"]["outputs"]["output"]
+    table = invoke("run", "show", listed["run_id"], "--stack", str(config))
+    assert "abandoned" in table.stdout and "interrupted" in table.stdout
+    stored = json.loads(
+        open_store(load_stack_config(config)).get_bytes(f"runs/{listed['run_id']}/run.json")
+    )
+    assert stored["status"] == "running", "readers never rewrite the stored record"
+
+    rerun, marker = start_slow_run(tmp_path, config, "--json", seconds=0)
+    out, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+    again = json.loads(out)
+    assert again["steps"]["first"]["status"] == "cached"
+    assert again["steps"]["first"]["cached_from"] == listed["run_id"]
+    assert again["steps"]["slow"]["status"] == "completed"
+
+
+def _foreign_run(stack, run_id: str, beat_age: timedelta) -> None:
+    """A running run record of a process on another machine, last seen ``beat_age`` ago."""
+    now = datetime.now(UTC)
+    write_run(
+        open_store(stack),
+        RunRecord(
+            run_id=run_id,
+            pipeline="small",
+            stack=stack.name,
+            started_at=now - timedelta(hours=2),
+            steps={
+                "one": StepRecord(name="one", status="completed"),
+                "plus": StepRecord(name="plus", status="running", upstream=["one"]),
+            },
+            owner=RunOwner(host="elsewhere.example", pid=os.getpid()),
+            heartbeat_at=now - beat_age,
+            heartbeat_interval=15,
+        ),
+    )
+
+
+def test_a_run_with_a_stale_heartbeat_on_another_host_shows_abandoned(tmp_path):
+    stack = make_stack("local", root=tmp_path)
+    config = tmp_path / "stack.yaml"
+    stack.write(config)
+    _foreign_run(stack, "stale-run", timedelta(minutes=5))
+    _foreign_run(stack, "fresh-run", timedelta(seconds=5))
+    listed = json.loads(invoke("run", "list", "--stack", str(config), "--json").stdout)
+    status = {r["run_id"]: r["status"] for r in listed}
+    assert status == {"stale-run": "abandoned", "fresh-run": "running"}
+    data = json.loads(invoke("run", "show", "stale-run", "--stack", str(config), "--json").stdout)
+    assert data["steps"]["plus"]["status"] == "interrupted"
+    assert "no heartbeat from elsewhere.example" in data["error"]["message"]
+    fresh = json.loads(invoke("run", "show", "fresh-run", "--stack", str(config), "--json").stdout)
+    assert fresh["steps"]["plus"]["status"] == "running"

@@ -2,9 +2,10 @@
 
 from provisioner.runtime.client import RunClient, get_run, list_pipeline_runs, load_output
 from provisioner.runtime.context import StepContext, get_step_context
+from provisioner.runtime.errors import RunCancelled
 from provisioner.runtime.execution import PickleFallbackWarning
 from provisioner.runtime.pipeline import Pipeline, pipeline
-from provisioner.runtime.records import RunRecord, Status, StepRecord
+from provisioner.runtime.records import RunOwner, RunRecord, Status, StepRecord
 from provisioner.runtime.runner import run_pipeline
 from provisioner.runtime.serializers import (
     ArtifactFiles,
@@ -22,7 +23,9 @@ __all__ = [
     "OutputRef",
     "PickleFallbackWarning",
     "Pipeline",
+    "RunCancelled",
     "RunClient",
+    "RunOwner",
     "RunRecord",
     "Saved",
     "Serializer",

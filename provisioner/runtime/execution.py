@@ -165,8 +165,8 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
                 name: ArtifactRef(o["hash"], o["uri"], o["serializer"], o["type"], o["size"])
                 for name, o in hit["outputs"].items()
             }
-            rec.status = Status.CACHED
             rec.cached_from = hit.get("run_id")
+            status = Status.CACHED
         else:
             inputs = {arg: state.io.load(ref.hash) for arg, ref in in_refs.items()}
             refs = _call(state, inv, rec, inputs)
@@ -180,9 +180,10 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
                     "outputs": {n: r.__dict__ for n, r in refs.items()},
                 },
             )
-            rec.status = Status.COMPLETED
+            status = Status.COMPLETED
         rec.outputs = {n: r.uri for n, r in state.outputs[inv.name].items()}
         rec.serializers = {n: r.serializer for n, r in state.outputs[inv.name].items()}
+        rec.status = status  # last: whoever copies the record never sees done without outputs
     except Exception as exc:
         rec.status = Status.FAILED
         rec.error = ErrorInfo(

@@ -66,11 +66,11 @@ def _in_thread(fn) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
-def test_a_live_run_beats_and_shows_its_running_step(local_stack, monkeypatch):
+def test_a_live_run_beats_and_shows_its_running_step(stack, monkeypatch):
     monkeypatch.setenv(INTERVAL_VAR, "0.05")
-    thread, box = _in_thread(lambda: gated.run(local_stack, run_id="live"))
+    thread, box = _in_thread(lambda: gated.run(stack, run_id="live"))
     assert entered.wait(10)
-    client = RunClient(local_stack)
+    client = RunClient(stack)
     deadline = time.monotonic() + 5
     first = client.get_run("live")
     while first.steps["wait_at_gate"].status is not Status.RUNNING:  # the next beat names it
@@ -85,6 +85,7 @@ def test_a_live_run_beats_and_shows_its_running_step(local_stack, monkeypatch):
     later = client.get_run("live")
     assert later.heartbeat_at > first.heartbeat_at, "the heartbeat did not advance"
     assert later.status is Status.RUNNING
+    assert [r.status for r in client.list_runs()] == [Status.RUNNING]
     gate.set()
     thread.join(10)
     assert box["result"].status is Status.COMPLETED

@@ -31,7 +31,13 @@ class SpecError(UserInputError):
         problems: one entry per problem: (field path, line or None, message).
     """
 
-    def __init__(self, file: str, problems: list[tuple[str, int | None, str]]) -> None:
+    def __init__(
+        self,
+        file: str,
+        problems: list[tuple[str, int | None, str]],
+        *,
+        kind: str = "stack definition",
+    ) -> None:
         self.file = file
         self.problems = problems
         lines = []
@@ -41,7 +47,7 @@ class SpecError(UserInputError):
             lines.append(f"{where}:{field} {msg}")
         if len(problems) > 5:
             lines.append(f"... and {len(problems) - 5} more problems")
-        super().__init__("invalid stack definition\n" + "\n".join(lines))
+        super().__init__(f"invalid {kind}\n" + "\n".join(lines))
 
 
 class NotFoundError(UserInputError):

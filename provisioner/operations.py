@@ -7,12 +7,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from provisioner import home, integrations
-from provisioner.catalog.types import Cloud
+from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.engines import select
 from provisioner.engines.base import Engine
-from provisioner.engines.model import EventCallback, Plan, RefreshResult, Unknown, no_events
-from provisioner.errors import EngineUnavailableError, NotFoundError, OperationError
+from provisioner.engines.model import (
+    UNKNOWN,
+    EventCallback,
+    Plan,
+    RefreshResult,
+    Step,
+    Unknown,
+    no_events,
+)
+from provisioner.errors import (
+    EngineUnavailableError,
+    NotFoundError,
+    OperationError,
+    UserInputError,
+)
 from provisioner.program import COMPONENTS_OUTPUT
 from provisioner.records import StackRecord, forget, list_records, read_record, write_record
 from provisioner.spec.loader import LoadedStack, builtin_recipes, load_stack
@@ -51,18 +66,68 @@ class DeployResult:
     config_path: Path
 
 
+def is_stack_config_file(path: Path) -> bool:
+    """True when ``path`` looks like a stack config (hand-off file), valid or not."""
+    try:
+        if not path.is_file() or path.stat().st_size > 1024 * 1024:
+            return False
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and ("schema_version" in data or "provenance" in data)
+
+
 def is_definition_ref(ref: str) -> bool:
-    """True when ``ref`` names a built-in recipe or a definition file."""
-    return ref in builtin_recipes() or Path(ref).expanduser().is_file()
+    """True when ``ref`` names a built-in recipe or a definition file (not a stack config)."""
+    if ref in builtin_recipes():
+        return True
+    path = Path(ref).expanduser()
+    return path.is_file() and not is_stack_config_file(path)
 
 
 def target_name(ref: str) -> tuple[str, LoadedStack | None]:
-    """A stack name from a definition ref (recipe or file) or a deployed stack's name."""
+    """A stack name from a definition (recipe or file), a stack config file, or a stack name."""
     if is_definition_ref(ref):
         stack = load_stack(ref)
         return stack.name, stack
+    path = Path(ref).expanduser()
+    if is_stack_config_file(path):
+        return load_stack_config(path).name, None
     home.stack_dir(ref)  # validates the name
     return ref, None
+
+
+def load_definition(ref: str) -> LoadedStack:
+    """The stack definition behind ``ref``: a recipe, a definition file, or a deployed stack.
+
+    Raises:
+        UserInputError: ``ref`` is a stack config (hand-off) file, which holds no definition.
+    """
+    path = Path(ref).expanduser()
+    if is_stack_config_file(path):
+        config = load_stack_config(path)
+        raise UserInputError(
+            f"{ref} is a stack config (the hand-off file of stack {config.name!r}), not a stack "
+            "definition",
+            hint=f"Use the definition it was deployed from: {config.provenance.definition}"
+            if config.provenance.recipe == "custom"
+            else f"Use the definition it was deployed from: {config.provenance.recipe}",
+        )
+    if is_definition_ref(ref):
+        return load_stack(ref)
+    try:
+        record = read_record(ref)
+    except UserInputError:
+        record = None
+    if record is not None:
+        source = record.recipe or record.definition
+        if record.recipe is None and not Path(record.definition).is_file():
+            raise NotFoundError(
+                f"stack {ref!r} was deployed from {record.definition}, which no longer exists; "
+                "pass the definition file"
+            )
+        return load_stack(source)
+    return load_stack(ref)  # explains that it is neither a recipe nor a file
 
 
 def preview(
@@ -80,7 +145,7 @@ def preview(
     the embedded checkpoint, else against the Pulumi engine's ``file://`` state of the stack.
     """
     select.check_backend(backend)
-    stack = load_stack(ref)
+    stack = load_definition(ref)
     integrations.require_for_cloud(stack.cloud, f"stack {stack.name!r} on {stack.cloud}")
     notes = list(stack.warnings)
     backend = backend or stack.spec.backend
@@ -142,7 +207,7 @@ def deploy(
     Returns None when ``confirm`` declined. Reruns converge after a failure or a kill.
     """
     select.check_backend(backend)
-    stack = load_stack(ref)
+    stack = load_definition(ref)
     integrations.require_for_cloud(stack.cloud, f"stack {stack.name!r} on {stack.cloud}")
     choice = select.resolve_choice(stack, engine)
     record = read_record(stack.name)
@@ -170,7 +235,11 @@ def deploy(
         raise
     config = build_stack_config(stack, plan.outputs, eng)
     path = home.stack_config_path(stack.name)
-    config.write(path)
+    previous = _read_config(path)
+    if previous is not None and _same_config(previous, config):
+        config = previous  # nothing changed: keep the file, and its deploy time, as they are
+    else:
+        config.write(path)
     _write_status(stack, eng, "deployed", backend)
     return DeployResult(stack, plan, eng.name, config, path)
 
@@ -197,6 +266,15 @@ def destroy(
     plan = eng.destroy(name, on_event)
     forget(name)
     return plan
+
+
+def destroy_targets(
+    ref: str, *, engine: str | None = None, backend: str | None = None
+) -> tuple[str, list[Step]] | None:
+    """The stack name and the resources a destroy would delete; None when it has no state."""
+    name, stack = target_name(ref)
+    eng = _engine_for(name, stack, engine, 0.0, backend)
+    return None if eng is None else (name, eng.resources(name))
 
 
 def refresh(
@@ -226,10 +304,26 @@ def outputs(ref: str, *, engine: str | None = None, backend: str | None = None) 
 def stack_config(ref: str) -> StackConfig:
     """The stack config of a deployed stack (by recipe, definition or stack name) or a file."""
     path = Path(ref).expanduser()
-    if path.is_file() and not is_definition_ref(ref):
+    if is_stack_config_file(path):
         return load_stack_config(path)
     name, _ = target_name(ref)
     return load_stack_config(name)
+
+
+def _read_config(path: Path) -> StackConfig | None:
+    try:
+        return load_stack_config(path) if path.is_file() else None
+    except UserInputError:
+        return None  # unreadable: it is replaced
+
+
+def _same_config(a: StackConfig, b: StackConfig) -> bool:
+    def strip(c: StackConfig) -> dict[str, Any]:
+        data = c.model_dump(mode="json")
+        data["provenance"].pop("deployed_at", None)
+        return data
+
+    return strip(a) == strip(b)
 
 
 def list_stacks() -> list[StackRecord]:
@@ -302,8 +396,12 @@ def auth_reference(stack: LoadedStack) -> AuthReference:
 
 
 def _components(outputs: dict[str, Any]) -> dict[str, Any]:
+    """The exported components, in the catalog's type order (stable across runs)."""
     value = outputs.get(COMPONENTS_OUTPUT) or {}
-    return value if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    order = {t.value: i for i, t in enumerate(ComponentType)}
+    return dict(sorted(value.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
 def build_stack_config(stack: LoadedStack, outputs: dict[str, Any], eng: Engine) -> StackConfig:
@@ -348,7 +446,7 @@ def draft_stack_config(
 
     def mark(value: Any) -> Any:
         if isinstance(value, Unknown):
-            return UNKNOWN_TEXT
+            return value  # rendered "(known after apply)", {"$unknown": true} in JSON
         if isinstance(value, dict):
             return {k: mark(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -364,7 +462,7 @@ def draft_stack_config(
     }
     if not comps and isinstance(outputs.get(COMPONENTS_OUTPUT), Unknown):
         comps = {
-            str(t): {"flavor": c.flavor.name, "config": UNKNOWN_TEXT}
+            str(t): {"flavor": c.flavor.name, "config": UNKNOWN}
             for t, c in stack.components.items()
         }
     return {
@@ -379,6 +477,6 @@ def draft_stack_config(
             "definition": str(stack.source),
             "engine": engine_name or eng.name,
             "state": state or eng.state_location(stack.name),
-            "deployed_at": UNKNOWN_TEXT,
+            "deployed_at": UNKNOWN,
         },
     }

@@ -50,8 +50,12 @@ class AuthReference(StrictModel):
     azure_client_id: str | None = None
     azure_tenant_id: str | None = None
     env: Annotated[
-        dict[str, str],
-        Field(default_factory=dict, description="Purpose -> name of an env var holding a secret."),
+        dict[str, Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]],
+        Field(
+            default_factory=dict,
+            description="Purpose -> NAME of an environment variable holding a secret (never "
+            "the secret itself).",
+        ),
     ]
 
 
@@ -153,29 +157,47 @@ def load_stack_config(ref: str | Path) -> StackConfig:
                 f"no deployed stack named {name!r} (looked for {path}); deploy it or pass the "
                 "path of a stack config file"
             )
+    from provisioner.spec import yamlsource
+    from provisioner.spec.loader import problems_from
+
+    name = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), [("", None, f"is not a valid stack config: {exc}")]) from None
+        text = yamlsource.read_text(path)
+        data, lines = yamlsource.parse(text, name)
+    except SpecError as exc:
+        raise SpecError(name, exc.problems, kind="stack config") from None
     if not isinstance(data, dict):
-        raise SpecError(str(path), [("", None, "is not a stack config (expected a mapping)")])
+        raise SpecError(name, [("", 1, "expected a mapping")], kind="stack config")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version is None:
         raise SpecError(
-            str(path),
+            name,
             [
                 (
                     "schema_version",
                     None,
-                    f"expected {SCHEMA_VERSION}, got {version!r}; upgrade provisioner",
+                    "is missing: this is not a stack config written by "
+                    "provisioner (export one with `provisioner stack export NAME -o FILE`)",
                 )
             ],
+            kind="stack config",
+        )
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise SpecError(
+            name,
+            [
+                (
+                    "schema_version",
+                    yamlsource.line_of(lines, ("schema_version",)),
+                    f"is {version}, newer than this provisioner reads ({SCHEMA_VERSION}); upgrade provisioner",
+                )
+            ],
+            kind="stack config",
         )
     try:
         return StackConfig.model_validate(data)
     except ValidationError as exc:
-        problems = [(".".join(str(p) for p in e["loc"]), None, e["msg"]) for e in exc.errors()]
-        raise SpecError(str(path), problems) from None
+        raise SpecError(name, problems_from(exc, (), lines), kind="stack config") from None
 
 
 def now() -> datetime:

@@ -19,14 +19,27 @@ class ProvisionerGroup(TyperGroup):
     """Turns the project's errors into one message on stderr and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        wants_json = "--json" in [*getattr(ctx, "protected_args", []), *ctx.args]
         try:
             return super().invoke(ctx)
         except ProvisionerError as exc:
-            console.error(exc)
+            console.error(exc, as_json=wants_json)
             raise typer.Exit(code=exc.exit_code) from None
+        except OSError as exc:  # an unwritable home, a full disk, a path that is a folder
+            console.error(_os_error(exc), as_json=wants_json)
+            raise typer.Exit(code=1) from None
         except KeyboardInterrupt:
             console.err.print("[red]interrupted[/]; rerun the same command to converge")
             raise typer.Exit(code=130) from None
+
+
+def _os_error(exc: OSError) -> ProvisionerError:
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    return ProvisionerError(
+        f"cannot use{where}: {reason}",
+        hint="Check the path and its permissions; --home or PROVISIONER_HOME moves the state.",
+    )
 
 
 app = typer.Typer(
@@ -99,3 +112,5 @@ def main() -> None:
     except ProvisionerError as exc:  # raised outside a command (e.g. option parsing)
         console.error(exc)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # Ctrl-C while starting up
+        sys.exit(130)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.cli import console, render
@@ -58,6 +59,6 @@ def list_(
         table.add_row(
             row["type"],
             row["description"],
-            *(", ".join(row["flavors"][c.value]) or "[dim]-[/]" for c in clouds),
+            *(", ".join(row["flavors"][c.value]) or Text("-", style="dim") for c in clouds),
         )
     console.out.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Annotated
 
 import typer
@@ -67,4 +68,4 @@ def install(
             {"installed": [] if dry_run else names, "command": cmd, "dry_run": dry_run}
         )
         return
-    console.out.print(("Would run: " if dry_run else "Ran: ") + " ".join(cmd))
+    console.out.print(("Would run: " if dry_run else "Ran: ") + shlex.join(cmd), soft_wrap=True)

@@ -37,20 +37,24 @@ class ProgressDisplay:
             else None
         )
         self.started = time.monotonic()
+        self._started = False
 
     def __enter__(self) -> ProgressDisplay:
-        if self.live is not None:
-            self.live.start()
+        # The live table starts with the first event, not here, so a confirmation question
+        # asked before the engine starts stays on screen.
         return self
 
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.live is not None:
+        if self.live is not None and self._started:
             self.live.update(self._table())
             self.live.stop()
 
     def __call__(self, event: EngineEvent) -> None:
+        if self.live is not None and not self._started:
+            self.live.start()
+            self._started = True
         step = event.step
         if event.kind == EventKind.DIAGNOSTIC:
             style = {"warning": "yellow", "error": "red"}.get(event.severity, "dim")

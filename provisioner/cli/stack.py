@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from provisioner.cli import console, render
 from provisioner.cli.progress import ProgressDisplay
-from provisioner.engines.model import Op
+from provisioner.engines.model import Op, Plan
 from provisioner.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ LockTimeout = Annotated[
         "--lock-timeout", help="Seconds to wait for another deploy of the stack to finish.", min=0
     ),
 ]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _warn_all(messages: list[str]) -> None:
@@ -119,17 +124,19 @@ def deploy(
         from provisioner.engines.pulumi.cli import ensure_pulumi_cli
 
         ensure_pulumi_cli(on_message=lambda m: console.err.print(m))
-    ask = not yes and not as_json and console.interactive()
+    # As `terraform apply`: ask on a terminal; --yes, or no terminal, skips the question.
+    ask = not yes and console.interactive()
 
     def confirm(result: operations.PreviewResult) -> bool:
         _warn_all(result.stack.warnings)
-        render.render_plan(console.out, result.plan)
+        # With --json the plan goes to stderr, so stdout stays one JSON document.
+        render.render_plan(console.err if as_json else console.out, result.plan)
         if not result.plan.has_changes:
             return True
         return typer.confirm("Deploy these changes?", default=False, err=True)
 
     if not as_json:
-        console.err.print(f"[bold]Deploying[/] {ref} …")
+        console.err.print(f"[bold]Deploying[/] {escape(ref)} …")
     with ProgressDisplay(console.err, "deploy") if not as_json else _Null() as progress:
         result = operations.deploy(
             ref,
@@ -154,9 +161,11 @@ def deploy(
     if not ask:
         _warn_all(result.stack.warnings)
     console.out.print(_done_line(result))
-    console.out.print(f"Stack config: [bold]{result.config_path}[/]")
+    console.out.print(Text("Stack config: ").append(str(result.config_path), style="bold"))
     console.out.print(
-        f"Hand it to anyone who runs pipelines: provisioner stack export {result.stack.name} -o stack.yaml"
+        "Hand it to anyone who runs pipelines: "
+        f"provisioner stack export {result.stack.name} -o stack.yaml",
+        soft_wrap=True,
     )
 
 
@@ -200,14 +209,10 @@ def destroy(
     from provisioner import operations
 
     name, _ = operations.target_name(ref)
-    if (
-        not yes
-        and not as_json
-        and console.interactive()
-        and not typer.confirm(f"Destroy every resource of stack {name!r}?", default=False, err=True)
-    ):
-        console.err.print("Cancelled; nothing changed.")
-        raise typer.Exit(code=1)
+    if not yes:
+        targets = operations.destroy_targets(ref, engine=engine, backend=backend)
+        if targets is not None:
+            _confirm_destroy(name, targets[1], as_json)
     with ProgressDisplay(console.err, "destroy") if not as_json else _Null() as progress:
         plan = operations.destroy(
             ref, engine=engine, on_event=progress, lock_timeout=lock_timeout, backend=backend
@@ -231,6 +236,20 @@ def destroy(
             style="bold green",
         )
     )
+
+
+def _confirm_destroy(name: str, resources: list, as_json: bool) -> None:
+    """Show what a destroy deletes and ask; without a terminal, demand --yes."""
+    if as_json or not console.interactive():
+        raise UserInputError(
+            f"destroy deletes every resource of stack {name!r}; pass --yes to confirm "
+            "(there is no terminal to ask on)"
+        )
+    if resources:
+        render.render_plan(console.err, Plan(stack=name, engine="", steps=resources))
+    if not typer.confirm(f"Destroy every resource of stack {name!r}?", default=False, err=True):
+        console.err.print("Cancelled; nothing changed.")
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -346,17 +365,34 @@ def export(
 @app.command()
 def validate(
     refs: Annotated[
-        list[str], typer.Argument(help="Recipes or definition files.", show_default=False)
+        list[str],
+        typer.Argument(
+            help="Recipes, definition files or deployed stack names.", show_default=False
+        ),
     ],
     as_json: Json = False,
 ) -> None:
-    """Check stack definitions without deploying; exit 2 on the first invalid one."""
+    """Check stack definitions without deploying; exit 2 if any is invalid."""
+    from provisioner import operations
+    from provisioner.errors import ProvisionerError, SpecError
 
-    from provisioner.spec.loader import load_stack
-
-    results = []
+    results, failed = [], None
     for ref in refs:
-        stack = load_stack(ref)
+        try:
+            stack = operations.load_definition(ref)
+        except ProvisionerError as exc:
+            failed = failed or exc
+            problems = exc.problems if isinstance(exc, SpecError) else [("", None, exc.message)]
+            results.append(
+                {
+                    "ref": ref,
+                    "valid": False,
+                    "errors": [{"field": f, "line": line, "message": m} for f, line, m in problems],
+                }
+            )
+            if not as_json:
+                console.error(exc)
+            continue
         results.append(
             {
                 "ref": ref,
@@ -369,8 +405,9 @@ def validate(
         )
         if not as_json:
             _warn_all(stack.warnings)
-            console.out.print(
-                f"[green]✓[/] {ref}: stack {stack.name!r} on {stack.cloud} with {len(stack.components)} components is valid"
-            )
+            n = _plural(len(stack.components), "component")
+            console.out.print(f"✓ {ref}: stack {stack.name!r} on {stack.cloud} with {n}, valid")
     if as_json:
         render.dump_json(results)
+    if failed is not None:
+        raise typer.Exit(code=failed.exit_code)

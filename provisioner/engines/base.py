@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
-from provisioner.engines.model import EventCallback, Plan, RefreshResult, no_events
+from provisioner.engines.model import EventCallback, Plan, RefreshResult, Step, no_events
 
 if TYPE_CHECKING:
     from provisioner.spec.loader import LoadedStack
@@ -57,3 +57,10 @@ class Engine(ABC):
     def state_location(self, stack_name: str) -> str:
         """Where the state lives, for the stack config's provenance."""
         return ""
+
+    def resources(self, stack_name: str) -> list[Step]:
+        """The resources the state records, as delete steps (for a destroy prompt).
+
+        Engines that cannot list them cheaply return an empty list.
+        """
+        return []

@@ -142,7 +142,7 @@ def _validate_spec(data: Any, lines: yamlsource.LineMap, name: str) -> StackSpec
     try:
         return MODELS[Cloud(cloud)].model_validate(data)
     except ValidationError as exc:
-        raise SpecError(name, _problems(exc, (), lines)) from None
+        raise SpecError(name, problems_from(exc, (), lines)) from None
 
 
 def _resolve_components(
@@ -167,13 +167,13 @@ def _resolve_components(
         try:
             config = flavor.config_model.model_validate(comp.config)
         except ValidationError as exc:
-            problems.extend(_problems(exc, (*prefix, "config"), lines))
+            problems.extend(problems_from(exc, (*prefix, "config"), lines))
             continue
         resolved[type_] = ResolvedComponent(type_, flavor, config)
     return resolved, problems
 
 
-def _problems(
+def problems_from(
     exc: ValidationError, prefix: tuple[str, ...], lines: yamlsource.LineMap
 ) -> list[tuple[str, int | None, str]]:
     out = []

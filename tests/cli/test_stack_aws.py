@@ -40,7 +40,7 @@ def test_preview_json_is_valid_and_complete(monkeypatch):
     assert {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:eks/nodeGroup:NodeGroup"} <= types
     comps = plan["stack_config"]["components"]
     assert {"artifact_store", "container_registry", "orchestrator", "alerter"} <= set(comps)
-    assert comps["artifact_store"]["config"]["uri"] == "(known after apply)"
+    assert comps["artifact_store"]["config"]["uri"] == {"$unknown": True}
     assert any("placeholder" in n for n in plan["notes"]), (
         "the plan says which data sources it answered"
     )

@@ -52,6 +52,7 @@ from provisioner.engines.model import (
     Op,
     Plan,
     RefreshResult,
+    Step,
     no_events,
 )
 from provisioner.errors import EngineUnavailableError, OperationError, ProvisionerError
@@ -160,6 +161,15 @@ class EmbeddedEngine(Engine):
 
     def state_location(self, stack_name: str) -> str:
         return self._checkpoint_path(stack_name).as_uri()
+
+    def resources(self, stack_name: str) -> list[Step]:
+        """The recorded resources, as the delete steps a destroy would take."""
+        state = checkpoint.load(self._checkpoint_path(stack_name), stack_name)
+        return [
+            Step(r.urn, r.type, r.name, Op.DELETE, custom=r.custom, parent=r.parent)
+            for r in reversed(state.resources)
+            if r.type != "pulumi:pulumi:Stack"
+        ]
 
     # -- explicit programs ----------------------------------------------------------------
 

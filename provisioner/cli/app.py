@@ -49,6 +49,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )
 
@@ -65,6 +66,7 @@ def root(
         str | None,
         typer.Option(
             "--home",
+            metavar="DIR",
             help="Provisioner home (state, stack configs). Default: $PROVISIONER_HOME or ~/.provisioner.",
             show_default=False,
         ),

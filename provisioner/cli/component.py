@@ -17,7 +17,10 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("list")
 def list_(
     cloud: Annotated[
-        Cloud | None, typer.Option("--cloud", help="Only this cloud's flavors.")
+        Cloud | None,
+        typer.Option(
+            "--cloud", metavar="CLOUD", help="Only this cloud's flavors (local, aws, gcp, azure)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -42,10 +42,16 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 @app.command()
 def install(
     names: Annotated[
-        list[str], typer.Argument(help="Integrations to install, e.g. aws.", show_default=False)
+        list[str],
+        typer.Argument(
+            metavar="NAME...", help="Integrations to install, e.g. aws.", show_default=False
+        ),
     ],
     installer: Annotated[
-        str, typer.Option("--installer", help="auto (uv if on PATH, else pip), pip or uv.")
+        str,
+        typer.Option(
+            "--installer", metavar="auto|pip|uv", help="auto (uv if on PATH, else pip), pip or uv."
+        ),
     ] = "auto",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the command, install nothing.")

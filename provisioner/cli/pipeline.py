@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from provisioner.cli import console, render
 from provisioner.cli.run import JsonOption, StackOption, run_summary, steps_table
-from provisioner.errors import OperationError, UserInputError
+from provisioner.errors import OperationError
 
 if TYPE_CHECKING:
     from provisioner.runtime.records import RunRecord
@@ -47,64 +46,43 @@ def _sigterm_cancels() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def parse_parameters(items: list[str]) -> dict[str, Any]:
-    """``["n=100", "name=x"]`` -> ``{"n": 100, "name": "x"}`` (values parsed as JSON if they can be).
-
-    Raises:
-        UserInputError: an item without ``=``.
-    """
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise UserInputError(f"--param {item!r}: expected NAME=VALUE")
-        try:
-            params[key] = json.loads(raw)
-        except ValueError:
-            params[key] = raw
-    return params
-
-
 @app.command("run")
 def run(
     target: Annotated[
         str,
-        typer.Argument(help="The pipeline: module.path:name or path/to/file.py:name."),
+        typer.Argument(
+            help="The pipeline: path/to/file.py:name, or module.path:name (modules are "
+            "looked up in the current directory first)."
+        ),
     ],
     stack: StackOption,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", "-p", help="A pipeline parameter NAME=VALUE (JSON values)."),
+        typer.Option(
+            "--param",
+            "-p",
+            help="A pipeline parameter NAME=VALUE, checked against the pipeline's signature "
+            "(JSON values; text for str parameters).",
+        ),
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Run every step, even unchanged ones.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a pipeline on a stack: its steps, their status, duration and cache use."""
-    from provisioner.runtime.errors import RunCancelled
-    from provisioner.runtime.targets import run_target
+    """Run a pipeline on a stack (deployed stack name or stack config file).
 
+    Prints its steps, their status, duration and cache use. Ctrl-C (or SIGTERM) cancels
+    the run: it is recorded cancelled and the command exits 130 (143).
+    """
+    record = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             with _sigterm_cancels():
-                record = run_target(
-                    target,
-                    stack,
-                    parameters=parse_parameters(param or []),
-                    cache=False if no_cache else None,
-                )
-        except RunCancelled as cancelled:
-            _show(cancelled.result, as_json)
-            by = "SIGTERM" if isinstance(cancelled.__cause__, _Terminated) else "Ctrl-C"
-            console.err.print(
-                f"[yellow]run {cancelled.result.run_id} cancelled ({by})[/]; finished steps "
-                "are cached: rerun the same command to go on from there",
-                soft_wrap=True,
-            )
-            code = EXIT_SIGTERM if by == "SIGTERM" else EXIT_SIGINT
-            raise typer.Exit(code=code) from None
+                record = _run(target, stack, param or [], no_cache)
+        except KeyboardInterrupt as exc:
+            _cancelled(exc, as_json)
     for w in caught:
         console.warn(str(w.message))
     _show(record, as_json)
@@ -116,7 +94,46 @@ def run(
         )
 
 
-def _show(record: RunRecord, as_json: bool) -> None:
+def _run(target: str, stack: str, params: list[str], no_cache: bool) -> RunRecord:
+    from provisioner.runtime.params import parse_cli_parameters
+    from provisioner.runtime.runner import resolve_stack, run_pipeline
+    from provisioner.runtime.targets import load_pipeline
+
+    config = resolve_stack(stack)
+    pipe = load_pipeline(target)
+    return run_pipeline(
+        pipe,
+        config,
+        parameters=parse_cli_parameters(pipe, params),
+        cache=False if no_cache else None,
+        raise_on_failure=False,
+    )
+
+
+def _cancelled(exc: KeyboardInterrupt, as_json: bool) -> NoReturn:
+    """Ctrl-C or SIGTERM, at any moment of ``pipeline run``: say what happened, exit 130/143."""
+    from provisioner.runtime.errors import RunCancelled
+
+    cause = exc.__cause__ if isinstance(exc, RunCancelled) else exc
+    by = "SIGTERM" if isinstance(cause, _Terminated) else "Ctrl-C"
+    if isinstance(exc, RunCancelled):
+        _show(exc.result, as_json)
+        console.err.print(
+            f"[yellow]run {exc.result.run_id} cancelled ({by})[/]; finished steps "
+            "are cached: rerun the same command to go on from there",
+            soft_wrap=True,
+        )
+    else:  # before the run was recorded (loading the stack or the pipeline)
+        console.err.print(
+            f"[yellow]pipeline run cancelled ({by})[/] before the run started; nothing ran",
+            soft_wrap=True,
+        )
+    raise typer.Exit(code=EXIT_SIGTERM if by == "SIGTERM" else EXIT_SIGINT) from None
+
+
+def _show(record: RunRecord | None, as_json: bool) -> None:
+    if record is None:
+        return
     if as_json:
         render.dump_json(record.model_dump(mode="json"))
     else:

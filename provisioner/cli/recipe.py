@@ -53,7 +53,9 @@ def list_(as_json: Json = False) -> None:
 
 @app.command()
 def show(
-    name: Annotated[str, typer.Argument(help="A built-in recipe name.", show_default=False)],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="A built-in recipe name.", show_default=False)
+    ],
     as_json: Json = False,
 ) -> None:
     """Print a built-in stack definition (copy it to start your own)."""
@@ -84,7 +86,8 @@ def show(
 @app.command()
 def schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write; default: stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="File to write; default: stdout."),
     ] = None,
 ) -> None:
     """Print the JSON Schema of stack definitions (for editors), generated from the models."""

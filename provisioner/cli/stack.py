@@ -24,6 +24,7 @@ app = typer.Typer(no_args_is_help=True)
 Ref = Annotated[
     str,
     typer.Argument(
+        metavar="REF",
         help="A built-in recipe (e.g. local-recipe), a definition file, or a deployed stack's name.",
         show_default=False,
     ),
@@ -33,6 +34,7 @@ EngineOpt = Annotated[
     str | None,
     typer.Option(
         "--engine",
+        metavar="ENGINE",
         help="auto | embedded | pulumi (default: the definition's, else auto).",
         show_default=False,
     ),
@@ -42,6 +44,7 @@ Backend = Annotated[
     str | None,
     typer.Option(
         "--backend",
+        metavar="URL",
         help="Pulumi state backend (file://, s3://, gs://, azblob://); default: the definition's, else file:// under the home.",
         show_default=False,
     ),
@@ -49,7 +52,10 @@ Backend = Annotated[
 LockTimeout = Annotated[
     float,
     typer.Option(
-        "--lock-timeout", help="Seconds to wait for another deploy of the stack to finish.", min=0
+        "--lock-timeout",
+        metavar="SECONDS",
+        help="Seconds to wait for another deploy of the stack to finish.",
+        min=0,
     ),
 ]
 
@@ -77,7 +83,7 @@ def preview(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Show what a deploy would change, as a plan."""
+    """Show what a deploy would change (the plan)."""
     from provisioner import operations
 
     result = operations.preview(ref, engine=engine, offline=offline, backend=backend)
@@ -117,7 +123,11 @@ def deploy(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Preview, confirm, then create or update the stack's infrastructure and write its stack config."""
+    """Create or update a stack's infrastructure (plan, confirm, apply).
+
+    Shows the plan, asks for confirmation on a terminal, applies it with live progress,
+    and writes the stack config (the hand-off file).
+    """
     from provisioner import operations
 
     if install_pulumi:
@@ -205,7 +215,11 @@ def destroy(
     lock_timeout: LockTimeout = 0.0,
     as_json: Json = False,
 ) -> None:
-    """Delete every resource of the stack and its state. A second destroy is a no-op."""
+    """Delete a stack's resources and state.
+
+    Shows what it deletes and asks on a terminal; without one, pass --yes. A second destroy
+    is a no-op.
+    """
     from provisioner import operations
 
     name, _ = operations.target_name(ref)
@@ -256,7 +270,7 @@ def _confirm_destroy(name: str, resources: list, as_json: bool) -> None:
 def refresh(
     ref: Ref, engine: EngineOpt = None, backend: Backend = None, as_json: Json = False
 ) -> None:
-    """Read every resource back through its provider and show drift."""
+    """Show drift: read every resource back through its provider."""
     from provisioner import operations
 
     result = operations.refresh(ref, engine=engine, backend=backend)
@@ -302,7 +316,7 @@ def list_(as_json: Json = False) -> None:
 
 @app.command()
 def describe(ref: Ref, as_json: Json = False) -> None:
-    """Show a deployed stack's config: components, connections, auth and provenance."""
+    """Show a stack config: components, connections, auth, provenance."""
     from provisioner import operations
 
     config = operations.stack_config(ref)
@@ -317,7 +331,7 @@ def describe(ref: Ref, as_json: Json = False) -> None:
 def outputs(
     ref: Ref, engine: EngineOpt = None, backend: Backend = None, as_json: Json = False
 ) -> None:
-    """Show the raw stack outputs of the last deploy (secrets masked)."""
+    """Show the last deploy's raw outputs (secrets masked)."""
     from provisioner import operations
 
     values = operations.outputs(ref, engine=engine, backend=backend)
@@ -339,11 +353,12 @@ def outputs(
 def export(
     ref: Ref,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write; default: stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="File to write; default: stdout."),
     ] = None,
     as_json: Json = False,
 ) -> None:
-    """Write the stack config (the hand-off file) to a file or stdout."""
+    """Write the stack config (the hand-off file)."""
     from provisioner import operations
 
     config = operations.stack_config(ref)
@@ -372,7 +387,7 @@ def validate(
     ],
     as_json: Json = False,
 ) -> None:
-    """Check stack definitions without deploying; exit 2 if any is invalid."""
+    """Check stack definitions; exit 2 if any is invalid."""
     from provisioner import operations
     from provisioner.errors import ProvisionerError, SpecError
 

@@ -208,10 +208,12 @@ class EmbeddedEngine(Engine):
             if any(s.type == t and s.op not in (Op.SAME, Op.DELETE) for s in plan.steps)
         ]
         if changing:
+            shown = ", ".join(changing[:5]) + (
+                f" and {len(changing) - 5} more" if len(changing) > 5 else ""
+            )
             plan.notes.append(
-                "offline plan: outputs of "
-                + ", ".join(changing)
-                + " resources are known only after a deploy with the Pulumi engine"
+                f"offline plan: outputs of {_count(changing, 'resource type')} being created or "
+                f"changed ({shown}) are known only after a deploy with the Pulumi engine"
             )
         on_event(EngineEvent(EventKind.SUMMARY, message=_summary(plan)))
         return plan
@@ -257,12 +259,14 @@ class EmbeddedEngine(Engine):
         """Preview first: refuse before creating anything if a plugin would be needed."""
         probe = Deployment(store, preview=True, on_event=no_events)
         self._run(probe, stack_name, program, preview=True)
-        needs = probe.plugin_types + probe.invoked
+        needs = list(dict.fromkeys(probe.plugin_types + probe.invoked))
         if needs:
+            plugins = sorted({t.split(":")[0] for t in needs})
+            shown = ", ".join(needs[:3]) + (f" and {len(needs) - 3} more" if len(needs) > 3 else "")
             raise EngineUnavailableError(
-                "the embedded engine cannot deploy "
-                + ", ".join(dict.fromkeys(needs))
-                + ": these need provider plugins, which only the Pulumi CLI runs",
+                f"the embedded engine cannot deploy {_count(needs, 'resource type')} of this "
+                f"stack ({shown}): they need the {', '.join(plugins)} provider plugin, which "
+                "only the Pulumi CLI runs",
                 hint=CLI_HINT,
             )
 
@@ -306,6 +310,10 @@ class _BaselineStore(StateStore):
 
     def save(self) -> None:
         raise OperationError("internal error: a preview tried to write its baseline state")
+
+
+def _count(items: list, word: str) -> str:
+    return f"{len(items)} {word}" + ("" if len(items) == 1 else "s")
 
 
 def _summary(plan: Plan) -> str:

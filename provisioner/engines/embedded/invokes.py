@@ -20,12 +20,21 @@ def _aws_region(args: dict[str, Any]) -> str:
     return str(args.get("region") or args.get("name") or PLACEHOLDER_REGION)
 
 
+def _zone_id_prefix(region: str) -> str:
+    """AWS's zone-id prefix for a region: eu-west-1 -> euw1, us-east-2 -> use2."""
+    parts = region.split("-")
+    if len(parts) < 3:
+        return "offline"
+    return parts[0] + "".join(p[0] for p in parts[1:-1]) + parts[-1]
+
+
 def _azs(args: dict[str, Any]) -> dict[str, Any]:
     region = _aws_region(args)
+    prefix = _zone_id_prefix(region)
     return {
         "id": region,
         "names": [f"{region}{s}" for s in "abc"],
-        "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)],
+        "zoneIds": [f"{prefix}-az{i}" for i in (1, 2, 3)],
         "groupNames": [region] * 3,
     }
 

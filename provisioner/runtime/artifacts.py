@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,7 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from provisioner.runtime.errors import ArtifactNotFoundError, InvalidNameError
+from provisioner.errors import ProvisionerError
+from provisioner.runtime.errors import (
+    ArtifactImportError,
+    ArtifactNotFoundError,
+    InvalidNameError,
+    SerializationError,
+)
 from provisioner.runtime.serializers import Serializer, Staging, serializer_named
 from provisioner.runtime.stores.base import ArtifactStore
 
@@ -221,7 +228,29 @@ class ArtifactIO:
         """
         manifest = self.manifest(hash_)
         serializer = serializer_named(manifest["serializer"])
-        return serializer.load(_StoredFiles(self, hash_, manifest), manifest.get("metadata", {}))
+        try:
+            return serializer.load(
+                _StoredFiles(self, hash_, manifest), manifest.get("metadata", {})
+            )
+        except ProvisionerError:
+            raise
+        except Exception as exc:
+            raise _load_error(self.store.object_uri(artifact_key(hash_)), manifest, exc) from None
+
+
+def _load_error(uri: str, manifest: dict[str, Any], exc: Exception) -> SerializationError:
+    """A clear error for a value that its serializer could not rebuild."""
+    kind = str(manifest.get("type", "?"))
+    if isinstance(exc, ImportError) and exc.name:
+        return ArtifactImportError(uri, exc.name, kind, f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, AttributeError) and "attribute" in str(exc):  # pickle: class is gone
+        found = re.search(r"<module '([^']+)'", str(exc))
+        module = found.group(1) if found else kind.rsplit(".", 1)[0]
+        return ArtifactImportError(uri, module, kind, str(exc))
+    return SerializationError(
+        f"cannot load artifact {uri} ({kind}, serializer {manifest.get('serializer')!r}): "
+        f"{type(exc).__name__}: {exc}"
+    )
 
 
 class _StoredFiles:

@@ -7,6 +7,8 @@ from typing import Any
 
 from provisioner.errors import UserInputError
 from provisioner.runtime.artifacts import ArtifactIO, hash_from_uri
+from provisioner.runtime.errors import ArtifactImportError, InvalidNameError, RunNotFoundError
+from provisioner.runtime.imports import import_file
 from provisioner.runtime.records import RunRecord, list_runs, read_run
 from provisioner.runtime.runner import download_dir, resolve_stack
 from provisioner.runtime.stores import ArtifactStore, open_store
@@ -48,11 +50,56 @@ class RunClient:
         """
         if "/" in uri and not uri.startswith(self.store.uri + "/"):
             raise UserInputError(f"{uri} is not in this stack's artifact store {self.store.uri}")
-        return self.io.load(hash_from_uri(uri))
+        return self._load(hash_from_uri(uri))
 
     def load_output(self, run_id: str, step: str, output: str = "output") -> Any:
-        """Load one output of one step of a past run."""
-        return self.io.load(hash_from_uri(self.get_run(run_id).output_uri(step, output)))
+        """Load one output of one step of a past run.
+
+        A pickled value whose class module is not importable here is retried once after
+        importing the run's pipeline file (recorded in the run, with its folder put on
+        ``sys.path``), so it loads from any directory on the machine that ran it.
+
+        Raises:
+            RunNotFoundError: no such run, step or output.
+            ArtifactNotFoundError: the artifact is missing or incomplete.
+            SerializationError: it cannot be rebuilt here (ArtifactImportError: its class's
+                module cannot be imported, with how to fix it).
+        """
+        run = self.get_run(run_id)
+        return self._load(hash_from_uri(run.output_uri(step, output)), run)
+
+    def _load(self, hash_: str, run: RunRecord | None = None) -> Any:
+        try:
+            return self.io.load(hash_)
+        except ArtifactImportError as exc:
+            if exc.module == "__main__":
+                raise
+            run = run or self._producer(hash_)
+            if run is None or not run.source_file:
+                raise
+            source = Path(run.source_file)
+            if not source.is_file():
+                exc.hint = (
+                    f"run {run.run_id} imported its pipeline from {source}, which is not here; "
+                    f"{exc.hint}"
+                )
+                raise
+            try:
+                import_file(source)
+            except UserInputError as import_exc:
+                exc.hint = f"importing {source} to load it failed: {import_exc.message}"
+                raise exc from None
+        return self.io.load(hash_)
+
+    def _producer(self, hash_: str) -> RunRecord | None:
+        """The run that stored an artifact, from its manifest (None if unknown)."""
+        run_id = self.io.manifest(hash_).get("producer", {}).get("run_id")
+        if not run_id:
+            return None
+        try:
+            return self.get_run(run_id)
+        except (RunNotFoundError, InvalidNameError):
+            return None
 
 
 def list_pipeline_runs(

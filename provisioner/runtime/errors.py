@@ -48,6 +48,33 @@ class SerializationError(OperationError):
     """A step output that no serializer can store, or an artifact that cannot be loaded."""
 
 
+class ArtifactImportError(SerializationError):
+    """A stored value (a pickle) whose class lives in a module that cannot be imported here.
+
+    Attributes:
+        uri: the artifact.
+        module: the module that could not be imported.
+        type_name: the stored value's ``module.qualname``.
+    """
+
+    def __init__(self, uri: str, module: str, type_name: str, cause: str) -> None:
+        self.uri = uri
+        self.module = module
+        self.type_name = type_name
+        hint = (
+            "the class was defined in a script run as __main__; define it in a module the "
+            "script imports, so other processes can import it too"
+            if module == "__main__"
+            else f"make module {module!r} importable: run from the folder that holds it (or "
+            "add that folder to PYTHONPATH), or import it before loading"
+        )
+        super().__init__(
+            f"cannot load artifact {uri}: it is a pickled {type_name}, and module "
+            f"{module!r} cannot be imported here ({cause})",
+            hint=hint,
+        )
+
+
 class StepFailedError(OperationError):
     """A step raised; carries the step name and the original traceback text."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 import warnings
@@ -42,6 +43,17 @@ class RunState:
     io: ArtifactIO
     cache: bool
     outputs: dict[str, dict[str, ArtifactRef]] = field(default_factory=dict)
+    stopped: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stop(self) -> None:
+        """The run was cancelled or crashed: steps that end from now on record nothing.
+
+        A step still running in its thread may finish later; its outputs must not enter
+        the cache (it was interrupted as far as the run record says) nor change its record.
+        """
+        with self.lock:
+            self.stopped = True
 
 
 def _now() -> datetime:
@@ -161,7 +173,7 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
         rec.cache_key = key
         hit = step_cache.lookup(state.io, key) if state.cache and inv.step.options.cache else None
         if hit is not None:
-            state.outputs[inv.name] = {
+            refs = {
                 name: ArtifactRef(o["hash"], o["uri"], o["serializer"], o["type"], o["size"])
                 for name, o in hit["outputs"].items()
             }
@@ -170,27 +182,36 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
         else:
             inputs = {arg: state.io.load(ref.hash) for arg, ref in in_refs.items()}
             refs = _call(state, inv, rec, inputs)
-            state.outputs[inv.name] = refs
-            step_cache.record(
-                state.io,
-                key,
-                {
-                    "run_id": state.run.run_id,
-                    "step": inv.name,
-                    "outputs": {n: r.__dict__ for n, r in refs.items()},
-                },
-            )
             status = Status.COMPLETED
-        rec.outputs = {n: r.uri for n, r in state.outputs[inv.name].items()}
-        rec.serializers = {n: r.serializer for n, r in state.outputs[inv.name].items()}
-        rec.status = status  # last: whoever copies the record never sees done without outputs
+        with state.lock:  # a cancelled run's step (still running here) records nothing
+            if state.stopped:
+                return rec
+            if status is Status.COMPLETED:
+                step_cache.record(
+                    state.io,
+                    key,
+                    {
+                        "run_id": state.run.run_id,
+                        "step": inv.name,
+                        "outputs": {n: r.__dict__ for n, r in refs.items()},
+                    },
+                )
+            state.outputs[inv.name] = refs
+            rec.outputs = {n: r.uri for n, r in refs.items()}
+            rec.serializers = {n: r.serializer for n, r in refs.items()}
+            rec.status = status  # last: whoever copies the record never sees done without outputs
     except Exception as exc:
-        rec.status = Status.FAILED
-        rec.error = ErrorInfo(
-            type=f"{type(exc).__module__}.{type(exc).__qualname__}",
-            message=str(exc),
-            traceback=traceback.format_exc(),
-        )
+        with state.lock:
+            if state.stopped:
+                return rec
+            rec.status = Status.FAILED
+            rec.error = ErrorInfo(
+                type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+                message=str(exc),
+                traceback=traceback.format_exc(),
+            )
+    if state.stopped:
+        return rec
     rec.ended_at = _now()
     rec.duration = time.perf_counter() - t0
     try:

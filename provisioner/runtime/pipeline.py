@@ -6,6 +6,7 @@ import contextvars
 import functools
 import inspect
 import json
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -142,16 +143,30 @@ class Pipeline:
         self.signature = inspect.signature(func)
         functools.update_wrapper(self, func)
 
+    @functools.cached_property
+    def type_hints(self) -> dict[str, Any]:
+        """The function's resolved type hints ({} when they cannot be resolved)."""
+        try:
+            return typing.get_type_hints(self.func)
+        except Exception:  # unresolvable forward references: no type checks
+            return {}
+
     def bind_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """The pipeline's parameters with defaults applied.
 
         Raises:
-            PipelineDefinitionError: unknown or missing parameters, or non-JSON-able values.
+            PipelineDefinitionError: unknown or missing parameters, values that do not fit
+                their type hints, or non-JSON-able values; each names the parameter.
         """
+        from provisioner.runtime.params import check_names, check_value
+
+        check_names(self, parameters)
         try:
             bound = self.signature.bind(**parameters)
         except TypeError as exc:
             raise PipelineDefinitionError(f"pipeline {self.name!r}: {exc}") from None
+        for key, value in parameters.items():
+            check_value(self, key, value)
         bound.apply_defaults()
         for key, value in bound.arguments.items():
             try:

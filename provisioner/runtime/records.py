@@ -105,6 +105,10 @@ class RunRecord(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     cache: bool = True
     store_uri: str = ""
+    module: str = Field(default="", description="the module that defines the pipeline")
+    source_file: str | None = Field(
+        default=None, description="the file that module was imported from (to load pickles)"
+    )
     steps: dict[str, StepRecord] = Field(default_factory=dict)
     error: ErrorInfo | None = None
     owner: RunOwner | None = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,13 +150,14 @@ def run_pipeline(
         parameters=params,
         cache=pipeline.cache if cache is None else cache,
         store_uri=store.uri,
+        module=pipeline.func.__module__,
+        source_file=_source_file(pipeline),
         steps={inv.name: _pending(inv) for inv in invocations},
         owner=this_owner(),
         heartbeat_at=started,
         heartbeat_interval=interval,
     )
     state = RunState(run, pipeline, config, ArtifactIO(store, download_dir(config)), run.cache)
-    write_run(store, run)
     t0 = time.perf_counter()
 
     def skip(inv: Invocation, upstream: str) -> None:
@@ -164,30 +167,32 @@ def run_pipeline(
         write_step(store, run.run_id, rec)
 
     heartbeat = Heartbeat(store, run, interval)
-    heartbeat.start()
-    try:
+    try:  # from the first write on, Ctrl-C anywhere is recorded as a cancelled run
+        write_run(store, run)
+        heartbeat.start()
         orchestrator.run(invocations, lambda inv: execute(state, inv), skip)
+        heartbeat.stop()
+        failed = [r for r in run.steps.values() if r.status is Status.FAILED]
+        run.status = Status.FAILED if failed else Status.COMPLETED
+        if failed:
+            first = failed[0]
+            run.error = (
+                first.error.model_copy(
+                    update={"message": f"step {first.name!r} failed: {first.error.message}"}
+                )
+                if first.error
+                else None
+            )
+        _finish(run, t0)
+        write_run(store, run)
     except BaseException as exc:  # interrupted: record it, then let it through
         heartbeat.stop()
-        _record_stop(store, run, exc, t0)
+        state.stop()  # steps still running may finish, but record nothing (no cache entry)
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: readers see abandoned
+            _record_stop(store, run, exc, t0)
         if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, RunCancelled):
             raise RunCancelled(run) from exc
         raise
-    finally:
-        heartbeat.stop()
-    failed = [r for r in run.steps.values() if r.status is Status.FAILED]
-    run.status = Status.FAILED if failed else Status.COMPLETED
-    if failed:
-        first = failed[0]
-        run.error = (
-            first.error.model_copy(
-                update={"message": f"step {first.name!r} failed: {first.error.message}"}
-            )
-            if first.error
-            else None
-        )
-    _finish(run, t0)
-    write_run(store, run)
     if failed and raise_on_failure:
         raise PipelineRunFailedError(f"run {run.run_id} failed: {run.error.message}", run)
     return run
@@ -213,6 +218,12 @@ def _record_stop(store: ArtifactStore, run: RunRecord, exc: BaseException, t0: f
         write_run(store, run)
     except Exception as write_exc:  # the store is gone too: readers will see it abandoned
         log.warning("could not record the end of run %s: %s", run.run_id, write_exc)
+
+
+def _source_file(pipeline: Pipeline) -> str | None:
+    """The file the pipeline's module came from, so readers can import it to load pickles."""
+    file = getattr(sys.modules.get(pipeline.func.__module__), "__file__", None)
+    return str(Path(file).resolve()) if file else None
 
 
 def _pending(inv: Invocation) -> StepRecord:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import UserInputError
+from provisioner.runtime.imports import import_file, import_module
 from provisioner.runtime.pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -18,27 +16,26 @@ if TYPE_CHECKING:
 def load_pipeline(target: str) -> Pipeline:
     """Import the pipeline that ``target`` names.
 
-    ``module.path:attr`` imports a module (the current directory is on the path, as for
-    ``python -m``); ``file.py:attr`` loads that file.
+    ``module.path:attr`` imports a module (the current directory is searched first, as
+    for ``python -m``); ``path/to/file.py:attr`` imports that file under a stable module
+    name (its stem, inside its packages; see
+    :func:`provisioner.runtime.imports.module_name_for`), with its folder on ``sys.path``.
 
     Raises:
-        UserInputError: bad form, missing module, file or attribute, or not a pipeline.
+        UserInputError: bad form, missing module, file or attribute, not a pipeline, or
+            code that fails at import (SyntaxError, ImportError, SystemExit, ...).
     """
     ref, sep, attr = target.rpartition(":")
     if not sep or not ref or not attr:
         raise UserInputError(f"{target!r}: expected module:pipeline or path/to/file.py:pipeline")
-    if ref.endswith(".py") or "/" in ref:
-        module = _load_file(Path(ref))
+    if ref.endswith(".py") or "/" in ref or "\\" in ref:
+        module = import_file(Path(ref))
     else:
-        if "" not in sys.path and str(Path.cwd()) not in sys.path:
-            sys.path.insert(0, str(Path.cwd()))
         try:
-            module = importlib.import_module(ref)
-        except ModuleNotFoundError as exc:
-            if exc.name and ref.startswith(exc.name):
-                raise UserInputError(f"{target!r}: no module named {exc.name!r}") from None
-            raise
-    obj = module
+            module = import_module(ref)
+        except UserInputError as exc:
+            raise UserInputError(f"{target!r}: {exc.message}", hint=exc.hint) from None
+    obj: Any = module
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
@@ -47,29 +44,6 @@ def load_pipeline(target: str) -> Pipeline:
     if not isinstance(obj, Pipeline):
         raise UserInputError(f"{target!r} is not a @pipeline (it is {type(obj).__name__})")
     return obj
-
-
-def _load_file(path: Path):
-    path = path.expanduser().resolve()
-    if not path.is_file():
-        raise UserInputError(f"{path}: no such file")
-    name = f"_provisioner_pipeline_{abs(hash(str(path)))}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise UserInputError(f"{path}: cannot be imported as Python")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    parent = str(path.parent)
-    if parent not in sys.path:
-        sys.path.insert(0, parent)
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
 
 
 def run_target(

@@ -91,7 +91,8 @@ def test_bad_stack_and_parameters_exit_2(setup, tmp_path):
     result = invoke("pipeline", "run", "mypipes:good", "--stack", str(setup), "-p", "oops")
     assert result.exit_code == 2 and "NAME=VALUE" in result.stderr
     result = invoke("pipeline", "run", "mypipes:good", "--stack", str(setup), "-p", "m=1")
-    assert result.exit_code == 2 and "unexpected" in result.stderr
+    assert result.exit_code == 2
+    assert "pipeline 'good' has no parameter 'm' (its parameters: n)" in result.stderr
 
 
 def test_stack_without_artifact_store_is_refused(tmp_path, setup):

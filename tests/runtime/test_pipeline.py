@@ -308,8 +308,12 @@ def test_definition_errors():
 
     with pytest.raises(PipelineDefinitionError, match="JSON"):
         unjsonable.build()
-    with pytest.raises(PipelineDefinitionError, match="unexpected"):
+    with pytest.raises(
+        PipelineDefinitionError, match=r"has no parameter 'nope' \(its parameters: n\)"
+    ):
         arithmetic.build({"nope": 1})
+    with pytest.raises(PipelineDefinitionError, match="parameter 'n' expects int"):
+        arithmetic.build({"n": "many"})
 
     @pipeline
     def unpack_single():

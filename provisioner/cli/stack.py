@@ -49,6 +49,15 @@ Backend = Annotated[
         show_default=False,
     ),
 ]
+#: Exit code of preview/refresh --detailed-exitcode when there are changes (0/1/2 keep their meaning).
+CHANGES_EXIT = 3
+Detailed = Annotated[
+    bool,
+    typer.Option(
+        "--detailed-exitcode",
+        help=f"Exit {CHANGES_EXIT} when there are changes (drift), 0 when there are none: for CI.",
+    ),
+]
 LockTimeout = Annotated[
     float,
     typer.Option(
@@ -81,12 +90,19 @@ def preview(
     show_same: Annotated[
         bool, typer.Option("--all", help="Also list unchanged resources.")
     ] = False,
+    detailed_exitcode: Detailed = False,
     as_json: Json = False,
 ) -> None:
     """Show what a deploy would change (the plan)."""
     from provisioner import operations
 
     result = operations.preview(ref, engine=engine, offline=offline, backend=backend)
+    _render_preview(result, show_same, as_json)
+    if detailed_exitcode and result.plan.has_changes:
+        raise typer.Exit(code=CHANGES_EXIT)
+
+
+def _render_preview(result: operations.PreviewResult, show_same: bool, as_json: bool) -> None:
     if as_json:
         render.dump_json(
             {
@@ -268,7 +284,11 @@ def _confirm_destroy(name: str, resources: list, as_json: bool) -> None:
 
 @app.command()
 def refresh(
-    ref: Ref, engine: EngineOpt = None, backend: Backend = None, as_json: Json = False
+    ref: Ref,
+    engine: EngineOpt = None,
+    backend: Backend = None,
+    detailed_exitcode: Detailed = False,
+    as_json: Json = False,
 ) -> None:
     """Show drift: read every resource back through its provider."""
     from provisioner import operations
@@ -276,8 +296,10 @@ def refresh(
     result = operations.refresh(ref, engine=engine, backend=backend)
     if as_json:
         render.dump_json(result)
-        return
-    render.render_drift(console.out, result)
+    else:
+        render.render_drift(console.out, result)
+    if detailed_exitcode and result.drift:
+        raise typer.Exit(code=CHANGES_EXIT)
 
 
 @app.command("list")

@@ -221,3 +221,12 @@ def test_relative_paths_are_relative_to_the_definition_file(tmp_path, monkeypatc
     )
     monkeypatch.chdir(folder / "data")  # elsewhere: the plan must not change
     assert not jrun("stack", "preview", str(definition))["changes"]
+
+
+def test_detailed_exitcode_for_ci(provisioner_home):
+    run("stack", "preview", "local-recipe", "--detailed-exitcode", code=3)
+    run("stack", "deploy", "local-recipe", "--yes")
+    run("stack", "preview", "local-recipe", "--detailed-exitcode")
+    run("stack", "refresh", "local", "--detailed-exitcode")
+    (provisioner_home / "workspaces" / "local").rmdir()
+    run("stack", "refresh", "local", "--detailed-exitcode", "--json", code=3)

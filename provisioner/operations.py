@@ -64,6 +64,7 @@ class DeployResult:
     engine: str
     stack_config: StackConfig
     config_path: Path
+    notes: list[str] = field(default_factory=list)
 
 
 def is_stack_config_file(path: Path) -> bool:
@@ -222,10 +223,16 @@ def deploy(
     if choice == "pulumi" and not select.pulumi_cli_available():
         raise _no_cli_error()
     eng = select.make_engine(choice, backend=backend, lock_timeout=lock_timeout)
+    notes = list(stack.warnings)
+    if record is not None and record.definition != str(stack.source.resolve()):
+        notes.append(
+            f"stack {stack.name!r} was last deployed from {record.recipe or record.definition}; "
+            f"this deploy uses {stack.recipe or stack.source.resolve()}"
+        )
     if confirm is not None:
         plan = eng.preview(stack)
         draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
-        if not confirm(PreviewResult(stack, plan, eng.name, draft, list(stack.warnings))):
+        if not confirm(PreviewResult(stack, plan, eng.name, draft, notes)):
             return None
     _write_status(stack, eng, "deploying", backend)
     try:
@@ -241,7 +248,7 @@ def deploy(
     else:
         config.write(path)
     _write_status(stack, eng, "deployed", backend)
-    return DeployResult(stack, plan, eng.name, config, path)
+    return DeployResult(stack, plan, eng.name, config, path, notes)
 
 
 def destroy(
@@ -263,7 +270,14 @@ def destroy(
         record.status = "destroying"
         record.updated_at = now().isoformat()
         write_record(record)
-    plan = eng.destroy(name, on_event)
+    try:
+        plan = eng.destroy(name, on_event)
+    except BaseException:
+        if record is not None:  # part of it may be gone: never leave it "destroying"
+            record.status = "failed"
+            record.updated_at = now().isoformat()
+            write_record(record)
+        raise
     forget(name)
     return plan
 

@@ -154,7 +154,7 @@ def deploy(
     ask = not yes and console.interactive()
 
     def confirm(result: operations.PreviewResult) -> bool:
-        _warn_all(result.stack.warnings)
+        _warn_all(result.notes)
         # With --json the plan goes to stderr, so stdout stays one JSON document.
         render.render_plan(console.err if as_json else console.out, result.plan)
         if not result.plan.has_changes:
@@ -185,7 +185,7 @@ def deploy(
         )
         return
     if not ask:
-        _warn_all(result.stack.warnings)
+        _warn_all(result.notes)
     console.out.print(_done_line(result))
     console.out.print(Text("Stack config: ").append(str(result.config_path), style="bold"))
     console.out.print(

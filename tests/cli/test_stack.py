@@ -230,3 +230,11 @@ def test_detailed_exitcode_for_ci(provisioner_home):
     run("stack", "refresh", "local", "--detailed-exitcode")
     (provisioner_home / "workspaces" / "local").rmdir()
     run("stack", "refresh", "local", "--detailed-exitcode", "--json", code=3)
+
+
+def test_deploying_another_definition_under_the_same_name_warns(tmp_path):
+    run("stack", "deploy", "local-recipe", "--yes")
+    other = copy_recipe(tmp_path, **{"components.orchestrator.config.max_workers": 2})
+    result = run("stack", "deploy", str(other), "--yes")
+    text = " ".join(result.stderr.split())
+    assert "was last deployed from local-recipe" in text and "my-stack.yaml" in text

@@ -38,6 +38,10 @@ class ArtifactStoreError(OperationError):
         super().__init__(f"artifact store {uri}: {cause}", hint=hint)
 
 
+class ArtifactStoreMissingError(ArtifactStoreError):
+    """A store (a local folder) that does not exist: the stack was destroyed, or never deployed."""
+
+
 class ArtifactNotFoundError(ArtifactStoreError, NotFoundError):
     """An artifact that does not exist, or is not complete (no manifest)."""
 

@@ -15,6 +15,7 @@ from provisioner import home
 from provisioner.catalog.types import ComponentType
 from provisioner.runtime.artifacts import ArtifactIO
 from provisioner.runtime.errors import (
+    ArtifactStoreMissingError,
     OperationError,
     PipelineRunFailedError,
     RunCancelled,
@@ -135,7 +136,11 @@ def run_pipeline(
     interval = heartbeat_interval()
     store = open_store(config)
     orchestrator = _orchestrator(config)
-    store.check()
+    try:
+        store.check()
+    except ArtifactStoreMissingError as exc:
+        exc.hint = _redeploy_hint(config)
+        raise
     if run_id is not None and store.exists(run_key(run_id)):
         raise RunIdTakenError(
             f"run id {run_id!r} is already used in {store.uri}",
@@ -218,6 +223,16 @@ def _record_stop(store: ArtifactStore, run: RunRecord, exc: BaseException, t0: f
         write_run(store, run)
     except Exception as write_exc:  # the store is gone too: readers will see it abandoned
         log.warning("could not record the end of run %s: %s", run.run_id, write_exc)
+
+
+def _redeploy_hint(config: StackConfig) -> str:
+    """How to bring back the store of a destroyed stack: the deploy that made it."""
+    prov = config.provenance
+    ref = prov.recipe if prov.recipe not in ("", "custom") else prov.definition
+    return (
+        f"the stack {config.name!r} was deployed from {ref}: `provisioner stack deploy {ref}` "
+        "creates its artifact store again"
+    )
 
 
 def _source_file(pipeline: Pipeline) -> str | None:

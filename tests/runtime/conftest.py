@@ -79,6 +79,7 @@ def make_stack(
     store_config: dict = {}
     if backend == "local":
         store_config["uri"] = str(root / "store" / prefix)
+        (root / "store" / prefix).mkdir(parents=True, exist_ok=True)  # what a deploy does
     elif backend == "s3":
         store_config["uri"] = f"s3://{BUCKET}/{prefix}"
         endpoints["s3"] = str(endpoint)

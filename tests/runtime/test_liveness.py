@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import json
 import subprocess
 import threading
 import time
@@ -129,6 +130,37 @@ def test_ctrl_c_in_a_library_call_records_cancelled_and_late_steps_change_nothin
     assert stored.status is Status.CANCELLED
     assert stored.steps["wait_at_gate"].status is Status.INTERRUPTED
     assert record.steps["wait_at_gate"].status is Status.INTERRUPTED
+
+
+def _join_step_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("step-"):
+            thread.join(10)
+            assert not thread.is_alive(), f"{thread.name} is still running"
+
+
+def test_an_interrupted_step_that_finishes_later_is_never_cached(local_stack):
+    def interrupt_when_entered():
+        entered.wait(10)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_when_entered, daemon=True).start()
+    with pytest.raises(RunCancelled):
+        gated.run(local_stack, run_id="cut")
+    gate.set()  # the interrupted step's function now returns, in its thread
+    _join_step_threads()  # ... and its thread ends: whatever it would record is written
+    client = RunClient(local_stack)
+    cut = client.get_run("cut")
+    assert cut.steps["wait_at_gate"].status is Status.INTERRUPTED
+    assert cut.steps["wait_at_gate"].outputs == {}
+    cached_steps = {
+        json.loads(client.store.get_bytes(key))["step"] for key in client.store.list_keys("cache")
+    }
+    assert cached_steps == {"start"}  # done before the cancel: cached; interrupted: not
+    again = gated.run(local_stack, run_id="again")
+    assert again.steps["start"].status is Status.CACHED
+    assert again.steps["wait_at_gate"].status is Status.COMPLETED  # ran again, not from cache
+    assert again.steps["finish"].status is Status.COMPLETED
 
 
 def _dead_pid() -> int:

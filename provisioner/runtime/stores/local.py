@@ -8,7 +8,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from provisioner.runtime.errors import ArtifactNotFoundError, ArtifactStoreError
+from provisioner.runtime.errors import (
+    ArtifactNotFoundError,
+    ArtifactStoreError,
+    ArtifactStoreMissingError,
+)
 from provisioner.runtime.keys import check_key
 from provisioner.runtime.stores.base import ArtifactStore, local_temp_for
 
@@ -95,10 +99,20 @@ class LocalArtifactStore(ArtifactStore):
         self._path(key).unlink(missing_ok=True)
 
     def check(self) -> None:
-        """Create the root if needed; fail if it is not a writable directory."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ArtifactStoreError(self.uri, f"cannot create the store folder: {exc}") from None
+        """Fail unless the root is an existing, writable directory.
+
+        The root is never created here: the stack's deploy creates it, and a missing root
+        means the stack was destroyed (or the config points at the wrong place). Creating
+        it would put data in a folder that no stack manages.
+        """
+        if not self.root.exists():
+            raise ArtifactStoreMissingError(
+                self.uri,
+                "does not exist; was the stack destroyed? deploy it again",
+                hint="`provisioner stack deploy <definition>` creates the store folder; if "
+                "another tool manages it, create the folder yourself",
+            )
+        if not self.root.is_dir():
+            raise ArtifactStoreError(self.uri, "is not a directory")
         if not os.access(self.root, os.W_OK):
             raise ArtifactStoreError(self.uri, "the store folder is not writable")

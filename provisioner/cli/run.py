@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -108,7 +111,9 @@ def list_(
         )
         return
     if not runs:
-        console.err.print("no runs yet")
+        console.err.print(
+            Text(f"no runs of pipeline {pipeline!r} on this stack" if pipeline else "no runs yet")
+        )
         return
     table = Table(title="runs", title_justify="left")
     table.add_column("run", no_wrap=True, style="bold")
@@ -133,20 +138,104 @@ def show(
     stack: StackOption,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one run: its parameters, steps, artifacts and errors."""
-    from provisioner.runtime import get_run
+    """Show one run: its parameters, steps, outputs (small JSON values inline) and errors."""
+    from provisioner.runtime import RunClient
+    from provisioner.runtime.outputs import INLINE_BYTES, small_json_values
 
-    run = get_run(stack, run_id)
+    client = RunClient(stack)
+    run = client.get_run(run_id)
     if as_json:
         render.dump_json(run.model_dump(mode="json"))
         return
     console.out.print(steps_table(run))
     console.out.print(run_summary(run))
     if run.parameters:
-        console.out.print(f"parameters: {render.value_text(run.parameters)}")
+        console.out.print(Text(f"parameters: {render.value_text(run.parameters)}"))
+    values = small_json_values(client, run, INLINE_BYTES)
+    if any(rec.outputs for rec in run.steps.values()):
+        console.out.print("outputs:")
     for rec in run.steps.values():
         for name, uri in rec.outputs.items():
-            console.out.print(f"  {rec.name}.{name}: {uri}", soft_wrap=True)
+            line = Text(f"  {rec.name}.{name}")
+            if (rec.name, name) in values:
+                line.append(" = ")
+                line.append(json.dumps(values[rec.name, name], ensure_ascii=False), "bold")
+            line.append(f"  {uri}", "dim")
+            console.out.print(line, soft_wrap=True)
         if rec.status.value == "failed" and rec.error is not None:
-            console.err.print(f"[red]{rec.name} failed:[/]", soft_wrap=True)
+            console.err.print(Text(f"{rec.name} failed:", "red"), soft_wrap=True)
             console.err.print(Text(rec.error.traceback or rec.error.message), soft_wrap=True)
+    if any(rec.outputs for rec in run.steps.values()):
+        console.err.print(
+            f"see a value: provisioner run output {run.run_id} STEP [OUTPUT] --stack {stack}",
+            soft_wrap=True,
+            markup=False,
+        )
+
+
+@app.command("output")
+def output(
+    run_id: Annotated[str, typer.Argument(help="The run id (see `provisioner run list`).")],
+    step: Annotated[str, typer.Argument(help="The step's name in the run.")],
+    stack: StackOption,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="The output's name (default: the step's only output).", show_default=False
+        ),
+    ] = None,
+    out_file: Annotated[
+        str | None,
+        typer.Option(
+            "--output-file",
+            "-o",
+            help="Write the stored file(s) as they are to this path (a folder for several "
+            "files); '-' writes a one-file output's bytes to stdout. The value is not loaded.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one step output: JSON values as JSON, other values summarised.
+
+    Loading a pickled value runs code from the store: trust its writers.
+    """
+    from provisioner.runtime import RunClient
+    from provisioner.runtime.outputs import export_files, output_info, read_raw, summarize
+
+    client = RunClient(stack)
+    run = client.get_run(run_id)
+    info = output_info(client, run, step, name)
+    if out_file == "-":
+        sys.stdout.buffer.write(read_raw(client, info))
+        sys.stdout.flush()
+        return
+    if out_file is not None:
+        written = export_files(client, info, Path(out_file).expanduser())
+        if as_json:
+            render.dump_json(info.as_dict() | {"written": [str(p) for p in written]})
+            return
+        for path in written:
+            console.err.print(Text(f"wrote {path} ({path.stat().st_size} bytes)"), soft_wrap=True)
+        return
+    value = client.load_output(run_id, step, info.output)
+    if as_json:
+        data = info.as_dict()
+        if info.serializer == "json":
+            data["value"] = value
+        else:
+            data["summary"] = summarize(value)
+        render.dump_json(data)
+        return
+    if info.serializer == "json":
+        console.out.print(Text(json.dumps(value, indent=2, ensure_ascii=False)), soft_wrap=True)
+        return
+    console.out.print(Text(summarize(value)), soft_wrap=True)
+    console.err.print(
+        Text(
+            f"{info.type}, stored with {info.serializer} in {info.size} bytes at {info.uri}; "
+            "-o FILE writes the stored file(s)",
+            "dim",
+        ),
+        soft_wrap=True,
+    )

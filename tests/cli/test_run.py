@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +44,106 @@ def config(tmp_path):
     return path
 
 
+class Weights:
+    """A class no serializer handles: stored with pickle."""
+
+    def __init__(self, w: list[float]) -> None:
+        self.w = w
+
+
+@step(outputs=("small", "big", "array", "raw", "model"), pickle=True)
+def everything():
+    import numpy as np
+
+    big = {"values": list(range(100))}
+    return {"accuracy": 0.9}, big, np.arange(6).reshape(2, 3), b"\x00\x01binary", Weights([1.5])
+
+
+@step
+def folder(tmp: str) -> Path:
+    root = Path(tmp) / "made"
+    (root / "sub").mkdir(parents=True, exist_ok=True)
+    (root / "a.txt").write_text("A")
+    (root / "sub" / "b.txt").write_text("BB")
+    return root
+
+
+@pipeline
+def kinds(tmp: str):
+    everything()
+    folder(tmp=tmp)
+
+
+@pytest.fixture
+def kinds_run(tmp_path):
+    stack = make_stack("local", root=tmp_path)
+    path = tmp_path / "stack.yaml"
+    stack.write(path)
+    kinds.run(stack, run_id="kinds-run", parameters={"tmp": str(tmp_path)})
+    return path
+
+
+def test_output_prints_json_values_and_summarises_others(kinds_run):
+    def out(*args: str):
+        return invoke("run", "output", "kinds-run", *args, "--stack", str(kinds_run))
+
+    assert json.loads(out("everything", "small").stdout) == {"accuracy": 0.9}
+    assert json.loads(out("everything", "big").stdout)["values"][99] == 99
+    array = out("everything", "array")
+    assert array.stdout.startswith("numpy.ndarray shape=(2, 3) dtype=int64\n[[0 1 2]\n [3 4 5]]")
+    assert "stored with numpy" in array.stderr
+    assert out("everything", "raw").stdout.startswith("8 bytes: b'\\x00\\x01binary'")
+    model = out("everything", "model")
+    assert model.stdout.strip() == "tests.cli.test_run.Weights(w=[1.5])"
+    assert "stored with pickle" in model.stderr
+    assert out("folder").stdout.startswith("folder ") and "(2 files)" in out("folder").stdout
+    data = json.loads(out("everything", "small", "--json").stdout)
+    assert data["value"] == {"accuracy": 0.9} and data["serializer"] == "json"
+    assert data["type"] == "builtins.dict" and data["files"] == ["data.json"]
+    described = json.loads(out("everything", "model", "--json").stdout)
+    assert described["summary"] == "tests.cli.test_run.Weights(w=[1.5])"
+    assert "value" not in described
+
+
+def test_output_writes_the_stored_files(kinds_run, tmp_path):
+    def out(*args: str):
+        return invoke("run", "output", "kinds-run", *args, "--stack", str(kinds_run))
+
+    raw = out("everything", "raw", "-o", str(tmp_path / "raw.bin"))
+    assert raw.exit_code == 0 and "wrote" in raw.stderr
+    assert (tmp_path / "raw.bin").read_bytes() == b"\x00\x01binary"
+    assert out("everything", "raw", "-o", "-").stdout_bytes == b"\x00\x01binary"
+    out("everything", "array", "-o", str(tmp_path / "a.npy"))
+    import numpy as np
+
+    assert np.load(tmp_path / "a.npy").tolist() == [[0, 1, 2], [3, 4, 5]]
+    out("everything", "model", "-o", str(tmp_path / "m.pkl"))
+    assert pickle.loads((tmp_path / "m.pkl").read_bytes()).w == [1.5]
+    written = json.loads(out("folder", "-o", str(tmp_path / "copy"), "--json").stdout)
+    assert len(written["written"]) == 2
+    assert (tmp_path / "copy" / "sub" / "b.txt").read_text() == "BB"
+    assert (tmp_path / "copy" / "a.txt").read_text() == "A"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["everything"], "has 5 outputs: small, big, array, raw, model; name one"),
+        (["everything", "nope"], "has no output 'nope'"),
+        (["nope"], "has no step 'nope' (steps: everything, folder)"),
+        (["folder", "-o", "-"], "has 2 files; write them to a folder"),
+    ],
+)
+def test_output_bad_names_exit_2(kinds_run, args, message):
+    result = invoke("run", "output", "kinds-run", *args, "--stack", str(kinds_run))
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_list_of_an_unknown_pipeline_says_so(config):
+    result = invoke("run", "list", "--stack", str(config), "-p", "nonexist")
+    assert result.exit_code == 0 and "no runs of pipeline 'nonexist'" in result.stderr
+
+
 def test_list_table_and_json(config):
     result = invoke("run", "list", "--stack", str(config))
     assert result.exit_code == 0
@@ -60,7 +162,8 @@ def test_list_table_and_json(config):
 def test_show_table_and_json(config):
     result = invoke("run", "show", "first-run", "--stack", str(config))
     assert result.exit_code == 0
-    assert "plus" in result.stdout and "plus.output:" in result.stdout
+    assert "plus" in result.stdout and "plus.output = 2  " in result.stdout  # small: inline
+    assert "run output first-run STEP [OUTPUT]" in result.stderr
     data = json.loads(invoke("run", "show", "second-run", "--stack", str(config), "--json").stdout)
     assert data["steps"]["plus"]["status"] == "cached"
     assert data["steps"]["plus"]["inputs"]["x"] == data["steps"]["one"]["outputs"]["output"]

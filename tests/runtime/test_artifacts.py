@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +172,19 @@ def test_large_file_digest_is_a_tree_of_64_mib_segments(tmp_path):
     small = tmp_path / "small.bin"
     small.write_bytes(b"abc")
     assert _digest(small) == ("sha256:" + hashlib.sha256(b"abc").hexdigest(), 3)
+
+
+def test_serializer_lookup_survives_numpy_and_pandas_being_imported_in_another_thread(
+    monkeypatch, tmp_path
+):
+    """A step thread importing numpy leaves a half-initialised module in sys.modules."""
+    import types
+
+    from provisioner.runtime.serializers import find_serializer
+
+    monkeypatch.setitem(sys.modules, "numpy", types.ModuleType("numpy"))  # no ndarray yet
+    monkeypatch.setitem(sys.modules, "pandas", types.ModuleType("pandas"))  # no DataFrame yet
+    (tmp_path / "f.txt").write_text("x")
+    assert find_serializer(tmp_path / "f.txt").name == "path"
+    assert find_serializer({"a": 1}).name == "json"
+    assert find_serializer(object()) is None

@@ -67,8 +67,12 @@ class NumpySerializer(Serializer):
     name = "numpy"
 
     def handles(self, value: Any) -> bool:
+        # the module check first: another thread may be importing numpy right now, and a
+        # half-imported numpy has no ndarray yet
+        if type(value).__module__ != "numpy":
+            return False
         np = sys.modules.get("numpy")
-        return np is not None and type(value) is np.ndarray and not value.dtype.hasobject
+        return type(value) is getattr(np, "ndarray", None) and not value.dtype.hasobject
 
     def save(self, value: Any, staging: Staging) -> Saved:
         import numpy as np
@@ -93,8 +97,9 @@ class PandasSerializer(Serializer):
     name = "pandas"
 
     def handles(self, value: Any) -> bool:
-        pd = sys.modules.get("pandas")
-        return pd is not None and type(value) is pd.DataFrame
+        if not type(value).__module__.startswith("pandas."):
+            return False
+        return type(value) is getattr(sys.modules.get("pandas"), "DataFrame", None)
 
     def save(self, value: Any, staging: Staging) -> Saved:
         if _has_pyarrow():

@@ -1,10 +1,18 @@
 """A small training pipeline: data, split, train a logistic regression, evaluate, report.
 
-Run it on a deployed stack or on a stack config file you were given::
+Run it on a deployed stack or on a stack config file you were given. A file path works
+from any folder; the module form finds ``examples`` in the current folder, so it works
+from the repository root::
 
-    provisioner pipeline run examples.train_pipeline:training --stack local
-    provisioner pipeline run examples/train_pipeline.py:training --stack stack-config.yaml \\
+    provisioner pipeline run path/to/examples/train_pipeline.py:training --stack local
+    provisioner pipeline run examples.train_pipeline:training --stack stack-config.yaml \\
         -p n_samples=2000 -p epochs=300
+
+Parameters are checked against ``training``'s signature (``-p epochs=1.5`` is refused).
+See the results without Python::
+
+    provisioner run show RUN_ID --stack local          # small JSON values inline
+    provisioner run output RUN_ID report --stack local # the report as JSON
 
 Needs numpy (``pip install numpy``).
 """

@@ -18,7 +18,10 @@ from provisioner.errors import OperationError
 if TYPE_CHECKING:
     from provisioner.runtime.records import RunRecord
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Run pipelines on a stack: a deployed stack's name or a stack config file.",
+)
 
 #: Exit codes of a cancelled run: 128 + the signal, as shells report it.
 EXIT_SIGINT = 130

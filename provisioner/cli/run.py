@@ -16,10 +16,18 @@ from provisioner.cli import console, render
 if TYPE_CHECKING:
     from provisioner.runtime.records import RunRecord
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(
+    no_args_is_help=True,
+    help="List and inspect pipeline runs and their outputs, on a stack's artifact store.",
+)
 
 StackOption = Annotated[
-    str, typer.Option("--stack", "-s", help="Deployed stack name or stack config file.")
+    str,
+    typer.Option(
+        "--stack",
+        "-s",
+        help="A deployed stack's name (see `provisioner stack list`) or a stack config file.",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner import home
 from provisioner.catalog.types import ComponentType
+from provisioner.errors import NotFoundError
 from provisioner.runtime.artifacts import ArtifactIO
 from provisioner.runtime.errors import (
     ArtifactStoreMissingError,
@@ -50,8 +51,38 @@ ORCHESTRATORS: dict[str, str] = {
 
 
 def resolve_stack(stack: StackConfig | str | Path) -> StackConfig:
-    """A stack config object from itself, a file path, or a deployed stack's name."""
-    return stack if isinstance(stack, StackConfig) else load_stack_config(stack)
+    """A stack config object from itself, a file path, or a deployed stack's name.
+
+    Raises:
+        NotFoundError: no such file or deployed stack; a built-in recipe's name gets a
+            hint naming the stack that recipe deploys.
+        SpecError: the file is not a valid stack config.
+    """
+    if isinstance(stack, StackConfig):
+        return stack
+    try:
+        return load_stack_config(stack)
+    except NotFoundError as exc:
+        hint = _recipe_hint(str(stack))
+        if hint is None:
+            raise
+        raise NotFoundError(exc.message, hint=hint) from None
+
+
+def _recipe_hint(ref: str) -> str | None:
+    """For a recipe name given where a stack is expected: the stack it deploys."""
+    from provisioner.spec.loader import builtin_recipes, load_stack
+
+    if ref not in builtin_recipes():
+        return None
+    try:
+        name = load_stack(ref).name
+    except Exception:  # a hint only: never mask the real error
+        return None
+    return (
+        f"{ref!r} is a recipe, not a stack: the recipe {ref} deploys the stack {name!r}; "
+        f"use --stack {name} once `provisioner stack deploy {ref}` has run"
+    )
 
 
 def check_runnable(stack: StackConfig) -> None:

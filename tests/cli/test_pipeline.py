@@ -286,3 +286,19 @@ def test_a_destroyed_stack_config_fails_and_never_recreates_the_store(tmp_path, 
     )
     assert "provisioner stack deploy local-recipe" in result.stderr
     assert not store.exists()
+
+
+def test_a_recipe_name_as_stack_names_the_stack_it_deploys(setup):
+    result = invoke("pipeline", "run", "mypipes:good", "--stack", "local-recipe")
+    assert result.exit_code == 2
+    assert "the recipe local-recipe deploys the stack 'local'; use --stack local" in (result.stderr)
+    listed = invoke("run", "list", "--stack", "local-recipe")
+    assert listed.exit_code == 2 and "use --stack local" in listed.stderr
+
+
+def test_help_says_a_stack_config_file_works():
+    from provisioner.cli import pipeline
+
+    assert "stack config file" in (pipeline.app.info.help or "")
+    result = invoke("pipeline", "run", "--help")
+    assert "stack config file" in result.stdout and "current directory" in result.stdout

@@ -68,3 +68,13 @@ def test_example_pipeline_on_each_backend_from_a_stack_config_file(stack, tmp_pa
     assert report["run"] == record["run_id"] and report["accuracy"] > 0.8
     x_train = RunClient(str(config_file)).load_output(listed[1]["run_id"], "split", "x_train")
     assert x_train.shape == (240, 4)
+
+    text_show = invoke("run", "show", record["run_id"], "--stack", str(config_file))
+    assert "  baseline.output = 0." in text_show.stdout  # a small JSON value, inline
+    assert "  split.x_train  " in text_show.stdout  # an array: its URI only
+    shown_report = invoke("run", "output", record["run_id"], "report", "--stack", str(config_file))
+    assert json.loads(shown_report.stdout) == report
+    array = invoke(
+        "run", "output", listed[1]["run_id"], "split", "x_train", "--stack", str(config_file)
+    )
+    assert array.stdout.startswith("numpy.ndarray shape=(240, 4) dtype=float64")

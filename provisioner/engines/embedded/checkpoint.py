@@ -1,4 +1,12 @@
-"""The embedded engine's JSON state checkpoint, written atomically after every step."""
+"""The embedded engine's JSON state checkpoint, written atomically after every step.
+
+Secret values are stored encrypted (see :mod:`.secrets`): ``{"__secret__": {"ciphertext":
+..., "v": 1}}``, with the key's salt and check value in the ``secrets`` header, and so is the
+serialized provider of a resource when the Pulumi SDK marked it secret. Such a file has
+version 2; a file without encrypted values keeps version 1, which is also how checkpoints with
+plain-text secrets (``{"__secret__": value}``) were written before; those are still read, and
+the next write encrypts them.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +18,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provisioner.engines.embedded.values import from_json, to_json
+from provisioner.engines.embedded.values import (
+    Sealed,
+    SecretText,
+    from_json,
+    secret_tagged,
+    tag_secret,
+    to_json,
+    untag_secret,
+)
 from provisioner.errors import OperationError
 
 #: Bump when the checkpoint layout changes incompatibly.
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
+#: The version of a checkpoint without encrypted values (same layout; older readers read it).
+PLAIN_VERSION = 1
 
 CHECKPOINT_FILE = "checkpoint.json"
 
@@ -77,6 +95,10 @@ class Checkpoint:
     resources: list[ResourceState] = field(default_factory=list)
     pending: list[PendingOperation] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: The ``StateCipher`` it was read or last written with (reused while the key matches).
+    cipher: Any = field(default=None, compare=False, repr=False)
+    #: Read with ``decrypt=False``: its secrets are ``Sealed`` and it cannot be saved.
+    sealed: bool = field(default=False, compare=False, repr=False)
 
     def live(self, urn: str) -> ResourceState | None:
         """The resource currently at ``urn`` (not a replaced one awaiting deletion)."""
@@ -110,25 +132,95 @@ class Checkpoint:
         return not self.resources and not self.pending
 
 
-def _res_to_json(res: ResourceState) -> dict[str, Any]:
+class _Codec:
+    """Seals secrets for one write, or opens them for one read; the cipher is made lazily, so
+    a checkpoint without secrets never loads a key or imports ``cryptography``."""
+
+    def __init__(self, path: Path, cp: Checkpoint, header: Any = None) -> None:
+        self.path = path
+        self.cp = cp
+        self.header = header  # None: writing
+        self.used = False
+
+    def _cipher(self) -> Any:
+        from provisioner.engines.embedded import secrets
+
+        if not self.used:
+            if self.header is None:
+                self.cp.cipher = secrets.cipher_for_write(self.cp.cipher)
+            else:
+                self.cp.cipher = secrets.cipher_for_read(self.header, self.path)
+            self.used = True
+        return self.cp.cipher
+
+    def seal(self, value: Any) -> Any:
+        return self._cipher().seal(value)
+
+    def open(self, stored: Any) -> Any:
+        if self.cp.sealed:
+            return Sealed(stored)
+        try:
+            return self._cipher().open(stored)
+        except ValueError as exc:
+            raise OperationError(
+                f"the state checkpoint {self.path} is damaged: a secret value in it does not "
+                f"decrypt ({exc})"
+            ) from exc
+
+    def seal_blob(self, blob: str | None) -> Any:
+        if isinstance(blob, SecretText):
+            return tag_secret(self.seal(str(blob)))
+        return blob
+
+    def open_blob(self, stored: Any, plain_secrets: bool) -> Any:
+        secret, inner = untag_secret(stored)
+        if not secret:
+            return stored
+        if plain_secrets:
+            return SecretText(inner)
+        opened = self.open(inner)
+        return opened if isinstance(opened, Sealed) else SecretText(opened)
+
+
+def _res_to_json(res: ResourceState, codec: _Codec) -> dict[str, Any]:
     data = asdict(res)
-    data["inputs"] = to_json(res.inputs)
-    data["outputs"] = to_json(res.outputs)
+    data["inputs"] = to_json(res.inputs, codec.seal)
+    data["outputs"] = to_json(res.outputs, codec.seal)
+    data["provider"] = codec.seal_blob(res.provider)
     return data
 
 
-def _res_from_json(data: dict[str, Any]) -> ResourceState:
+def _res_from_json(data: dict[str, Any], codec: _Codec, plain_secrets: bool) -> ResourceState:
+    unseal = None if plain_secrets else codec.open
     res = ResourceState(**data)
-    res.inputs = from_json(res.inputs)
-    res.outputs = from_json(res.outputs)
+    res.inputs = from_json(res.inputs, unseal)
+    res.outputs = from_json(res.outputs, unseal)
+    res.provider = codec.open_blob(res.provider, plain_secrets)
     return res
 
 
-def load(path: Path, stack: str) -> Checkpoint:
+def _mark_old_blobs(cp: Checkpoint) -> None:
+    """A checkpoint from before encryption lost the SDK's secret mark on serialized providers;
+    if it holds secrets, treat them as secret (the SDK's default) so the next write encrypts
+    them. A later deploy records each provider's real mark."""
+    for res in [*cp.resources, *(p.resource for p in cp.pending)]:
+        if res.provider and not isinstance(res.provider, SecretText):
+            res.provider = SecretText(res.provider)
+
+
+def load(path: Path, stack: str, *, decrypt: bool = True) -> Checkpoint:
     """Read the checkpoint at ``path``; a missing file is an empty state.
 
+    Args:
+        path: the checkpoint file.
+        stack: the stack's name (used when the file does not record one).
+        decrypt: open the encrypted secrets. Without it no key is needed: secrets read as
+            ``Secret(Sealed(...))``, encrypted providers as ``Sealed``, and the result cannot
+            be saved (enough to list resources or test for state).
+
     Raises:
-        OperationError: the file is unreadable or of an unknown version.
+        OperationError: the file is unreadable or of an unknown version, or its secrets need a
+            passphrase or key file that is missing or wrong.
     """
     try:
         raw = json.loads(path.read_text())
@@ -136,35 +228,60 @@ def load(path: Path, stack: str) -> Checkpoint:
         return Checkpoint(stack)
     except (OSError, ValueError) as exc:
         raise OperationError(f"cannot read the state checkpoint {path}: {exc}") from exc
-    if raw.get("version") != CHECKPOINT_VERSION:
+    version = raw.get("version") if isinstance(raw, dict) else None
+    if version not in (PLAIN_VERSION, CHECKPOINT_VERSION):
         raise OperationError(
-            f"state checkpoint {path} has version {raw.get('version')!r}; "
-            f"this provisioner reads version {CHECKPOINT_VERSION}"
+            f"state checkpoint {path} has version {version!r}; "
+            f"this provisioner reads versions {PLAIN_VERSION} and {CHECKPOINT_VERSION}"
         )
-    return Checkpoint(
-        stack=raw.get("stack", stack),
-        resources=[_res_from_json(r) for r in raw.get("resources", [])],
-        pending=[
-            PendingOperation(p["op"], _res_from_json(p["resource"]), p.get("started", ""))
+    plain_secrets = version == PLAIN_VERSION
+    header = raw.get("secrets")
+    if not plain_secrets and header is None:
+        raise OperationError(f"state checkpoint {path} is damaged: its secrets header is missing")
+    cp = Checkpoint(stack=raw.get("stack", stack), sealed=not decrypt and not plain_secrets)
+    codec = _Codec(path, cp, header)
+    try:
+        cp.resources = [_res_from_json(r, codec, plain_secrets) for r in raw.get("resources", [])]
+        cp.pending = [
+            PendingOperation(
+                p["op"], _res_from_json(p["resource"], codec, plain_secrets), p.get("started", "")
+            )
             for p in raw.get("pending", [])
-        ],
-        outputs=from_json(raw.get("outputs", {})),
-    )
+        ]
+        outputs = raw.get("outputs", {})
+        cp.outputs = from_json(outputs, None if plain_secrets else codec.open)
+    except (KeyError, TypeError) as exc:
+        raise OperationError(f"state checkpoint {path} is damaged: {exc!r}") from exc
+    if plain_secrets and secret_tagged(raw):
+        _mark_old_blobs(cp)
+    return cp
 
 
 def save(path: Path, cp: Checkpoint) -> None:
-    """Write ``cp`` atomically: temp file, fsync, rename (mode 0600: it may hold secrets)."""
-    doc = {
-        "version": CHECKPOINT_VERSION,
+    """Write ``cp`` atomically: temp file, fsync, rename (mode 0600), its secrets encrypted.
+
+    Raises:
+        OperationError: ``cp`` was read without decrypting, or its secrets cannot be encrypted.
+    """
+    if cp.sealed:
+        raise OperationError(
+            f"internal error: the state checkpoint {path} was read without its secrets and "
+            "cannot be written back"
+        )
+    codec = _Codec(path, cp)
+    doc: dict[str, Any] = {
+        "version": PLAIN_VERSION,
         "stack": cp.stack,
         "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-        "resources": [_res_to_json(r) for r in cp.resources],
+        "resources": [_res_to_json(r, codec) for r in cp.resources],
         "pending": [
-            {"op": p.op, "started": p.started, "resource": _res_to_json(p.resource)}
+            {"op": p.op, "started": p.started, "resource": _res_to_json(p.resource, codec)}
             for p in cp.pending
         ],
-        "outputs": to_json(cp.outputs),
+        "outputs": to_json(cp.outputs, codec.seal),
     }
+    if codec.used:
+        doc = {**doc, "version": CHECKPOINT_VERSION, "secrets": cp.cipher.header}
     data = json.dumps(doc, indent=1, sort_keys=False).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".checkpoint-", suffix=".tmp")

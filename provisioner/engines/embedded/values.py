@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from provisioner.engines.model import UNKNOWN, Secret, Unknown
@@ -10,6 +11,50 @@ PROVIDER_KEY = "__provider"
 
 _SECRET_JSON = "__secret__"
 _ASSET_JSON = "__asset__"
+
+#: Turns the JSON form of a secret's value into what the checkpoint stores, and back.
+Seal = Callable[[Any], Any]
+
+
+class SecretText(str):
+    """A string handed around in plain text but stored only encrypted.
+
+    The serialized provider of a dynamic resource is one: the Pulumi SDK marks it secret (by
+    default always, else when the provider captured a secret output) and it may then hold
+    plaintext secrets, yet providers receive it as a plain string. A secret string is not
+    equal to the same plain string, so the state re-records it when its secrecy changes.
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretText) and str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+
+class Sealed:
+    """An encrypted secret read without its key: opaque, it renders as ``[encrypted]``."""
+
+    __slots__ = ("stored",)
+
+    def __init__(self, stored: Any) -> None:
+        self.stored = stored
+
+    def __repr__(self) -> str:
+        return "[encrypted]"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sealed) and other.stored == self.stored
+
+    def __hash__(self) -> int:
+        return hash(repr(self.stored))
 
 
 def from_rpc(value: Any) -> Any:
@@ -22,7 +67,11 @@ def from_rpc(value: Any) -> Any:
     if rpc.is_rpc_secret(value):
         return Secret(from_rpc(rpc.unwrap_rpc_secret(value)))
     if isinstance(value, dict):
-        return {k: from_rpc(v) for k, v in value.items()}
+        out = {k: from_rpc(v) for k, v in value.items()}
+        blob = out.get(PROVIDER_KEY)
+        if isinstance(blob, Secret) and isinstance(blob.value, str):
+            out[PROVIDER_KEY] = Secret(SecretText(blob.value))
+        return out
     if isinstance(value, list):
         return [from_rpc(v) for v in value]
     return value
@@ -93,35 +142,70 @@ def secret_keys(props: dict[str, Any]) -> set[str]:
     return {k for k, v in props.items() if isinstance(v, Secret)}
 
 
-def to_json(value: Any) -> Any:
-    """A model value -> a JSON-safe value (secrets and assets tagged)."""
+def to_json(value: Any, seal: Seal | None = None) -> Any:
+    """A model value -> a JSON-safe value (secrets and assets tagged).
+
+    Args:
+        value: the model value; it must hold no unknowns.
+        seal: stores a secret: gets the JSON form of its value (nested secrets tagged in
+            plain text) and returns what to keep under the secret tag. Without it the value
+            itself is kept (the form inside an encrypted value).
+    """
     import pulumi
 
     if isinstance(value, Secret):
-        return {_SECRET_JSON: to_json(value.value)}
+        inner = to_json(value.value)
+        return {_SECRET_JSON: inner if seal is None else seal(inner)}
     if isinstance(value, Unknown):
         raise ValueError("unknown values are never recorded in the state")
+    if isinstance(value, Sealed):
+        raise ValueError("a secret read without its key cannot be recorded again")
     if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
+        return {k: to_json(v, seal) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
+        return [to_json(v, seal) for v in value]
     if isinstance(value, pulumi.Asset | pulumi.Archive):
         fields = {k: getattr(value, k) for k in ("path", "text", "uri") if hasattr(value, k)}
         return {_ASSET_JSON: type(value).__name__, **fields}
     return value
 
 
-def from_json(value: Any) -> Any:
-    """Inverse of :func:`to_json`."""
+def from_json(value: Any, unseal: Seal | None = None) -> Any:
+    """Inverse of :func:`to_json`: ``unseal`` gets what is kept under a secret tag and returns
+    the JSON form of the secret's value."""
     if isinstance(value, dict):
         if _SECRET_JSON in value and len(value) == 1:
-            return Secret(from_json(value[_SECRET_JSON]))
+            stored = value[_SECRET_JSON]
+            return Secret(from_json(stored if unseal is None else unseal(stored)))
         if _ASSET_JSON in value:
             import pulumi
 
             fields = {k: v for k, v in value.items() if k != _ASSET_JSON}
             return getattr(pulumi, value[_ASSET_JSON])(*fields.values())
-        return {k: from_json(v) for k, v in value.items()}
+        return {k: from_json(v, unseal) for k, v in value.items()}
     if isinstance(value, list):
-        return [from_json(v) for v in value]
+        return [from_json(v, unseal) for v in value]
     return value
+
+
+def secret_tagged(value: Any) -> bool:
+    """True if the JSON form ``value`` holds a secret tag anywhere."""
+    if isinstance(value, dict):
+        if _SECRET_JSON in value and len(value) == 1:
+            return True
+        return any(secret_tagged(v) for v in value.values())
+    if isinstance(value, list):
+        return any(secret_tagged(v) for v in value)
+    return False
+
+
+def tag_secret(stored: Any) -> dict[str, Any]:
+    """``stored`` under the secret tag (as :func:`to_json` writes a secret)."""
+    return {_SECRET_JSON: stored}
+
+
+def untag_secret(value: Any) -> tuple[bool, Any]:
+    """(True, what is stored) for a secret-tagged JSON value, else (False, ``value``)."""
+    if isinstance(value, dict) and _SECRET_JSON in value and len(value) == 1:
+        return True, value[_SECRET_JSON]
+    return False, value

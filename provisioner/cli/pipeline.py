@@ -54,8 +54,9 @@ def run(
     target: Annotated[
         str,
         typer.Argument(
+            metavar="TARGET",
             help="The pipeline: path/to/file.py:name, or module.path:name (modules are "
-            "looked up in the current directory first)."
+            "looked up in the current directory first).",
         ),
     ],
     stack: StackOption,
@@ -64,6 +65,7 @@ def run(
         typer.Option(
             "--param",
             "-p",
+            metavar="NAME=VALUE",
             help="A pipeline parameter NAME=VALUE, checked against the pipeline's signature "
             "(JSON values; text for str parameters).",
         ),
@@ -79,16 +81,15 @@ def run(
     the run: it is recorded cancelled and the command exits 130 (143).
     """
     record = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            with _sigterm_cancels():
-                record = _run(target, stack, param or [], no_cache)
-        except KeyboardInterrupt as exc:
-            _cancelled(exc, as_json)
-    for w in caught:
-        console.warn(str(w.message))
-    _show(record, as_json)
+    try:
+        with warnings.catch_warnings(record=True) as caught, _sigterm_cancels():
+            warnings.simplefilter("always")
+            record = _run(target, stack, param or [], no_cache)
+        for w in caught:
+            console.warn(str(w.message))
+        _show(record, as_json)
+    except KeyboardInterrupt as exc:  # at any moment: this command's own message, 130/143
+        _cancelled(exc, as_json, record)
     if record.status.value == "failed":
         raise OperationError(
             f"run {record.run_id} failed: "
@@ -113,24 +114,29 @@ def _run(target: str, stack: str, params: list[str], no_cache: bool) -> RunRecor
     )
 
 
-def _cancelled(exc: KeyboardInterrupt, as_json: bool) -> NoReturn:
-    """Ctrl-C or SIGTERM, at any moment of ``pipeline run``: say what happened, exit 130/143."""
+def _cancelled(exc: KeyboardInterrupt, as_json: bool, ended: RunRecord | None) -> NoReturn:
+    """Ctrl-C or SIGTERM, at any moment of ``pipeline run``: say what happened, exit 130/143.
+
+    Args:
+        exc: the interrupt (a RunCancelled once the run was recorded).
+        as_json: print the cancelled run's record as JSON.
+        ended: the record of a run that had ended before the interrupt, if any.
+    """
     from provisioner.runtime.errors import RunCancelled
 
     cause = exc.__cause__ if isinstance(exc, RunCancelled) else exc
     by = "SIGTERM" if isinstance(cause, _Terminated) else "Ctrl-C"
     if isinstance(exc, RunCancelled):
         _show(exc.result, as_json)
-        console.err.print(
-            f"[yellow]run {exc.result.run_id} cancelled ({by})[/]; finished steps "
-            "are cached: rerun the same command to go on from there",
-            soft_wrap=True,
+        message = (
+            f"[yellow]run {exc.result.run_id} cancelled ({by})[/]; finished steps are cached: "
+            "rerun the same command to go on from there"
         )
+    elif ended is not None:  # while printing the summary of a run that had ended
+        message = f"[yellow]interrupted ({by})[/]; run {ended.run_id} had {ended.status.value}"
     else:  # before the run was recorded (loading the stack or the pipeline)
-        console.err.print(
-            f"[yellow]pipeline run cancelled ({by})[/] before the run started; nothing ran",
-            soft_wrap=True,
-        )
+        message = f"[yellow]pipeline run cancelled ({by})[/] before the run started; nothing ran"
+    console.err.print(message, soft_wrap=True)
     raise typer.Exit(code=EXIT_SIGTERM if by == "SIGTERM" else EXIT_SIGINT) from None
 
 

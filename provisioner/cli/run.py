@@ -26,6 +26,7 @@ StackOption = Annotated[
     typer.Option(
         "--stack",
         "-s",
+        metavar="STACK",
         help="A deployed stack's name (see `provisioner stack list`) or a stack config file.",
     ),
 ]
@@ -100,9 +101,12 @@ def run_summary(run: RunRecord) -> Text:
 def list_(
     stack: StackOption,
     pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Only runs of this pipeline.")
+        str | None,
+        typer.Option("--pipeline", "-p", metavar="NAME", help="Only runs of this pipeline."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, metavar="N", help="At most this many.")
+    ] = 20,
     as_json: JsonOption = False,
 ) -> None:
     """List runs on a stack, newest first."""
@@ -142,7 +146,9 @@ def list_(
 
 @app.command("show")
 def show(
-    run_id: Annotated[str, typer.Argument(help="The run id (see `provisioner run list`).")],
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+    ],
     stack: StackOption,
     as_json: JsonOption = False,
 ) -> None:
@@ -183,13 +189,17 @@ def show(
 
 @app.command("output")
 def output(
-    run_id: Annotated[str, typer.Argument(help="The run id (see `provisioner run list`).")],
-    step: Annotated[str, typer.Argument(help="The step's name in the run.")],
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+    ],
+    step: Annotated[str, typer.Argument(metavar="STEP", help="The step's name in the run.")],
     stack: StackOption,
     name: Annotated[
         str | None,
         typer.Argument(
-            help="The output's name (default: the step's only output).", show_default=False
+            metavar="OUTPUT",
+            help="The output's name (default: the step's only output).",
+            show_default=False,
         ),
     ] = None,
     out_file: Annotated[
@@ -197,6 +207,7 @@ def output(
         typer.Option(
             "--output-file",
             "-o",
+            metavar="FILE",
             help="Write the stored file(s) as they are to this path (a folder for several "
             "files); '-' writes a one-file output's bytes to stdout. The value is not loaded.",
             show_default=False,

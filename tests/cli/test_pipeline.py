@@ -132,6 +132,11 @@ def test_ctrl_c_or_sigterm_records_a_cancelled_run_and_exits_at_once(tmp_path, s
     assert run.steps["first"].status is Status.COMPLETED
     assert run.steps["slow"].status is Status.INTERRUPTED
     assert run.steps["last"].status is Status.SKIPPED
+    client = RunClient(str(config))
+    cached = {
+        json.loads(client.store.get_bytes(k))["step"] for k in client.store.list_keys("cache")
+    }
+    assert cached == {"first"}  # the interrupted step is never served from the cache
 
 
 MODEL_PIPES = """
@@ -286,6 +291,8 @@ def test_a_destroyed_stack_config_fails_and_never_recreates_the_store(tmp_path, 
     )
     assert "provisioner stack deploy local-recipe" in result.stderr
     assert not store.exists()
+    listed = invoke("run", "list", "--stack", str(config))  # not "no runs yet"
+    assert listed.exit_code == 1 and "does not exist; was the stack destroyed?" in listed.stderr
 
 
 def test_a_recipe_name_as_stack_names_the_stack_it_deploys(setup):

@@ -83,9 +83,16 @@ class LocalArtifactStore(ArtifactStore):
         return self._path(key).is_file()
 
     def list_keys(self, prefix: str) -> Iterator[str]:
-        """Walk the folder; temp files of unfinished writes are never listed."""
+        """Walk the folder; temp files of unfinished writes are never listed.
+
+        Raises:
+            ArtifactStoreMissingError: the store's root folder does not exist (a listing
+                of a destroyed stack's store is an error, not "nothing there").
+        """
         base = self._path(prefix)
         if not base.is_dir():
+            if not self.root.is_dir():
+                raise self._missing()
             return
         for dirpath, _dirs, files in os.walk(base):
             rel = Path(dirpath).relative_to(self.root).as_posix()
@@ -98,6 +105,14 @@ class LocalArtifactStore(ArtifactStore):
         """Remove the file if present."""
         self._path(key).unlink(missing_ok=True)
 
+    def _missing(self) -> ArtifactStoreMissingError:
+        return ArtifactStoreMissingError(
+            self.uri,
+            "does not exist; was the stack destroyed? deploy it again",
+            hint="`provisioner stack deploy <definition>` creates the store folder; if "
+            "another tool manages it, create the folder yourself",
+        )
+
     def check(self) -> None:
         """Fail unless the root is an existing, writable directory.
 
@@ -106,12 +121,7 @@ class LocalArtifactStore(ArtifactStore):
         it would put data in a folder that no stack manages.
         """
         if not self.root.exists():
-            raise ArtifactStoreMissingError(
-                self.uri,
-                "does not exist; was the stack destroyed? deploy it again",
-                hint="`provisioner stack deploy <definition>` creates the store folder; if "
-                "another tool manages it, create the folder yourself",
-            )
+            raise self._missing()
         if not self.root.is_dir():
             raise ArtifactStoreError(self.uri, "is not a directory")
         if not os.access(self.root, os.W_OK):

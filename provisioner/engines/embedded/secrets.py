@@ -244,8 +244,12 @@ def cipher_for_read(header: Any, where: Path) -> StateCipher:
         salt = base64.b64decode(str(header["salt"]), validate=True)
         cipher = StateCipher(_derive(header, material, salt), dict(header), _digest(material))
         check = header["check"]
+        if not isinstance(check, str):
+            raise TypeError("check value is not a string")
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-        raise OperationError(f"the secrets header of the state checkpoint {where} is damaged") from exc
+        raise OperationError(
+            f"the secrets header of the state checkpoint {where} is damaged"
+        ) from exc
     try:
         ok = cipher.open_bytes(check) == _CHECK
     except ValueError:

@@ -52,8 +52,9 @@ def _on_path(folder: Path) -> None:
 def import_file(path: Path) -> ModuleType:
     """Import a Python file under its stable module name (see :func:`module_name_for`).
 
-    The file's root folder goes first on ``sys.path``, so its own imports (sibling
-    modules) work as with ``python file.py``. A file already imported is not run again.
+    The file's root folder goes first on ``sys.path`` (then the file's own folder, for a
+    file inside a package), so its own imports (sibling modules) work as with
+    ``python file.py``. A file already imported is not run again.
 
     Raises:
         UserInputError: no such file, a name clash with another loaded module, or the
@@ -74,8 +75,10 @@ def import_file(path: Path) -> ModuleType:
                 f"name is already loaded ({where})",
                 hint="rename the file so its name does not clash with that module",
             )
-    _on_path(root)
     package, _, leaf = name.rpartition(".")
+    if package:  # flat `import sibling` works too, as with `python file.py`
+        _on_path(path.parent)
+    _on_path(root)
     parent = None
     if package:
         try:

@@ -54,8 +54,9 @@ def test_a_file_in_a_package_is_named_with_its_packages(tmp_path, unique):
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     (pkg / "helpers.py").write_text("VALUE = 7\n")
+    (pkg / f"{unique}_flat.py").write_text("FLAT = 1\n")
     path = pkg / "flows.py"
-    path.write_text(PIPE + "\nfrom . import helpers\n")
+    path.write_text(PIPE + f"\nfrom . import helpers\nimport {unique}_flat\n")
     assert module_name_for(path) == (f"{unique}_pkg.flows", tmp_path)
     module = import_file(path)
     assert module.__name__ == f"{unique}_pkg.flows" and module.helpers.VALUE == 7

@@ -97,7 +97,7 @@ class PandasSerializer(Serializer):
     name = "pandas"
 
     def handles(self, value: Any) -> bool:
-        if not type(value).__module__.startswith("pandas."):
+        if type(value).__module__.split(".")[0] != "pandas":
             return False
         return type(value) is getattr(sys.modules.get("pandas"), "DataFrame", None)
 

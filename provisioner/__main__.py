@@ -1,5 +1,5 @@
 """``python -m provisioner``."""
 
-from provisioner.cli.app import main
+from provisioner.cli.entry import main
 
 main()

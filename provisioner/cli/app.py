@@ -90,8 +90,8 @@ def _register() -> None:
         integration.app, name="integration", help="Optional packages per cloud and tool, on demand."
     )
     for module, name, text in (
-        ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a deployed stack."),
-        ("provisioner.cli.run", "run", "List and inspect pipeline runs."),
+        ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a stack (name or config file)."),
+        ("provisioner.cli.run", "run", "List and inspect pipeline runs and their outputs."),
     ):
         try:
             sub = __import__(module, fromlist=["app"]).app

@@ -29,7 +29,7 @@ from provisioner.engines.embedded.values import (
 )
 from provisioner.errors import OperationError
 
-#: Bump when the checkpoint layout changes incompatibly.
+#: The version of a checkpoint holding encrypted values; bump on incompatible layout changes.
 CHECKPOINT_VERSION = 2
 #: The version of a checkpoint without encrypted values (same layout; older readers read it).
 PLAIN_VERSION = 1
@@ -51,7 +51,8 @@ class ResourceState:
         dependencies: URNs this resource depends on.
         inputs: the inputs it was created or last updated with (model values).
         outputs: the provider's outputs (model values; registered outputs for components).
-        provider: base64 dill blob of the dynamic provider, so a destroy needs no program.
+        provider: base64 dill blob of the dynamic provider, so a destroy needs no program; a
+            ``SecretText`` when the SDK marked it secret (then it is stored encrypted).
         delete: True for a replaced resource that still awaits deletion.
         protect: refuse to delete it.
         retain_on_delete: drop it from the state without deleting it.

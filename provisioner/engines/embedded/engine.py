@@ -157,14 +157,14 @@ class EmbeddedEngine(Engine):
 
     def has_state(self, stack_name: str) -> bool:
         path = self._checkpoint_path(stack_name)
-        return path.exists() and not checkpoint.load(path, stack_name).empty
+        return path.exists() and not checkpoint.load(path, stack_name, decrypt=False).empty
 
     def state_location(self, stack_name: str) -> str:
         return self._checkpoint_path(stack_name).as_uri()
 
     def resources(self, stack_name: str) -> list[Step]:
         """The recorded resources, as the delete steps a destroy would take."""
-        state = checkpoint.load(self._checkpoint_path(stack_name), stack_name)
+        state = checkpoint.load(self._checkpoint_path(stack_name), stack_name, decrypt=False)
         return [
             Step(r.urn, r.type, r.name, Op.DELETE, custom=r.custom, parent=r.parent)
             for r in reversed(state.resources)

@@ -73,6 +73,16 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Run every step, even unchanged ones.")
     ] = False,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image",
+            metavar="IMAGE",
+            help="Kubernetes orchestrator: the image steps run in (holding your project and "
+            "provisioner); :TAG means that tag in the stack's container registry. "
+            "Default: $PROVISIONER_IMAGE.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a pipeline on a stack (deployed stack name or stack config file).
@@ -84,7 +94,7 @@ def run(
     try:
         with warnings.catch_warnings(record=True) as caught, _sigterm_cancels():
             warnings.simplefilter("always")
-            record = _run(target, stack, param or [], no_cache)
+            record = _run(target, stack, param or [], no_cache, image)
         for w in caught:
             console.warn(str(w.message))
         _show(record, as_json)
@@ -98,7 +108,9 @@ def run(
         )
 
 
-def _run(target: str, stack: str, params: list[str], no_cache: bool) -> RunRecord:
+def _run(
+    target: str, stack: str, params: list[str], no_cache: bool, image: str | None = None
+) -> RunRecord:
     from provisioner.runtime.params import parse_cli_parameters
     from provisioner.runtime.runner import resolve_stack, run_pipeline
     from provisioner.runtime.targets import load_pipeline
@@ -111,6 +123,7 @@ def _run(target: str, stack: str, params: list[str], no_cache: bool) -> RunRecor
         parameters=parse_cli_parameters(pipe, params),
         cache=False if no_cache else None,
         raise_on_failure=False,
+        orchestrator_options={"image": image} if image else None,
     )
 
 

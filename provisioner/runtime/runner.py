@@ -7,13 +7,14 @@ import logging
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner import home
 from provisioner.catalog.types import ComponentType
-from provisioner.errors import NotFoundError
+from provisioner.errors import NotFoundError, UserInputError
 from provisioner.runtime.artifacts import ArtifactIO
 from provisioner.runtime.errors import (
     ArtifactStoreMissingError,
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 #: Orchestrator flavors this runtime can drive, by flavor name.
 ORCHESTRATORS: dict[str, str] = {
     "local": "provisioner.runtime.orchestrators.local:LocalOrchestrator",
+    "kubernetes": "provisioner.runtime.orchestrators.kubernetes:KubernetesOrchestrator",
 }
 
 
@@ -112,7 +114,15 @@ def download_dir(stack: StackConfig) -> Path:
     return home.home() / "cache" / "artifacts"
 
 
-def _orchestrator(stack: StackConfig) -> Any:
+def _orchestrator(stack: StackConfig, options: dict[str, Any] | None = None) -> Any:
+    """The stack's orchestrator, with run options (``image``, ...) that its flavor takes.
+
+    Raises:
+        OperationError: a flavor this runtime cannot drive.
+        UserInputError: an option the flavor does not take.
+    """
+    import inspect
+
     from provisioner.catalog.flavor import load_object
 
     orch = stack.component(ComponentType.ORCHESTRATOR)
@@ -123,7 +133,29 @@ def _orchestrator(stack: StackConfig) -> Any:
             f"orchestrator flavor {orch.flavor!r} is not supported by this runtime "
             f"(supported: {', '.join(ORCHESTRATORS)})"
         )
-    return load_object(ref)(dict(orch.config))
+    factory = load_object(ref)
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    params = inspect.signature(factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = [k for k in options if k not in params and not takes_any]
+    if unknown:
+        raise UserInputError(
+            f"the {orch.flavor} orchestrator of stack {stack.name!r} takes no "
+            f"{', '.join(repr(k) for k in unknown)} option"
+        )
+    return factory(dict(orch.config), **options)
+
+
+def _step_runner(orchestrator: Any, state: RunState) -> Callable[[Invocation], StepRecord]:
+    """How one step runs: in this process, or as the orchestrator launches it elsewhere.
+
+    An orchestrator that runs steps elsewhere (Kubernetes Jobs) has ``prepare(state)``: it
+    checks what it needs before the run is recorded and returns its step launcher.
+    """
+    prepare = getattr(orchestrator, "prepare", None)
+    if prepare is not None:
+        return prepare(state)
+    return lambda inv: execute(state, inv)
 
 
 def new_run_id(pipeline: str) -> str:
@@ -139,6 +171,7 @@ def run_pipeline(
     cache: bool | None = None,
     run_id: str | None = None,
     raise_on_failure: bool = True,
+    orchestrator_options: dict[str, Any] | None = None,
 ) -> RunRecord:
     """Run ``pipeline`` on ``stack`` and return its run record.
 
@@ -150,6 +183,8 @@ def run_pipeline(
         run_id: an explicit run id (default: generated).
         raise_on_failure: raise PipelineRunFailedError if a step fails (else return the
             failed record).
+        orchestrator_options: run options for the stack's orchestrator, e.g.
+            ``{"image": ...}`` for the kubernetes one (None values are left out).
 
     Raises:
         StackNotRunnableError: no orchestrator or artifact store in the stack.
@@ -166,7 +201,7 @@ def run_pipeline(
     params = pipeline.bind_parameters(parameters or {})
     interval = heartbeat_interval()
     store = open_store(config)
-    orchestrator = _orchestrator(config)
+    orchestrator = _orchestrator(config, orchestrator_options)
     try:
         store.check()
     except ArtifactStoreMissingError as exc:
@@ -194,6 +229,7 @@ def run_pipeline(
         heartbeat_interval=interval,
     )
     state = RunState(run, pipeline, config, ArtifactIO(store, download_dir(config)), run.cache)
+    run_step = _step_runner(orchestrator, state)
     t0 = time.perf_counter()
 
     def skip(inv: Invocation, upstream: str) -> None:
@@ -206,7 +242,7 @@ def run_pipeline(
     try:  # from the first write on, Ctrl-C anywhere is recorded as a cancelled run
         write_run(store, run)
         heartbeat.start()
-        orchestrator.run(invocations, lambda inv: execute(state, inv), skip)
+        orchestrator.run(invocations, run_step, skip)
         heartbeat.stop()
         failed = [r for r in run.steps.values() if r.status is Status.FAILED]
         run.status = Status.FAILED if failed else Status.COMPLETED

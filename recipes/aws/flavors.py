@@ -405,6 +405,7 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=EKSOrchestratorConfig,
         recipe=f"{_R}.kubernetes:AWSKubernetesOrchestrator",
+        implementation="provisioner.runtime.orchestrators.kubernetes:KubernetesOrchestrator",
         description="EKS cluster in its own VPC; steps run as Jobs with an IRSA role.",
     ),
     Flavor(

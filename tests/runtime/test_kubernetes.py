@@ -1,0 +1,392 @@
+"""The kubernetes orchestrator against kmock on loopback, with a fake kubelet running the Jobs."""
+
+from __future__ import annotations
+
+import _thread
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from provisioner.catalog.types import ComponentType
+from provisioner.errors import UserInputError
+from provisioner.runtime import RunCancelled, load_output, load_pipeline, run_pipeline
+from provisioner.runtime.errors import PipelineRunFailedError
+from provisioner.runtime.orchestrators.kubernetes import (
+    ENV_API_SERVER,
+    ENV_IMAGE,
+    KubernetesOrchestratorError,
+    job_name,
+    label_value,
+)
+from provisioner.runtime.records import Status
+from provisioner.runtime.stores import open_store
+from provisioner.stackconfig import ComponentConnection, StackConfig
+from tests.runtime import kube_fakes
+from tests.runtime.cli_helpers import invoke
+from tests.runtime.conftest import make_stack
+
+pytestmark = pytest.mark.slow
+
+NAMESPACE = "ml-steps"
+SERVICE_ACCOUNT = "provisioner-runner"
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo-steps"
+
+PIPES = """
+import time
+from pathlib import Path
+from provisioner.runtime import get_step_context, pipeline, step
+
+@step
+def load(n: int) -> list[int]:
+    return list(range(n))
+
+@step
+def square(xs: list[int]) -> list[int]:
+    return [x * x for x in xs]
+
+@step
+def negate(xs: list[int]) -> list[int]:
+    return [-x for x in xs]
+
+@step
+def combine(a: list[int], b: list[int]) -> dict:
+    return {"sum": sum(a) + sum(b), "run": get_step_context().run_id}
+
+@pipeline
+def fanout(n: int = 4):
+    xs = load(n)
+    combine(square(xs), negate(xs))
+
+@step
+def boom(xs: list[int]) -> int:
+    raise ValueError("boom on purpose")
+
+@step
+def after_boom(x: int) -> int:
+    return x
+
+@pipeline
+def failing(n: int = 3):
+    xs = load(n)
+    after_boom(boom(xs))
+    square(xs)
+
+@step(retries=1, retry_delay=0)
+def flaky(marker: str) -> str:
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("failed once")
+        raise RuntimeError("first attempt fails")
+    return "ok"
+
+@pipeline
+def retrying(marker: str):
+    flaky(marker)
+
+@step
+def sleepy(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+@pipeline
+def slow(seconds: float = 60.0):
+    sleepy(seconds)
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """The user's project, as the step image holds it (its working directory)."""
+    root = tmp_path_factory.mktemp("k8s-project")
+    (root / "k8s_demo_pipes.py").write_text(PIPES)
+    return root
+
+
+@pytest.fixture(scope="module")
+def api_url() -> str:
+    """kmock on 127.0.0.1."""
+    with kube_fakes.kmock_server() as url:
+        yield url
+
+
+@pytest.fixture
+def kubelet(api_url, project, moto_url):
+    """A fake node for the API server: runs Jobs as processes, with AWS test credentials."""
+    node_env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    kube_fakes.delete_jobs(api_url)
+    with kube_fakes.FakeKubelet(api_url, project, node_env) as node:
+        yield node
+    kube_fakes.delete_jobs(api_url)
+
+
+def k8s_stack(tmp_path: Path, moto_url: str, registry: bool = True) -> StackConfig:
+    """An S3 (moto) stack whose orchestrator is the kubernetes flavor, as aws-recipe makes."""
+    stack = make_stack("s3", root=tmp_path, endpoint=moto_url)
+    stack.components[ComponentType.ORCHESTRATOR] = ComponentConnection(
+        flavor="kubernetes",
+        config={
+            "cluster_name": "demo",
+            "region": "us-east-1",
+            "kube_context": "arn:aws:eks:us-east-1:123456789012:cluster/demo",
+            "service_account_role_arn": "arn:aws:iam::123456789012:role/demo-steps",
+            "namespace": NAMESPACE,
+            "service_account": SERVICE_ACCOUNT,
+        },
+    )
+    if registry:
+        stack.components[ComponentType.CONTAINER_REGISTRY] = ComponentConnection(
+            flavor="aws", config={"uri": REGISTRY}
+        )
+    return stack
+
+
+def run(pipe, stack, api_url, **kwargs):
+    options = {"api_server": api_url, "poll_interval": 0.05, "image": ":v1"}
+    options.update(kwargs.pop("options", {}))
+    return run_pipeline(pipe, stack, orchestrator_options=options, **kwargs)
+
+
+def pipe(project: Path, name: str):
+    return load_pipeline(f"{project / 'k8s_demo_pipes.py'}:{name}")
+
+
+def test_fanout_runs_each_step_as_a_job(tmp_path, moto_url, api_url, project, kubelet):
+    stack = k8s_stack(tmp_path, moto_url)
+    record = run(pipe(project, "fanout"), stack, api_url, parameters={"n": 4})
+
+    assert record.status is Status.COMPLETED
+    assert {n: s.status for n, s in record.steps.items()} == dict.fromkeys(
+        ("load", "square", "negate", "combine"), Status.COMPLETED
+    )
+    assert load_output(stack, record.run_id, "combine") == {"sum": 8, "run": record.run_id}
+    assert load_output(stack, record.run_id, "square") == [0, 1, 4, 9]
+    steps = record.steps
+    for step, ups in {
+        "square": ["load"],
+        "negate": ["load"],
+        "combine": ["negate", "square"],
+    }.items():
+        for up in ups:
+            assert steps[step].started_at >= steps[up].ended_at, (step, up)
+
+    jobs = {
+        kubelet.jobs[k]["metadata"]["labels"]["provisioner.dev/step"]: kubelet.jobs[k]
+        for k in kubelet.jobs
+    }
+    assert set(jobs) == set(steps)
+    for step, job in jobs.items():
+        meta, spec = job["metadata"], job["spec"]
+        assert meta["namespace"] == NAMESPACE
+        assert meta["name"] == job_name(record.run_id, step)
+        assert meta["labels"] == {
+            "app.kubernetes.io/managed-by": "provisioner",
+            "provisioner.dev/stack": stack.name,
+            "provisioner.dev/pipeline": "fanout",
+            "provisioner.dev/run-id": record.run_id,
+            "provisioner.dev/step": step,
+        }
+        assert spec["backoffLimit"] == 0
+        assert spec["ttlSecondsAfterFinished"] == 86400
+        pod = spec["template"]["spec"]
+        assert pod["serviceAccountName"] == SERVICE_ACCOUNT
+        assert pod["restartPolicy"] == "Never"
+        container = pod["containers"][0]
+        assert container["image"] == f"{REGISTRY}:v1"
+        assert container["command"] == [
+            "python",
+            "-m",
+            "provisioner.runtime.entrypoint",
+            "--run-id",
+            record.run_id,
+            "--step",
+            step,
+            "--target",
+            "k8s_demo_pipes:fanout",
+        ]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert StackConfig.model_validate_json(env["PROVISIONER_STACK_CONFIG"]) == stack
+        assert env["AWS_REGION"] == "us-east-1"
+    # the two branches overlapped: negate's Job was created before square's ended
+    first, second = sorted(("square", "negate"), key=lambda s: steps[s].started_at)
+    assert steps[second].started_at < steps[first].ended_at
+    # succeeded Jobs are deleted
+    assert kube_fakes.list_jobs(api_url, NAMESPACE) == []
+
+
+def test_second_run_is_cached_in_its_pods(tmp_path, moto_url, api_url, project, kubelet):
+    stack = k8s_stack(tmp_path, moto_url)
+    run(pipe(project, "fanout"), stack, api_url)
+    again = run(pipe(project, "fanout"), stack, api_url)
+    assert again.status is Status.COMPLETED
+    assert set(again.cached_steps) == {"load", "square", "negate", "combine"}
+
+
+def test_failing_step_fails_its_job_and_the_run(tmp_path, moto_url, api_url, project, kubelet):
+    stack = k8s_stack(tmp_path, moto_url)
+    with pytest.raises(PipelineRunFailedError) as info:
+        run(pipe(project, "failing"), stack, api_url)
+    record = info.value.result
+    assert record.status is Status.FAILED
+    steps = record.steps
+    assert steps["boom"].status is Status.FAILED
+    assert steps["boom"].error.message == "boom on purpose"
+    assert "ValueError" in steps["boom"].error.type
+    assert steps["after_boom"].status is Status.SKIPPED
+    assert steps["square"].status is Status.COMPLETED  # independent of the failure
+    ran = {kubelet.jobs[k]["metadata"]["labels"]["provisioner.dev/step"] for k in kubelet.jobs}
+    assert ran == {"load", "boom", "square"}
+    boom_job = job_name(record.run_id, "boom")
+    kept = kube_fakes.http(kube_fakes.job_url(api_url, NAMESPACE, boom_job))
+    assert kept is not None, "a failed Job is kept for its logs"
+    assert kept["status"]["conditions"][0]["type"] == "Failed"
+    assert "boom on purpose" in kubelet.log(boom_job)
+    stored = open_store(stack)
+    assert json.loads(stored.get_bytes(f"runs/{record.run_id}/steps/boom.json"))["status"] == (
+        "failed"
+    )
+
+
+def test_retries_map_to_backoff_limit(tmp_path, moto_url, api_url, project, kubelet):
+    stack = k8s_stack(tmp_path, moto_url)
+    marker = tmp_path / "flaky-marker"
+    record = run(pipe(project, "retrying"), stack, api_url, parameters={"marker": str(marker)})
+    assert record.status is Status.COMPLETED
+    name = job_name(record.run_id, "flaky")
+    job = kubelet.jobs[f"{NAMESPACE}/{name}"]
+    assert job["spec"]["backoffLimit"] == 1
+    assert [p.returncode for p in kubelet.pods_of(name)] == [1, 0]
+    assert record.steps["flaky"].attempts == 2
+    assert load_output(stack, record.run_id, "flaky") == "ok"
+
+
+def test_deadline_fails_the_step(tmp_path, moto_url, api_url, project, kubelet):
+    stack = k8s_stack(tmp_path, moto_url)
+    record = run(
+        pipe(project, "slow"),
+        stack,
+        api_url,
+        parameters={"seconds": 30},
+        options={"active_deadline_seconds": 1},
+        raise_on_failure=False,
+    )
+    assert record.status is Status.FAILED
+    assert "DeadlineExceeded" in record.steps["sleepy"].error.message
+
+
+def test_ctrl_c_deletes_created_jobs(tmp_path, moto_url, api_url, project, kubelet):
+    stack = k8s_stack(tmp_path, moto_url)
+
+    def interrupt_once_running() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not kubelet.pods:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_running, daemon=True).start()
+    t0 = time.monotonic()
+    with pytest.raises(RunCancelled) as info:
+        run(pipe(project, "slow"), stack, api_url, parameters={"seconds": 60})
+    assert time.monotonic() - t0 < 30
+    record = info.value.result
+    assert record.status is Status.CANCELLED
+    assert kube_fakes.list_jobs(api_url, NAMESPACE) == []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and kubelet.pods[0].ended is None:
+        time.sleep(0.05)
+    assert kubelet.pods[0].killed, "the pod of a deleted Job is stopped"
+
+
+def test_missing_image_is_a_clear_error(tmp_path, moto_url, api_url, project, monkeypatch):
+    monkeypatch.delenv(ENV_IMAGE, raising=False)
+    stack = k8s_stack(tmp_path, moto_url)
+    with pytest.raises(UserInputError, match="needs an image") as info:
+        run_pipeline(pipe(project, "fanout"), stack, orchestrator_options={"api_server": api_url})
+    assert f"--image {REGISTRY}:TAG" in info.value.hint
+    assert not list(open_store(stack).list_keys("runs")), "nothing recorded"
+    bare = k8s_stack(tmp_path, moto_url, registry=False)
+    with pytest.raises(UserInputError, match="no container registry"):
+        run(pipe(project, "fanout"), bare, api_url)
+
+
+def test_image_from_environment(tmp_path, moto_url, api_url, project, kubelet, monkeypatch):
+    monkeypatch.setenv(ENV_IMAGE, "registry.example/steps:abc")
+    stack = k8s_stack(tmp_path, moto_url)
+    record = run_pipeline(
+        pipe(project, "fanout"),
+        stack,
+        orchestrator_options={"api_server": api_url, "poll_interval": 0.05},
+    )
+    images = {
+        j["spec"]["template"]["spec"]["containers"][0]["image"] for j in kubelet.jobs.values()
+    }
+    assert record.status is Status.COMPLETED
+    assert images == {"registry.example/steps:abc"}
+
+
+def test_unreachable_api_server_fails_fast(tmp_path, moto_url, project):
+    stack = k8s_stack(tmp_path, moto_url)
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    t0 = time.monotonic()
+    with pytest.raises(KubernetesOrchestratorError, match="cannot reach the Kubernetes API"):
+        run(pipe(project, "fanout"), stack, closed)
+    assert time.monotonic() - t0 < 10
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        t0 = time.monotonic()
+        with pytest.raises(KubernetesOrchestratorError, match="cannot reach"):
+            run(pipe(project, "fanout"), stack, url, options={"request_timeout": 1})
+        assert time.monotonic() - t0 < 10
+    assert not list(open_store(stack).list_keys("runs")), "nothing recorded"
+
+
+def test_unknown_option_and_local_image_are_refused(tmp_path, moto_url, project, local_stack):
+    stack = k8s_stack(tmp_path, moto_url)
+    with pytest.raises(UserInputError, match="unknown kubernetes orchestrator option"):
+        run(pipe(project, "fanout"), stack, "http://127.0.0.1:1", options={"bogus": 1})
+    with pytest.raises(UserInputError, match="takes no 'image' option"):
+        run_pipeline(pipe(project, "fanout"), local_stack, orchestrator_options={"image": "x"})
+
+
+def test_cli_image_option(tmp_path, moto_url, api_url, project, kubelet, monkeypatch):
+    stack = k8s_stack(tmp_path, moto_url)
+    path = tmp_path / "stack.yaml"
+    stack.write(path)
+    monkeypatch.setenv(ENV_API_SERVER, api_url)
+    result = invoke(
+        "pipeline",
+        "run",
+        f"{project / 'k8s_demo_pipes.py'}:fanout",
+        "--stack",
+        str(path),
+        "--image",
+        ":cli",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "completed"
+    images = {
+        j["spec"]["template"]["spec"]["containers"][0]["image"] for j in kubelet.jobs.values()
+    }
+    assert images == {f"{REGISTRY}:cli"}
+
+
+def test_names_and_labels_are_valid_for_kubernetes():
+    long = "a_very_long_pipeline_name_" * 4
+    assert label_value("fanout") == "fanout"
+    value = label_value(long)
+    assert len(value) <= 63 and value[0].isalnum() and value[-1].isalnum()
+    assert label_value(long) != label_value(long + "x")
+    name = job_name(f"{long}-20250101-000000-abcdef", "Step_With_CAPS")
+    assert len(name) <= 63 and name == name.lower() and "_" not in name

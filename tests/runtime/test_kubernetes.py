@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import json
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -390,3 +391,41 @@ def test_names_and_labels_are_valid_for_kubernetes():
     assert label_value(long) != label_value(long + "x")
     name = job_name(f"{long}-20250101-000000-abcdef", "Step_With_CAPS")
     assert len(name) <= 63 and name == name.lower() and "_" not in name
+
+
+def test_image_with_other_code_fails_the_step_clearly(
+    tmp_path, moto_url, api_url, project, tmp_path_factory
+):
+    stale = tmp_path_factory.mktemp("stale-image")  # an image built from older code
+    (stale / "k8s_demo_pipes.py").write_text(PIPES.replace("x * x", "x * x * x"))
+    stack = k8s_stack(tmp_path, moto_url)
+    kube_fakes.delete_jobs(api_url)
+    with kube_fakes.FakeKubelet(
+        api_url, stale, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    ):
+        record = run(pipe(project, "fanout"), stack, api_url, raise_on_failure=False)
+    kube_fakes.delete_jobs(api_url)
+    assert record.steps["load"].status is Status.COMPLETED
+    square = record.steps["square"]
+    assert square.status is Status.FAILED
+    assert "differs from the code the run was started with" in square.error.message
+    assert record.steps["combine"].status is Status.SKIPPED
+
+
+def test_missing_kubernetes_client_names_the_extra(tmp_path, moto_url, project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kubernetes", None)  # as if not installed
+    stack = k8s_stack(tmp_path, moto_url)
+    with pytest.raises(KubernetesOrchestratorError, match="needs the `kubernetes`") as info:
+        run(pipe(project, "fanout"), stack, "http://127.0.0.1:1")
+    assert "provisioner[kubernetes]" in info.value.hint
+
+
+def test_entrypoint_without_stack_config_exits_2(monkeypatch, capsys):
+    from provisioner.runtime import entrypoint
+
+    monkeypatch.delenv(entrypoint.ENV_STACK_CONFIG, raising=False)
+    assert entrypoint.main(["--run-id", "r-1", "--step", "s", "--target", "m:p"]) == 2
+    assert "PROVISIONER_STACK_CONFIG is not set" in capsys.readouterr().err
+    monkeypatch.setenv(entrypoint.ENV_STACK_CONFIG, "{not json")
+    assert entrypoint.main(["--run-id", "r-1", "--step", "s", "--target", "m:p"]) == 2
+    assert "not a valid stack config" in capsys.readouterr().err

@@ -69,6 +69,12 @@ INTEGRATIONS: dict[str, Integration] = {
         ),
         Integration("numpy", "numpy arrays as native .npy artifacts", ("numpy",), ("numpy",)),
         Integration(
+            "kubernetes",
+            "the kubernetes orchestrator: steps as Jobs on the stack's cluster",
+            ("kubernetes>=30",),
+            ("kubernetes",),
+        ),
+        Integration(
             "pandas",
             "pandas DataFrames as Parquet artifacts",
             ("pandas", "pyarrow"),

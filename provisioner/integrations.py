@@ -77,7 +77,7 @@ INTEGRATIONS: dict[str, Integration] = {
         Integration(
             "pandas",
             "pandas DataFrames as Parquet artifacts",
-            ("pandas", "pyarrow"),
+            ("pandas>=2.2", "pyarrow"),
             ("pandas", "pyarrow"),
         ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.request
 
 import pytest
 
@@ -86,6 +87,8 @@ def test_install_offline_fails_with_a_clear_message(no_cli_on_path, provisioner_
         monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
+    # urlopen caches its opener, proxies included, for the whole process: restore it after.
+    monkeypatch.setattr(urllib.request, "_opener", None)
 
     started = time.monotonic()
     with pytest.raises(OperationError) as info:

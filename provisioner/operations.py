@@ -18,6 +18,7 @@ from provisioner.engines.model import (
     EventCallback,
     Plan,
     RefreshResult,
+    Secret,
     Step,
     Unknown,
     no_events,
@@ -240,7 +241,11 @@ def deploy(
     except BaseException:
         _write_status(stack, eng, "failed", backend)
         raise
-    config = build_stack_config(stack, plan.outputs, eng)
+    try:
+        config = build_stack_config(stack, plan.outputs, eng)
+    except OperationError:
+        _write_status(stack, eng, "deployed", backend)  # the infrastructure is there
+        raise
     path = home.stack_config_path(stack.name)
     previous = _read_config(path)
     if previous is not None and _same_config(previous, config):
@@ -424,6 +429,13 @@ def build_stack_config(stack: LoadedStack, outputs: dict[str, Any], eng: Engine)
     Raises:
         OperationError: a recipe exported a secret or an unknown value.
     """
+    if isinstance(outputs.get(COMPONENTS_OUTPUT), Secret):
+        raise OperationError(
+            "refusing to write the stack config: a component's connection holds a secret value, "
+            "so Pulumi marked the exported connections secret",
+            hint="A recipe must export references (a secret's ARN or name, an env var name), "
+            "never secret values; the infrastructure is deployed, but no stack config was written.",
+        )
     components = {}
     for type_, value in _components(outputs).items():
         try:
@@ -462,7 +474,7 @@ def draft_stack_config(
         if isinstance(value, Unknown):
             return value  # rendered "(known after apply)", {"$unknown": true} in JSON
         if isinstance(value, dict):
-            return {k: mark(v) for k, v in value.items()}
+            return {k: mark(value[k]) for k in sorted(value)}
         if isinstance(value, list):
             return [mark(v) for v in value]
         if type(value).__name__ == "Secret":
@@ -474,6 +486,11 @@ def draft_stack_config(
         for t, v in _components(outputs).items()
         if isinstance(v, dict)
     }
+    if not comps and isinstance(outputs.get(COMPONENTS_OUTPUT), Secret):
+        comps = {
+            str(t): {"flavor": c.flavor.name, "config": outputs[COMPONENTS_OUTPUT]}
+            for t, c in stack.components.items()
+        }
     if not comps and isinstance(outputs.get(COMPONENTS_OUTPUT), Unknown):
         comps = {
             str(t): {"flavor": c.flavor.name, "config": UNKNOWN}

@@ -125,8 +125,8 @@ def scrub(value: Any, path: str = "") -> Any:
         raise ValueError(f"output {path or '<root>'} is a secret; export a reference instead")
     if isinstance(value, Unknown):
         raise ValueError(f"output {path or '<root>'} is not known")
-    if isinstance(value, dict):
-        return {k: scrub(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, dict):  # sorted: the hand-off file is the same on every deploy
+        return {k: scrub(value[k], f"{path}.{k}" if path else k) for k in sorted(value)}
     if isinstance(value, list):
         return [scrub(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, float) and value.is_integer():
@@ -197,7 +197,19 @@ def load_stack_config(ref: str | Path) -> StackConfig:
     try:
         return StackConfig.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(name, problems_from(exc, (), lines), kind="stack config") from None
+        problems = [
+            # a value here may be a pasted secret: never echo it
+            (
+                f,
+                line,
+                "expected the NAME of an environment variable (letters, digits, _), "
+                "not its value; the value is not shown",
+            )
+            if f.startswith("auth.env.")
+            else (f, line, m)
+            for f, line, m in problems_from(exc, (), lines)
+        ]
+        raise SpecError(name, problems, kind="stack config") from None
 
 
 def now() -> datetime:

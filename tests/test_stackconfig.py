@@ -67,6 +67,7 @@ def test_a_secret_pasted_where_an_env_var_name_belongs_is_refused(tmp_path):
     path = _broken(tmp_path, lambda d: d["auth"].update(env={"azure_key": "AKIA/+secret=="}))
     result = run("stack", "describe", str(path), code=2)
     assert "auth.env.azure_key" in " ".join(result.stderr.split())
+    assert "secret==" not in result.stderr, "a pasted secret is never echoed"
 
 
 def test_truncated_file_names_file_and_line(tmp_path):

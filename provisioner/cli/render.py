@@ -92,6 +92,39 @@ def _step_label(step: Step) -> Text:
     return label
 
 
+def ordered_steps(plan: Plan, *, tree: bool = False) -> list[Step]:
+    """Steps parents-first (deletes children-first), siblings by name, the same on every run.
+
+    The engines see resources in the order the program's threads register them, which
+    varies; a plan that CI diffs must not.
+    """
+    urns = {s.urn for s in plan.steps}
+    children: dict[str | None, list[Step]] = {}
+    for step in plan.steps:
+        children.setdefault(step.parent if step.parent in urns else None, []).append(step)
+    out: list[Step] = []
+
+    def walk(parent: str | None) -> None:
+        for step in sorted(children.get(parent, []), key=lambda s: (s.name, s.type, str(s.op))):
+            if step.op == Op.DELETE and not tree:  # deletes run children first: list them so
+                walk(step.urn)
+                out.append(step)
+            else:
+                out.append(step)
+                walk(step.urn)
+
+    walk(None)
+    return out
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
 def plan_tree(plan: Plan, *, show_same: bool = False) -> Tree:
     """The plan as a tree: components with their child resources and property changes."""
     title = Text(f"Stack {plan.stack}", style="bold")
@@ -99,7 +132,7 @@ def plan_tree(plan: Plan, *, show_same: bool = False) -> Tree:
     root = Tree(title)
     nodes: dict[str, Tree] = {}
     changed_urns = _urns_to_show(plan, show_same)
-    for step in plan.steps:
+    for step in ordered_steps(plan, tree=True):
         if step.urn not in changed_urns or step.type == "pulumi:pulumi:Stack":
             continue
         parent = nodes.get(step.parent or "", root)
@@ -218,7 +251,7 @@ def to_jsonable(value: Any) -> Any:
 def plan_json(plan: Plan) -> dict[str, Any]:
     """A plan as JSON data."""
     steps = []
-    for s in plan.steps:
+    for s in ordered_steps(plan):
         if s.type == "pulumi:pulumi:Stack":
             continue
         steps.append(
@@ -229,8 +262,12 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "name": s.name,
                 "custom": s.custom,
                 "parent": s.parent,
-                "inputs": to_jsonable(visible_inputs(s.inputs)) if s.op != Op.SAME else {},
-                "diffs": [to_jsonable(d) for d in s.diffs if not d.path.startswith("__")],
+                "inputs": _sorted(to_jsonable(visible_inputs(s.inputs))) if s.op != Op.SAME else {},
+                "diffs": [
+                    _sorted(to_jsonable(d))
+                    for d in sorted(s.diffs, key=lambda d: d.path)
+                    if not d.path.startswith("__")
+                ],
                 "replace_reasons": s.replace_reasons,
                 "note": s.note,
             }
@@ -243,7 +280,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "changes": plan.has_changes,
         "summary": {str(op): counts.get(op, 0) for op in SUMMARY_ORDER},
         "steps": steps,
-        "outputs": to_jsonable(plan.outputs),
+        "outputs": _sorted(to_jsonable(plan.outputs)),
         "notes": plan.notes,
     }
 

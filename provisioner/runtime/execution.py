@@ -123,6 +123,10 @@ def _save_outputs(
     return refs
 
 
+class StepExit(RuntimeError):
+    """A step called ``sys.exit()``: it fails like any other step error."""
+
+
 def _call(state: RunState, inv: Invocation, rec: StepRecord, inputs: dict[str, Any]) -> Any:
     """Run the function with retries and exponential backoff; return outputs' refs."""
     retries = inv.step.options.retries
@@ -144,7 +148,10 @@ def _call(state: RunState, inv: Invocation, rec: StepRecord, inputs: dict[str, A
             )
         )
         try:
-            result = inv.step.func(**inv.parameters, **inputs)
+            try:
+                result = inv.step.func(**inv.parameters, **inputs)
+            except SystemExit as exc:  # a step's sys.exit() fails the step, not the process
+                raise StepExit(f"step {inv.name!r} called sys.exit({exc.code!r})") from None
             return _save_outputs(state, inv, _split_outputs(inv, result))
         except (SerializationError, PipelineDefinitionError):
             raise

@@ -118,6 +118,16 @@ def load_text(
             f"stack {spec.name!r} has no {' and no '.join(missing)}: it can be deployed, but "
             "pipelines cannot run on it"
         )
+    orch = components.get(ComponentType.ORCHESTRATOR)
+    if orch is not None and orch.flavor.implementation is None:
+        runnable = sorted(
+            {f.name for f in registry().flavors_for(ComponentType.ORCHESTRATOR) if f.implementation}
+        )
+        warnings.append(
+            f"the {orch.flavor.name!r} orchestrator has no pipeline runtime yet: the stack "
+            "deploys, but `provisioner pipeline run` cannot run on it (runtimes exist for: "
+            f"{', '.join(runnable)})"
+        )
     return LoadedStack(spec, components, source or Path(name), recipe, warnings)
 
 

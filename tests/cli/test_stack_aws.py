@@ -60,3 +60,10 @@ def test_deploy_without_cli_fails_fast_with_one_paragraph(provisioner_home):
     assert "Traceback" not in out.stderr
     assert "Pulumi CLI" in out.stderr and "--install-pulumi" in out.stderr
     assert not (provisioner_home / "stacks" / "aws" / "stack-config.yaml").exists()
+
+
+def test_json_plan_is_identical_on_every_run(monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    first = runner.invoke(app, ["stack", "preview", "aws-recipe", "--json"]).stdout
+    second = runner.invoke(app, ["stack", "preview", "aws-recipe", "--json"]).stdout
+    assert first == second, "CI diffs plans: the order must not depend on thread timing"

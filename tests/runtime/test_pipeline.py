@@ -340,3 +340,30 @@ def test_unknown_run_and_output_are_not_found(local_stack):
         client.load_output(run.run_id, "nope")
     with pytest.raises(RunNotFoundError, match="no output"):
         client.load_output(run.run_id, "halves", "middle")
+
+
+def test_sys_exit_in_a_step_fails_the_step_not_the_process(tmp_path):
+    import sys as _sys
+
+    from provisioner.runtime import pipeline as _pipeline
+    from provisioner.runtime import step as _step
+    from provisioner.runtime.errors import PipelineRunFailedError
+
+    @_step(cache=False)
+    def quits() -> int:
+        _sys.exit(3)
+
+    @_pipeline(cache=False)
+    def p():
+        quits()
+
+    from tests.runtime.conftest import make_stack
+
+    stack = make_stack("local", root=tmp_path)
+    try:
+        run = p.run(stack)
+    except PipelineRunFailedError as exc:
+        run = exc.result
+    rec = run.steps["quits"]
+    assert rec.status.value == "failed"
+    assert "called sys.exit(3)" in rec.error.message

@@ -71,3 +71,13 @@ def test_schema_rejects_what_the_models_reject():
     }
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, stack_definition_schema())
+
+
+def test_an_orchestrator_without_a_runtime_warns():
+    text = (
+        "name: sm\ncloud: aws\nregion: eu-west-1\ncomponents:\n"
+        "  artifact_store: {flavor: s3}\n  orchestrator: {flavor: sagemaker}\n"
+    )
+    stack = load_text(text, "sm.yaml")
+    assert any("'sagemaker' orchestrator has no pipeline runtime" in w for w in stack.warnings)
+    assert "kubernetes" in stack.warnings[-1] and "local" in stack.warnings[-1]

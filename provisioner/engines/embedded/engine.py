@@ -202,11 +202,11 @@ class EmbeddedEngine(Engine):
                 f"{deployment.assumed_secrets} secret values are encrypted in the recorded "
                 "state; offline they cannot be compared, so the plan assumes them unchanged"
             )
-        changing = [  # unchanged resources keep the outputs recorded in the state
+        changing = sorted(  # unchanged resources keep the outputs recorded in the state
             t
             for t in deployment.plugin_types
             if any(s.type == t and s.op not in (Op.SAME, Op.DELETE) for s in plan.steps)
-        ]
+        )
         if changing:
             shown = ", ".join(changing[:5]) + (
                 f" and {len(changing) - 5} more" if len(changing) > 5 else ""

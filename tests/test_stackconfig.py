@@ -116,3 +116,27 @@ def test_user_data_is_never_read_as_markup_or_emoji(tmp_path):
     run("stack", "deploy", str(definition), "--yes")
     text = run("stack", "describe", "local").stdout
     assert "x:x:[bold]y" in text and "❌" not in text
+
+
+def test_a_secret_connection_is_refused_never_written_empty():
+    import pytest
+
+    from provisioner import operations
+    from provisioner.engines.embedded.engine import EmbeddedEngine
+    from provisioner.engines.model import Secret
+    from provisioner.errors import OperationError
+    from provisioner.spec.loader import load_stack
+
+    stack = load_stack("local-recipe")
+    outputs = {"components": Secret({"artifact_store": {"flavor": "local", "connection": {}}})}
+    with pytest.raises(OperationError, match="holds a secret value") as info:
+        operations.build_stack_config(stack, outputs, EmbeddedEngine())
+    assert "references" in info.value.hint
+    draft = operations.draft_stack_config(stack, outputs, EmbeddedEngine(), recipe=None)
+    assert "[secret]" in json.dumps(render_json(draft))
+
+
+def render_json(data):
+    from provisioner.cli.render import to_jsonable
+
+    return to_jsonable(data)

@@ -25,12 +25,20 @@ from provisioner.engines.model import (
 )
 from provisioner.errors import (
     EngineUnavailableError,
+    LockedError,
     NotFoundError,
     OperationError,
     UserInputError,
 )
 from provisioner.program import COMPONENTS_OUTPUT
-from provisioner.records import StackRecord, forget, list_records, read_record, write_record
+from provisioner.records import (
+    StackRecord,
+    forget,
+    list_records,
+    read_record,
+    record_path,
+    write_record,
+)
 from provisioner.spec.loader import LoadedStack, builtin_recipes, load_stack
 from provisioner.stackconfig import (
     AuthReference,
@@ -238,6 +246,14 @@ def deploy(
     _write_status(stack, eng, "deploying", backend)
     try:
         plan = eng.up(stack, on_event)
+    except (LockedError, EngineUnavailableError, UserInputError):
+        # Refused before changing anything (another deploy holds the lock, no CLI, a bad
+        # key): the stack is as it was, so its record is too.
+        if record is not None:
+            write_record(record)
+        else:
+            record_path(stack.name).unlink(missing_ok=True)
+        raise
     except BaseException:
         _write_status(stack, eng, "failed", backend)
         raise

@@ -128,3 +128,5 @@ def test_two_concurrent_deploys_one_fails_with_the_lock_holder(home):
     names = [r["name"] for r in resources(home)]
     assert len(names) == len(set(names)), "no duplicate resources"
     assert not json.loads(cli(home, "stack", "preview", RECIPE, "--json").stdout)["changes"]
+    (record,) = json.loads(cli(home, "stack", "list", "--json").stdout)
+    assert record["status"] == "deployed", "the refused deploy left the record as it was"

@@ -117,7 +117,8 @@ def require_for_cloud(cloud: Cloud, what: str) -> None:
     missing = integ.missing_modules
     if missing:
         raise MissingIntegrationError(
-            f"{what} needs the {name} integration ({', '.join(missing)} is not installed)",
+            f"{what} needs the {name} integration ({', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed)",
             hint=integ.hint.capitalize() + ".",
         )
 

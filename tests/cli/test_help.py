@@ -47,6 +47,12 @@ def test_help_imports_no_cloud_sdk():
     assert bad == []
 
 
+def test_cli_imports_only_declared_dependencies():
+    """typer vendors click; the CLI must not import a click that a fresh install lacks."""
+    loaded = _modules("stack", "--help")
+    assert "click" not in loaded
+
+
 def test_subcommand_help_imports_no_cloud_sdk():
     for group in ("stack", "component", "recipe"):
         loaded = _modules(group, "--help")

@@ -41,6 +41,7 @@ from provisioner.records import (
 )
 from provisioner.spec.loader import LoadedStack, builtin_recipes, load_stack
 from provisioner.stackconfig import (
+    SCHEMA_VERSION,
     AuthReference,
     ComponentConnection,
     Provenance,
@@ -231,6 +232,7 @@ def deploy(
         choice = record.engine  # keep the state where it is
     if choice == "pulumi" and not select.pulumi_cli_available():
         raise _no_cli_error()
+    _refuse_newer_config(stack.name)
     eng = select.make_engine(choice, backend=backend, lock_timeout=lock_timeout)
     notes = list(stack.warnings)
     if record is not None and record.definition != str(stack.source.resolve()):
@@ -343,6 +345,22 @@ def stack_config(ref: str) -> StackConfig:
         return load_stack_config(path)
     name, _ = target_name(ref)
     return load_stack_config(name)
+
+
+def _refuse_newer_config(name: str) -> None:
+    """Never overwrite a stack config that a newer provisioner wrote."""
+    path = home.stack_config_path(name)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise UserInputError(
+            f"stack {name!r} was last deployed by a newer provisioner (stack config "
+            f"schema_version {version}, this one writes {SCHEMA_VERSION}); upgrade provisioner",
+            hint=f"Its stack config is {path}.",
+        )
 
 
 def _read_config(path: Path) -> StackConfig | None:

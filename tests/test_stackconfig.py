@@ -140,3 +140,12 @@ def render_json(data):
     from provisioner.cli.render import to_jsonable
 
     return to_jsonable(data)
+
+
+def test_a_newer_stack_config_is_never_downgraded(provisioner_home):
+    run("stack", "deploy", "local-recipe", "--yes")
+    path = provisioner_home / "stacks" / "local" / "stack-config.yaml"
+    path.write_text(path.read_text().replace("schema_version: 1", "schema_version: 2"))
+    result = run("stack", "deploy", "local-recipe", "--yes", code=2)
+    assert "newer provisioner" in result.stderr
+    assert "schema_version: 2" in path.read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -88,22 +88,28 @@ def is_stack_config_file(path: Path) -> bool:
     return isinstance(data, dict) and ("schema_version" in data or "provenance" in data)
 
 
-def is_definition_ref(ref: str) -> bool:
-    """True when ``ref`` names a built-in recipe or a definition file (not a stack config)."""
+RefKind = Literal["recipe", "definition", "stack-config", "name"]
+
+
+def ref_kind(ref: str) -> RefKind:
+    """What ``ref`` names: a built-in recipe, a definition file, a stack config file, or a
+    (deployed) stack's name. Each file is read once, here."""
     if ref in builtin_recipes():
-        return True
+        return "recipe"
     path = Path(ref).expanduser()
-    return path.is_file() and not is_stack_config_file(path)
+    if path.is_file():
+        return "stack-config" if is_stack_config_file(path) else "definition"
+    return "name"
 
 
 def target_name(ref: str) -> tuple[str, LoadedStack | None]:
     """A stack name from a definition (recipe or file), a stack config file, or a stack name."""
-    if is_definition_ref(ref):
+    kind = ref_kind(ref)
+    if kind in ("recipe", "definition"):
         stack = load_stack(ref)
         return stack.name, stack
-    path = Path(ref).expanduser()
-    if is_stack_config_file(path):
-        return load_stack_config(path).name, None
+    if kind == "stack-config":
+        return load_stack_config(Path(ref).expanduser()).name, None
     home.stack_dir(ref)  # validates the name
     return ref, None
 
@@ -114,9 +120,9 @@ def load_definition(ref: str) -> LoadedStack:
     Raises:
         UserInputError: ``ref`` is a stack config (hand-off) file, which holds no definition.
     """
-    path = Path(ref).expanduser()
-    if is_stack_config_file(path):
-        config = load_stack_config(path)
+    kind = ref_kind(ref)
+    if kind == "stack-config":
+        config = load_stack_config(Path(ref).expanduser())
         raise UserInputError(
             f"{ref} is a stack config (the hand-off file of stack {config.name!r}), not a stack "
             "definition",
@@ -124,7 +130,7 @@ def load_definition(ref: str) -> LoadedStack:
             if config.provenance.recipe == "custom"
             else f"Use the definition it was deployed from: {config.provenance.recipe}",
         )
-    if is_definition_ref(ref):
+    if kind != "name":
         return load_stack(ref)
     try:
         record = read_record(ref)
@@ -340,9 +346,8 @@ def outputs(ref: str, *, engine: str | None = None, backend: str | None = None) 
 
 def stack_config(ref: str) -> StackConfig:
     """The stack config of a deployed stack (by recipe, definition or stack name) or a file."""
-    path = Path(ref).expanduser()
-    if is_stack_config_file(path):
-        return load_stack_config(path)
+    if ref_kind(ref) == "stack-config":
+        return load_stack_config(Path(ref).expanduser())
     name, _ = target_name(ref)
     return load_stack_config(name)
 

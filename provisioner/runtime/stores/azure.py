@@ -95,10 +95,6 @@ class AzureArtifactStore(ArtifactStore):
                 )
         self.container = service.get_container_client(self.container_name)
 
-    def _key(self, key: str) -> str:
-        self.object_uri(key)
-        return f"{self.prefix}/{key}" if self.prefix else key
-
     @contextlib.contextmanager
     def _errors(self, key: str | None = None) -> Iterator[None]:
         from azure.core import exceptions as aexc

@@ -36,6 +36,14 @@ class ArtifactStore(ABC):
         """The URI of one object."""
         return f"{self.uri}/{check_key(key)}"
 
+    #: The key prefix inside the bucket or container (object stores; empty for a folder).
+    prefix: str = ""
+
+    def _key(self, key: str) -> str:
+        """The object's name in its bucket or container: the prefix plus the checked key."""
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
     @abstractmethod
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` atomically (replacing any object there)."""

@@ -64,10 +64,6 @@ class GCSArtifactStore(ArtifactStore):
         )
         self.timeout = (CONNECT_TIMEOUT, READ_TIMEOUT)
 
-    def _key(self, key: str) -> str:
-        self.object_uri(key)
-        return f"{self.prefix}/{key}" if self.prefix else key
-
     @contextlib.contextmanager
     def _errors(self, key: str | None = None) -> Iterator[None]:
         from google.api_core import exceptions as gexc

@@ -83,10 +83,6 @@ class S3ArtifactStore(ArtifactStore):
             multipart_threshold=_CHUNK, multipart_chunksize=_CHUNK, max_concurrency=_CONCURRENCY
         )
 
-    def _key(self, key: str) -> str:
-        self.object_uri(key)
-        return f"{self.prefix}/{key}" if self.prefix else key
-
     @contextlib.contextmanager
     def _errors(self, key: str | None = None) -> Iterator[None]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -7,9 +7,11 @@ values stay encrypted (``Secret(EncryptedValue)``); they are never decrypted or 
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,10 @@ from provisioner.errors import OperationError
 
 #: Checkpoint schema versions this reader understands (v4 adds a ``features`` list).
 VERSIONS = (1, 2, 3, 4)
+#: v4 features this reader handles; like the CLI, it refuses a checkpoint naming any other.
+#: ``refreshBeforeUpdate`` and ``hooks`` only add resource fields a diff does not need;
+#: ``byteString`` values are decoded below. (``views`` would need support: refused.)
+FEATURES = ("byteString", "hooks", "refreshBeforeUpdate")
 
 #: Key marking a special value in Pulumi's JSON, and the signatures of each kind.
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -29,6 +35,10 @@ ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+#: A NaN or infinite number: ``value`` holds its IEEE 754 bits as 16 hex digits.
+FLOAT_SIG = "8ad145fe-0d11-4827-bfd7-1abcbf086f5c"
+#: A string that is not valid UTF-8: ``value`` holds its bytes, base64-encoded.
+BYTE_STRING_SIG = "803fd3297a5875dc03ca845dda5d2a98"
 UNKNOWN_PLACEHOLDER = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 #: Key listing the properties a Terraform-bridged provider filled with defaults.
@@ -154,6 +164,12 @@ def read_pulumi_state(path: Path, stack: str) -> PulumiState:
             f"the Pulumi checkpoint {path} has version {version!r}; "
             f"this provisioner reads versions {', '.join(map(str, VERSIONS))}"
         )
+    unknown = sorted({str(f) for f in doc.get("features") or []} - set(FEATURES))
+    if version == 4 and unknown:
+        raise OperationError(
+            f"the Pulumi checkpoint {path} needs features this provisioner does not support: "
+            f"{', '.join(unknown)}"
+        )
     body = doc.get("checkpoint") or {}
     latest = body.get("latest") or {}
     state = PulumiState(Checkpoint(stack), path)
@@ -227,7 +243,8 @@ def decode(value: Any) -> Any:
 
     Encrypted secrets become ``Secret(EncryptedValue)``; plaintext secrets ``Secret(value)``;
     resource references their ID (their URN for components), as the engine hands them to
-    providers; output values their value (``UNKNOWN`` if absent).
+    providers; output values their value (``UNKNOWN`` if absent); NaN and infinities a
+    float; a string that is not UTF-8 its ``bytes``.
     """
     if isinstance(value, str):
         return UNKNOWN if value == UNKNOWN_PLACEHOLDER else value
@@ -255,6 +272,14 @@ def decode(value: Any) -> Any:
     if sig == OUTPUT_SIG:
         inner = decode(value["value"]) if "value" in value else UNKNOWN
         return Secret(inner) if value.get("secret") else inner
+    if sig == FLOAT_SIG:
+        return struct.unpack(">d", bytes.fromhex(str(value.get("value", ""))))[0]
+    if sig == BYTE_STRING_SIG:
+        raw = base64.b64decode(str(value.get("value", "")))
+        try:
+            return raw.decode()
+        except UnicodeDecodeError:
+            return raw
     return {k: decode(v) for k, v in value.items()}
 
 

@@ -17,7 +17,14 @@ from provisioner.engines.model import (
     PropertyDiff,
     Step,
 )
-from provisioner.engines.pulumi.values import MISSING, changed_paths, decode_map, lookup
+from provisioner.engines.pulumi.values import (
+    MISSING,
+    changed_paths,
+    decode_map,
+    lookup,
+    parse_path,
+    strip_defaults,
+)
 
 if TYPE_CHECKING:
     from pulumi.automation.events import EngineEvent as PulumiEvent
@@ -79,11 +86,14 @@ def property_diffs(md: StepEventMetadata) -> list[PropertyDiff]:
             if not diff.input_diff and old is MISSING:
                 old = lookup(old_outputs, path)
             new = lookup(new_inputs, path)
-            top = path.split(".", 1)[0].split("[", 1)[0]
+            parts = parse_path(path)
+            top = str(parts[0]) if parts else path
             out.append(_diff(path, kind, old, new, replaces or top in keys or path in keys))
         return out
     for key in md.diffs or []:
         old, new = lookup(old_inputs, key), lookup(new_inputs, key)
+        if old is MISSING and new is MISSING:
+            continue  # not an input: e.g. ``provider``, when the provider was replaced
         if old is MISSING:
             kind = DiffKind.ADD
         elif new is MISSING:
@@ -115,7 +125,7 @@ def step_from_metadata(md: StepEventMetadata, op: Op) -> Step:
         op=op,
         custom=bool(state.custom) if state else True,
         parent=(state.parent or None) if state else None,
-        inputs=decode_map(source.inputs) if source else {},
+        inputs=strip_defaults(decode_map(source.inputs)) if source else {},
     )
     if op in (Op.UPDATE, Op.REPLACE):
         step.diffs = property_diffs(md)
@@ -149,6 +159,9 @@ class EventRecorder:
         self.errors: list[tuple[str | None, str]] = []
         self.drift: list[Drift] = []
         self.checked = 0
+        #: Steps that changed something and finished (in the order they finished).
+        self.completed: list[Step] = []
+        self._old_inputs: set[str] = set()
 
     @property
     def steps(self) -> list[Step]:
@@ -171,6 +184,8 @@ class EventRecorder:
                 self.stack_outputs = decode_map(md.new.outputs)
             if self._refresh:
                 self._check_drift(md)
+            elif step is not None and step.op is not Op.SAME and step not in self.completed:
+                self.completed.append(step)
             return [self._step_event(EventKind.STEP_DONE, step)] if step else []
         if event.res_op_failed_event is not None:
             return self._failed(event.res_op_failed_event.metadata)
@@ -189,11 +204,19 @@ class EventRecorder:
         existing = self._steps.get(md.urn)
         if existing is None:
             self._steps[md.urn] = step
+            if md.new is None and op is Op.REPLACE:
+                self._old_inputs.add(md.urn)
             return step
         if Op.REPLACE in (op, existing.op):
             existing.op = Op.REPLACE
             existing.diffs = existing.diffs or step.diffs
             existing.replace_reasons = existing.replace_reasons or step.replace_reasons
+            if md.new is not None and md.urn in self._old_inputs:
+                # A delete-before-replace starts with ``delete-replaced`` (no new state):
+                # the plan shows what is coming, from the first event that has it.
+                self._old_inputs.discard(md.urn)
+                existing.inputs, existing.parent = step.inputs, step.parent
+                existing.custom = step.custom
         return existing
 
     def _step_event(self, kind: EventKind, step: Step) -> EngineEvent:

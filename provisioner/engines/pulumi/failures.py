@@ -61,6 +61,16 @@ def translate(
             "was killed), remove the stale lock with `pulumi cancel` in the stack's Pulumi "
             "work dir, then retry.",
         )
+    if _cancelled(output):
+        return _cancelled_error(action, stack_name, recorder)
+    if "incorrect passphrase" in output.get("stderr", ""):
+        return OperationError(
+            f"pulumi {action} of stack {stack_name!r} failed: the passphrase does not decrypt "
+            "the stack's secrets",
+            hint="Use the passphrase the stack was created with: the CLI takes "
+            "PULUMI_CONFIG_PASSPHRASE whenever it is set (even to an empty string), else "
+            "PULUMI_CONFIG_PASSPHRASE_FILE, else provisioner's generated passphrase file.",
+        )
     lines = recorder.failure_report() if recorder is not None else []
     if not lines:
         lines = _error_lines(output) or [clean_message(str(exc))[:500] or type(exc).__name__]
@@ -69,6 +79,25 @@ def translate(
     return OperationError(
         f"pulumi {action} of stack {stack_name!r} failed:\n{body}",
         hint="\n".join([*hints, _RETRY_HINT]),
+    )
+
+
+def _cancelled(output: dict[str, str]) -> bool:
+    return any(
+        re.search(r"\b(update|preview|destroy|refresh) (canceled|cancelled)\b", line)
+        for line in _error_lines(output)
+    )
+
+
+def _cancelled_error(
+    action: str, stack_name: str, recorder: EventRecorder | None
+) -> OperationError:
+    done = recorder.completed if recorder is not None else []
+    lines = [f"  {step.op} {step.type} {step.name}" for step in done]
+    return OperationError(
+        f"pulumi {action} of stack {stack_name!r} was cancelled before it finished"
+        + (": these changes were made first\n" + "\n".join(lines) if lines else ""),
+        hint="Changes that finished are recorded in the state; rerun to converge.",
     )
 
 

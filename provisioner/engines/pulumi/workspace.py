@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from provisioner import home as home_mod
 from provisioner.errors import UserInputError
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
 
 PROJECT = "provisioner"
 BACKEND_RE = re.compile(r"^(file|s3|gs|azblob)://.+")
-PASSPHRASE_ENV = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 
 #: Stack definition attribute -> Pulumi config key, per cloud (absent attributes are skipped).
 CLOUD_CONFIG: dict[str, dict[str, str]] = {
@@ -46,6 +46,17 @@ def work_dir(stack_name: str) -> Path:
 def default_backend() -> str:
     """The local ``file://`` state backend under the provisioner home."""
     return (pulumi_dir() / "state").as_uri()
+
+
+def file_backend_dir(url: str) -> Path | None:
+    """The folder a ``file://`` backend URL names, as the CLI reads it; None for other URLs.
+
+    The CLI decodes the URL (``%20`` is a space) and expands a leading ``~``.
+    """
+    if not url.startswith("file://"):
+        return None
+    parts = urlsplit(url)
+    return Path(unquote(parts.netloc + parts.path)).expanduser()
 
 
 def check_backend(url: str) -> str:
@@ -89,11 +100,40 @@ def ensure_passphrase_file() -> Path:
     return path
 
 
-def runtime_options() -> dict[str, Any]:
-    """Python runtime options that make out-of-process code use this interpreter's environment.
+def passphrase_from_environment() -> bool:
+    """True when the CLI takes its passphrase from this process's environment.
 
-    Dynamic providers run in a separate Python process in the real engine, and must import
-    the same ``provisioner`` package: inside a virtualenv, point the runtime at it.
+    The CLI's rule: ``PULUMI_CONFIG_PASSPHRASE`` wins whenever it is set, even to an empty
+    string; otherwise a non-empty ``PULUMI_CONFIG_PASSPHRASE_FILE`` names the file.
+    """
+    return "PULUMI_CONFIG_PASSPHRASE" in os.environ or bool(
+        os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+    )
+
+
+def provider_host_env() -> dict[str, str]:
+    """Environment that makes the CLI's dynamic-provider host run this interpreter.
+
+    The real engine runs dynamic providers (and their pickled code, which names
+    ``provisioner`` modules) in a separate Python process started by the CLI's
+    ``pulumi-resource-pulumi-python`` shim. The shim runs
+    ``$PULUMI_RUNTIME_VIRTUALENV/bin/python`` when that variable is set (as it is for
+    ``destroy`` and ``refresh``, where no program runs), else ``$PULUMI_PYTHON_CMD``. The
+    project's ``toolchain``/``virtualenv`` runtime options play no part in this for an
+    inline program, so both variables point at this interpreter's environment.
+    """
+    env = {"PULUMI_PYTHON_CMD": sys.executable}
+    if sys.prefix != sys.base_prefix:
+        env["PULUMI_RUNTIME_VIRTUALENV"] = sys.prefix
+    return env
+
+
+def runtime_options() -> dict[str, Any]:
+    """The Python runtime options written to the work dir's ``Pulumi.yaml``.
+
+    They describe this interpreter's virtualenv for anyone running the CLI by hand in the
+    work dir (``pulumi cancel``, ``pulumi stack export``). They do not choose the
+    interpreter of dynamic providers: :func:`provider_host_env` does.
     """
     if sys.prefix != sys.base_prefix:
         return {"toolchain": "pip", "virtualenv": sys.prefix}
@@ -125,15 +165,15 @@ class WorkspaceSettings:
         """Settings for ``stack_name``; ``backend`` None means: recorded, else default."""
         url = check_backend(backend) if backend else recorded_backend(stack_name)
         url = url or default_backend()
-        if url.startswith("file://"):
-            Path(url.removeprefix("file://")).expanduser().mkdir(parents=True, exist_ok=True)
+        state_dir = file_backend_dir(url)
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
         env = {
             "PULUMI_BACKEND_URL": url,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
-            # Dynamic providers (and any out-of-process Python) use this interpreter.
-            "PULUMI_PYTHON_CMD": sys.executable,
+            **provider_host_env(),
         }
-        if not any(os.environ.get(name) for name in PASSPHRASE_ENV):
+        if not passphrase_from_environment():
             # A file, not the value, so the passphrase never sits in an env mapping we hold.
             env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(ensure_passphrase_file())
         wd = work_dir(stack_name)

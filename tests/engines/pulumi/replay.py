@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pulumi.automation import PulumiCommand
 from pulumi.automation._cmd import CommandResult, OnOutput
@@ -43,6 +44,7 @@ class Script:
 class FakeStack:
     """The double's checkpoint of one stack."""
 
+    passphrase: str = ""
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -109,10 +111,18 @@ class ReplayPulumi(PulumiCommand):
         head = args[:2]
         if args[:1] == ["version"]:
             return f"v{self.version}", "", 0
+        merged = {**os.environ, **env}  # the CLI sees the process env plus the workspace's
+        backend = _backend_error(merged.get("PULUMI_BACKEND_URL", ""))
+        if backend:
+            return "", backend, 255
+        if head not in (["stack", "select"], ["stack", "init"], ["stack", "rm"]):
+            locked = self._check_passphrase(stack, merged)
+            if locked:
+                return "", locked, 255
         if head == ["stack", "select"]:
             return self._select(stack)
         if head == ["stack", "init"]:
-            return self._init(args[2], env, cwd)
+            return self._init(args[2], merged, cwd)
         if head == ["stack", "rm"]:
             self.stacks.pop(args[-1], None)
             return "", "", 0
@@ -146,12 +156,8 @@ class ReplayPulumi(PulumiCommand):
             return "", f"error: stack '{name}' already exists", 255
         if not (cwd / "Pulumi.yaml").is_file():
             return "", "error: no Pulumi.yaml project file found", 255
-        merged = {**os.environ, **env}  # the CLI sees the process env plus the workspace's
-        passphrase_file = merged.get("PULUMI_CONFIG_PASSPHRASE_FILE")
-        if not (
-            merged.get("PULUMI_CONFIG_PASSPHRASE")
-            or (passphrase_file and Path(passphrase_file).is_file())
-        ):
+        passphrase = read_passphrase(env)
+        if passphrase is None:
             return (
                 "",
                 (
@@ -160,9 +166,24 @@ class ReplayPulumi(PulumiCommand):
                 ),
                 255,
             )
-        self.stacks[name] = FakeStack()
+        self.stacks[name] = FakeStack(passphrase=passphrase)
         self.current = name
         return f"Created stack '{name}'", "", 0
+
+    def _check_passphrase(self, name: str | None, env: dict[str, str]) -> str | None:
+        """The CLI's error when the passphrase cannot decrypt the stack's secrets."""
+        target = self.stacks.get(name or self.current or "")
+        if target is None:
+            return None
+        passphrase = read_passphrase(env)
+        if passphrase is None:
+            return (
+                "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
+                "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
+            )
+        if passphrase != target.passphrase:
+            return "error: incorrect passphrase"
+        return None
 
     def _config_set_all(self, name: str | None, args: list[str]) -> tuple[str, str, int]:
         config = self._stack(name).config
@@ -209,7 +230,7 @@ class ReplayPulumi(PulumiCommand):
                     "error: the stack is currently locked by 1 lock(s). Either wait for the other "
                     "process(es) to end or delete the lock file with `pulumi cancel`.\n"
                     f"  {env.get('PULUMI_BACKEND_URL')}/.pulumi/locks/organization/provisioner/{name}/"
-                    f"1.json: created by {self.locked_by}"
+                    f"1.json: created by {self.locked_by} at 2026-11-30T15:04:05Z"
                 ),
                 255,
             )
@@ -285,21 +306,48 @@ def _flag(args: list[str], name: str) -> str | None:
     return None
 
 
+def read_passphrase(env: Mapping[str, str]) -> str | None:
+    """The passphrase as the CLI reads it: the variable if set (even empty), else the file."""
+    if "PULUMI_CONFIG_PASSPHRASE" in env:
+        return env["PULUMI_CONFIG_PASSPHRASE"]
+    path = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+    return None
+
+
+def _backend_error(url: str) -> str | None:
+    """The CLI's error for a ``file://`` backend whose (URL-decoded) folder does not exist."""
+    if not url.startswith("file://"):
+        return None
+    parts = urlsplit(url)
+    folder = Path(unquote(parts.netloc + parts.path)).expanduser()
+    if folder.is_dir():
+        return None
+    return (
+        f"error: could not create backend: unable to open bucket {url}: "
+        f"stat {folder}: no such file or directory"
+    )
+
+
 def _emit(target: str, events: list[dict[str, Any]]) -> None:
-    """Send the events to the event log: a file, or the SDK's gRPC Events server."""
-    stamped = []
-    for i, event in enumerate([*events, {"cancelEvent": {}}]):
-        stamped.append({"sequence": i, "timestamp": int(time.time()), **event})
+    """Send the fixture's events (already numbered, ending in cancelEvent) to the event log.
+
+    The target is a file (older CLIs), or the SDK's gRPC Events server.
+    """
     if target.startswith("tcp://"):
         import grpc
         from pulumi.runtime.proto import events_pb2, events_pb2_grpc
 
         with grpc.insecure_channel(target.removeprefix("tcp://")) as channel:
             stub = events_pb2_grpc.EventsStub(channel)
-            requests = (events_pb2.EventRequest(event=json.dumps(e)) for e in stamped)
+            requests = (events_pb2.EventRequest(event=json.dumps(e)) for e in events)
             stub.StreamEvents(requests, timeout=30)
         return
     with open(target, "a", encoding="utf-8") as log:
-        for event in stamped:
+        for event in events:
             log.write(json.dumps(event) + "\n")
             log.flush()

@@ -62,7 +62,7 @@ def test_preview_update_gives_property_diffs_old_to_new(cli, aws_stack):
 
     assert plan.summary() == {Op.SAME: 2, Op.UPDATE: 2}
     diffs = {d.path: d for d in by_type(plan, BUCKET).diffs}
-    assert set(diffs) == {"forceDestroy", 'tags["cost.center"]', "tags.env"}
+    assert set(diffs) == {"forceDestroy", 'tags["cost.center"]', "tags.env", 'tags["team\\ml"]'}
     assert (diffs["forceDestroy"].kind, diffs["forceDestroy"].old, diffs["forceDestroy"].new) == (
         DiffKind.UPDATE,
         False,
@@ -75,7 +75,11 @@ def test_preview_update_gives_property_diffs_old_to_new(cli, aws_stack):
         None,
         "prod",
     )
+    # The CLI quotes a key with a backslash without escaping it; the event must not be lost.
+    team = diffs['tags["team\\ml"]']
+    assert (team.kind, team.old, team.new) == (DiffKind.UPDATE, "nlp", "vision")
     assert not any(d.replaces for d in diffs.values())
+    assert "__defaults" not in by_type(plan, BUCKET).inputs  # provider bookkeeping
     [token_diff] = by_type(plan, TOKEN).diffs
     assert isinstance(token_diff.old, Secret) and isinstance(token_diff.new, Secret)
     assert "secret" in repr(token_diff) and "new-secret-2" not in repr(token_diff)
@@ -97,6 +101,50 @@ def test_preview_replace_collapses_into_one_step_with_reasons(cli, aws_stack):
         True,
     )
     assert plan.summary() == {Op.SAME: 2, Op.REPLACE: 1}
+
+
+def test_delete_before_replace_plans_the_new_inputs(cli, aws_stack):
+    # The sequence opens with delete-replaced, which has no new state.
+    cli.script("up", "replace-delete-first")
+    events = []
+    plan = PulumiEngine(pulumi_command=cli).up(aws_stack, events.append)
+
+    bucket = by_type(plan, BUCKET)
+    assert bucket.op is Op.REPLACE and bucket.replace_reasons == ["bucket"]
+    assert bucket.inputs["bucket"] == "dev-artifact-store-y"  # what is coming, not what goes
+    assert bucket.parent.endswith("provisioner:aws:ArtifactStore::dev-artifact-store")
+    [diff] = bucket.diffs
+    assert (diff.old, diff.new, diff.replaces) == (
+        "dev-artifact-store-x",
+        "dev-artifact-store-y",
+        True,
+    )
+    assert plan.summary() == {Op.SAME: 2, Op.REPLACE: 1}
+    assert plan.outputs == {}  # up returns the CLI's stack outputs, none scripted here
+
+
+def test_default_provider_replace_replaces_its_resources_without_showing_it(cli, aws_stack):
+    cli.script("up", "provider-replace")
+    plan = PulumiEngine(pulumi_command=cli).up(aws_stack)
+
+    assert not any(s.type.startswith("pulumi:providers:") for s in plan.steps)
+    bucket = by_type(plan, BUCKET)
+    assert bucket.op is Op.REPLACE and bucket.replace_reasons == ["provider"]
+    assert bucket.diffs == []  # ``provider`` is no input: no made-up property change
+    assert bucket.inputs["bucket"] == "dev-artifact-store-x"
+    assert plan.summary() == {Op.SAME: 2, Op.REPLACE: 1}
+
+
+def test_cancelled_update_says_so_and_lists_what_finished(cli, aws_stack):
+    cli.script("up", "cancelled", code=255, stderr="error: update canceled")
+    with pytest.raises(OperationError) as info:
+        PulumiEngine(pulumi_command=cli).up(aws_stack)
+
+    message = str(info.value)
+    assert "pulumi up of stack 'dev' was cancelled before it finished" in message
+    assert f"create {BUCKET} dev-artifact-store-bucket" in message
+    assert f"create {TOKEN} dev-artifact-store-token" in message
+    assert "rerun to converge" in message
 
 
 def test_up_reports_live_progress_and_returns_outputs(cli, aws_stack):
@@ -160,8 +208,12 @@ def test_refresh_reports_drift_and_gone_resources(cli, aws_stack):
     assert set(drift) == {"dev-artifact-store-bucket", "dev-artifact-store-policy"}
     assert drift["dev-artifact-store-policy"].gone
     paths = {d.path: d for d in drift["dev-artifact-store-bucket"].diffs}
-    assert paths["tags.managed-by"].old == "provisioner"
-    assert paths["tags.managed-by"].new == "someone-else"
+    # Drift paths are written the way the CLI writes them, like preview paths.
+    assert set(paths) == {'tags["managed-by"]', 'tags["cost.center"]', 'tagsAll["managed-by"]'} | {
+        'tagsAll["cost.center"]'
+    }
+    assert paths['tags["managed-by"]'].old == "provisioner"
+    assert paths['tags["managed-by"]'].new == "someone-else"
     assert paths['tags["cost.center"]'].kind is DiffKind.DELETE
 
 
@@ -171,7 +223,7 @@ def test_refresh_of_an_unknown_stack_is_not_found(cli):
 
 
 def test_failed_resource_becomes_operation_error_with_its_diagnostic(cli, aws_stack):
-    cli.script("up", "failed", code=255, stderr="error: update failed")
+    cli.script("up", "failed", code=255)  # the CLI reports the failure in events, not stderr
     events = []
     with pytest.raises(OperationError) as info:
         PulumiEngine(pulumi_command=cli).up(aws_stack, events.append)

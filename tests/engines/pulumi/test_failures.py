@@ -16,7 +16,7 @@ def test_destroy_of_a_non_empty_bucket_hints_at_force_destroy(cli, aws_stack):
     engine = PulumiEngine(pulumi_command=cli)
     cli.script("up", "create")
     engine.up(aws_stack)
-    cli.script("destroy", "delete-bucket-not-empty", code=255, stderr="error: update failed")
+    cli.script("destroy", "delete-bucket-not-empty", code=255)
 
     with pytest.raises(OperationError) as info:
         engine.destroy("dev")
@@ -31,7 +31,7 @@ def test_destroy_of_a_non_empty_bucket_hints_at_force_destroy(cli, aws_stack):
 
 
 def test_other_failures_get_no_bucket_hint(cli, aws_stack):
-    cli.script("up", "failed", code=255, stderr="error: update failed")
+    cli.script("up", "failed", code=255)
     with pytest.raises(OperationError) as info:
         PulumiEngine(pulumi_command=cli).up(aws_stack)
     assert "BucketAlreadyExists" in info.value.message  # a failed create, not a delete

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,7 @@ from provisioner.engines.pulumi import (
     missing_cli_message,
     pulumi_cli_available,
 )
+from provisioner.engines.pulumi import cli as cli_mod
 from provisioner.engines.pulumi.cli import cli_root, ensure_pulumi_cli, find_pulumi_command
 from provisioner.errors import EngineUnavailableError, OperationError
 
@@ -103,3 +107,113 @@ def test_install_offline_fails_with_a_clear_message(no_cli_on_path, provisioner_
     with pytest.raises(OperationError, match="Could not install"):
         ensure_pulumi_cli(on_message=notes.append)
     assert notes and "Installing the Pulumi CLI" in notes[0]
+
+
+class _InstallServer:
+    """An HTTP server on 127.0.0.1 serving an install script, and a download that stalls."""
+
+    def __init__(self, script: str) -> None:
+        self.release = threading.Event()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/install.sh":
+                    body = script.replace("@BASE@", server.base).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                # /stall: headers promise a tarball, then nothing comes
+                self.send_response(200)
+                self.send_header("Content-Length", "50000000")
+                self.end_headers()
+                self.wfile.write(b"\x1f\x8b")
+                self.wfile.flush()
+                server.release.wait(60)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def install_server(monkeypatch, no_cli_on_path):
+    """Point the installer at a local server; ``start(script)`` serves ``script``."""
+    monkeypatch.setenv("PATH", f"{no_cli_on_path}:/usr/bin:/bin")  # sh and curl, no pulumi
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(urllib.request, "_opener", None)
+    servers = []
+
+    def start(script: str) -> _InstallServer:
+        server = _InstallServer(script)
+        servers.append(server)
+        monkeypatch.setattr(cli_mod, "INSTALL_SCRIPT_URL", f"{server.base}/install.sh")
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+STALLING_SCRIPT = """#!/bin/sh
+echo "=== Installing Pulumi v$5 ==="
+echo "+ Downloading @BASE@/stall..."
+curl -fsSL --output "$3/pulumi.tar.gz" "@BASE@/stall"
+"""
+
+FAILING_SCRIPT = """#!/bin/sh
+echo "=== Installing Pulumi v$5 ==="
+echo "curl: (22) The requested URL returned error: 404" >&2
+echo "error: failed to download pulumi-v$5-linux-x64.tar.gz" >&2
+exit 22
+"""
+
+
+def _processes_fetching(url: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if url.encode() in args:
+            found.append(cmdline.parent.name)
+    return found
+
+
+@pytest.mark.timeout(60)
+def test_a_stalled_download_inside_the_install_script_is_stopped(install_server):
+    server = install_server(STALLING_SCRIPT)
+    started = time.monotonic()
+    with pytest.raises(OperationError) as info:
+        install_pulumi_cli(timeout=5, install_timeout=3)
+    assert time.monotonic() - started < 20
+    message = str(info.value)
+    assert "did not finish within 3 s" in message
+    assert "+ Downloading" in message and "/stall" in message  # what the script printed
+    assert _processes_fetching(f"{server.base}/stall") == []  # its curl was stopped too
+    assert not (cli_root() / "bin" / "pulumi").exists()
+
+
+@pytest.mark.timeout(60)
+def test_a_failed_install_script_shows_what_it_printed(install_server):
+    install_server(FAILING_SCRIPT)
+    with pytest.raises(OperationError) as info:
+        install_pulumi_cli(timeout=5, install_timeout=30)
+    message = str(info.value)
+    assert "the install script exited with status 22" in message
+    assert "curl: (22) The requested URL returned error: 404" in message
+    assert "failed to download pulumi-v" in message
+    assert not (cli_root() / "install.sh").exists()  # the downloaded script is removed

@@ -8,6 +8,7 @@ import stat
 import pytest
 import yaml
 
+from provisioner import home as home_mod
 from provisioner.engines.model import UNKNOWN, DiffKind, EventKind, Op, Secret
 from provisioner.engines.pulumi import PulumiEngine
 from provisioner.engines.pulumi.workspace import passphrase_file, work_dir
@@ -368,3 +369,36 @@ def test_secrets_never_reach_events_or_logs(cli, aws_stack, caplog):
     for value in SECRETS:
         assert value not in text
         assert value not in caplog.text
+
+
+def test_a_home_with_a_space_and_non_ascii_letters_works(cli, aws_stack, tmp_path, monkeypatch):
+    # The backend URL encodes the space as %20; the CLI decodes it and needs that folder.
+    home = tmp_path / "Jürgen Müller" / "prov home"
+    monkeypatch.setenv("PROVISIONER_HOME", str(home))
+    home_mod.set_home(None)
+    cli.script("preview", "create-preview")
+    plan = PulumiEngine(pulumi_command=cli).preview(aws_stack)
+
+    state = home / "pulumi" / "state"
+    url = cli.envs[-1]["PULUMI_BACKEND_URL"]
+    assert url == state.as_uri() and "%20" in url and "%C3%BC" in url
+    assert state.is_dir()
+    assert not [p for p in home.rglob("*%*")]  # no folder named after the encoded URL
+    assert plan.summary()[Op.CREATE] == 4
+
+
+def test_an_empty_passphrase_variable_is_the_passphrase(cli, aws_stack, monkeypatch):
+    # The CLI uses PULUMI_CONFIG_PASSPHRASE whenever it is set, even to "".
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")
+    cli.script("preview", "create-preview")
+    engine = PulumiEngine(pulumi_command=cli)
+    engine.preview(aws_stack)
+
+    assert not passphrase_file().exists()  # no file the CLI would never read
+    assert all("PULUMI_CONFIG_PASSPHRASE_FILE" not in env for env in cli.envs)
+    assert cli.stacks["dev"].passphrase == ""
+    # Without the variable, the stack's secrets cannot be decrypted: say so, and why.
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
+    with pytest.raises(OperationError, match="passphrase does not decrypt") as info:
+        engine.preview(aws_stack)
+    assert "even to an empty string" in (info.value.hint or "")

@@ -16,6 +16,7 @@ from provisioner.engines.pulumi.values import (
     UNKNOWN_PLACEHOLDER,
     changed_paths,
     decode,
+    join_path,
     lookup,
     parse_path,
 )
@@ -35,10 +36,45 @@ from provisioner.spec.loader import load_text
         ('tags["cost.center"]', ["tags", "cost.center"]),
         ("rules[0].id", ["rules", 0, "id"]),
         ('["a.b"][2]', ["a.b", 2]),
+        ('tags["team\\ml"]', ["tags", "team\\ml"]),  # a backslash stands for itself
+        ('tags["say \\"hi\\""]', ["tags", 'say "hi"']),  # only a quote is escaped
+        ('tags["unclosed', ["tags", "unclosed"]),  # malformed: no exception, best effort
+        ("a[", ["a", "["]),
     ],
 )
 def test_parse_path(path, parts):
     assert parse_path(path) == parts
+
+
+@pytest.mark.parametrize(
+    ("parts", "path"),
+    [
+        (["tags", "managed-by"], 'tags["managed-by"]'),
+        (["tags", "cost.center"], 'tags["cost.center"]'),
+        (["tags", "env_2"], "tags.env_2"),
+        (["tags", "team\\ml"], 'tags["team\\ml"]'),
+        (["tags", 'say "hi"'], 'tags["say \\"hi\\""]'),
+        (["tags", "été"], 'tags["été"]'),
+        (["rules", 0, "id"], "rules[0].id"),
+        (["a b"], '["a b"]'),
+    ],
+)
+def test_paths_are_written_as_the_cli_writes_them_and_read_back(parts, path):
+    written = ""
+    for part in parts:
+        written = join_path(written, part)
+    assert written == path
+    assert parse_path(written) == parts
+
+
+def test_decode_special_numbers_and_byte_strings():
+    value = {
+        "inf": {SIG_KEY: "8ad145fe-0d11-4827-bfd7-1abcbf086f5c", "value": "7ff0000000000000"},
+        "raw": {SIG_KEY: "803fd3297a5875dc03ca845dda5d2a98", "value": "aGn/aQ=="},
+    }
+    decoded = decode(value)
+    assert decoded["inf"] == float("inf")
+    assert decoded["raw"] == "hi\ufffdi"
 
 
 def test_decode_secrets_and_unknowns():
@@ -68,6 +104,7 @@ def test_changed_paths_lists_leaves():
         ("tags.b", "2", MISSING),
         ("tags.c", MISSING, "3"),
     ]
+    assert changed_paths({"t": {"x-y": 1}}, {"t": {"x-y": 2}}) == [('t["x-y"]', 1, 2)]
 
 
 def test_clean_message_and_summary_text():
@@ -115,4 +152,6 @@ def test_team_backend_with_a_local_passphrase_gets_a_note(monkeypatch):
     [note] = WorkspaceSettings.for_stack("dev", "s3://team/state").notes
     assert "PULUMI_CONFIG_PASSPHRASE" in note
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "shared")
+    assert WorkspaceSettings.for_stack("dev", "s3://team/state").notes == []
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")  # set, so the CLI uses it
     assert WorkspaceSettings.for_stack("dev", "s3://team/state").notes == []

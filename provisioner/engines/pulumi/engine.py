@@ -31,8 +31,9 @@ class PulumiEngine(Engine):
 
     State lives in a ``file://`` backend under the provisioner home unless a team backend
     (``s3://``, ``gs://``, ``azblob://``) is given here or in the stack definition. Secrets
-    use the passphrase provider: ``PULUMI_CONFIG_PASSPHRASE`` (or ``_FILE``) when set, else
-    a passphrase generated once into the home (mode 0600). For a team backend, share the
+    use the passphrase provider, read as the CLI reads it: ``PULUMI_CONFIG_PASSPHRASE``
+    whenever it is set (even empty), else ``PULUMI_CONFIG_PASSPHRASE_FILE``, else a
+    passphrase generated once into the home (mode 0600). For a team backend, share the
     passphrase through ``PULUMI_CONFIG_PASSPHRASE``.
 
     Args:

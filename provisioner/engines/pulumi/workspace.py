@@ -114,13 +114,14 @@ def passphrase_from_environment() -> bool:
 def provider_host_env() -> dict[str, str]:
     """Environment that makes the CLI's dynamic-provider host run this interpreter.
 
-    The real engine runs dynamic providers (and their pickled code, which names
-    ``provisioner`` modules) in a separate Python process started by the CLI's
-    ``pulumi-resource-pulumi-python`` shim. The shim runs
-    ``$PULUMI_RUNTIME_VIRTUALENV/bin/python`` when that variable is set (as it is for
-    ``destroy`` and ``refresh``, where no program runs), else ``$PULUMI_PYTHON_CMD``. The
-    project's ``toolchain``/``virtualenv`` runtime options play no part in this for an
-    inline program, so both variables point at this interpreter's environment.
+    The real engine runs dynamic providers in a separate Python process, started by the
+    CLI's ``pulumi-resource-pulumi-python`` shim, which unpickles the provider and so must
+    import the ``provisioner`` modules the pickle names. The shim runs
+    ``$PULUMI_RUNTIME_VIRTUALENV/bin/python`` when that variable is set, else
+    ``$PULUMI_PYTHON_CMD``: the CLI reaches the providers through ``PULUMI_PYTHON_CMD`` on
+    ``preview`` and ``up`` and through ``PULUMI_RUNTIME_VIRTUALENV`` on ``destroy`` and
+    ``refresh``. The project's ``toolchain``/``virtualenv`` runtime options do not choose
+    this interpreter for an inline program, so both variables name this one's environment.
     """
     env = {"PULUMI_PYTHON_CMD": sys.executable}
     if sys.prefix != sys.base_prefix:

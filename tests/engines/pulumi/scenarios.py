@@ -353,6 +353,11 @@ def refresh() -> Stream:
     return s
 
 
+def no_events() -> Stream:
+    """The CLI failed before the engine started (say, the backend is unreachable): no events."""
+    return Stream()
+
+
 SCENARIOS: dict[str, Callable[[], Stream]] = {
     "create-preview": create_preview,
     "create": create,
@@ -365,6 +370,7 @@ SCENARIOS: dict[str, Callable[[], Stream]] = {
     "delete": delete,
     "delete-bucket-not-empty": delete_bucket_not_empty,
     "refresh": refresh,
+    "no-events": no_events,
 }
 
 

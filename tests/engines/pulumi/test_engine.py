@@ -17,7 +17,7 @@ from tests.engines.pulumi.replay import ReplayPulumi, secret
 
 BUCKET = "aws:s3/bucketV2:BucketV2"
 TOKEN = "aws:secretsmanager/secretVersion:SecretVersion"
-SECRETS = ("s3cr3t-value", "old-secret-1", "new-secret-2", "hunter2")
+SECRETS = ("hunter2",)  # events only ever carry blinded secrets; outputs can hold real ones
 
 
 def by_type(plan, type_):
@@ -82,8 +82,9 @@ def test_preview_update_gives_property_diffs_old_to_new(cli, aws_stack):
     assert not any(d.replaces for d in diffs.values())
     assert "__defaults" not in by_type(plan, BUCKET).inputs  # provider bookkeeping
     [token_diff] = by_type(plan, TOKEN).diffs
-    assert isinstance(token_diff.old, Secret) and isinstance(token_diff.new, Secret)
-    assert "secret" in repr(token_diff) and "new-secret-2" not in repr(token_diff)
+    # The CLI blinds secrets in events: both sides are secrets whose value is not known here.
+    assert token_diff.old == Secret(None) and token_diff.new == Secret(None)
+    assert "[secret]" in repr(token_diff)
 
 
 def test_preview_replace_collapses_into_one_step_with_reasons(cli, aws_stack):

@@ -46,6 +46,25 @@ def test_preview_json_is_valid_and_complete(monkeypatch):
     )
 
 
+def test_offline_plan_lists_what_a_pipeline_run_needs_and_auth_names_the_user_role(monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    result = runner.invoke(app, ["stack", "preview", "aws-recipe", "--offline", "--json"])
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    steps = {(s["type"], s["name"]) for s in plan["steps"]}
+    for wanted in (
+        ("kubernetes:core/v1:Namespace", "aws-orchestrator-namespace"),
+        ("kubernetes:core/v1:ServiceAccount", "aws-orchestrator-service-account"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:Role", "aws-orchestrator-runner-role"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "aws-orchestrator-runner-binding"),
+        ("aws:eks/accessEntry:AccessEntry", "aws-orchestrator-user-access"),
+        ("aws:iam/role:Role", "aws-orchestrator-user-role"),
+    ):
+        assert wanted in steps, wanted
+    auth = plan["stack_config"]["auth"]
+    assert auth["method"] == "aws-role" and auth["aws_role_arn"] == {"$unknown": True}
+
+
 def test_deploy_without_cli_fails_fast_with_one_paragraph(provisioner_home):
     env = {**os.environ, "PATH": "/usr/bin:/bin", "PROVISIONER_HOME": str(provisioner_home)}
     out = subprocess.run(

@@ -93,6 +93,7 @@ class AWSMocks(Mocks):
                 arn = f"arn:aws:iam::{ACCOUNT}:role/{physical}"
             case "aws:eks/cluster:Cluster":
                 out["endpoint"] = f"https://{suffix}.gr7.{region}.eks.amazonaws.com"
+                out["certificateAuthority"] = {"data": "LS0tLS1CRUdJTi1DQS0tLS0t"}
                 out["identities"] = [
                     {
                         "oidcs": [
@@ -323,7 +324,13 @@ def least_privilege_problems(doc: dict[str, Any]) -> list[str]:
             continue  # deny statements and trust policies are checked elsewhere
         actions = as_list(st["Action"])
         resources = as_list(st["Resource"])
-        problems += [f"wildcard action {a}" for a in actions if "*" in a]
+        # A whole service's actions only on one named resource (e.g. one MLflow server).
+        one_resource = len(resources) == 1 and "*" not in resources[0]
+        problems += [
+            f"wildcard action {a}"
+            for a in actions
+            if "*" in a and not (one_resource and a.endswith(":*") and a.count("*") == 1)
+        ]
         if "*" in resources:
             allowed = actions == ["ecr:GetAuthorizationToken"] or (
                 actions == ["cloudwatch:PutMetricData"]

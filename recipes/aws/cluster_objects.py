@@ -70,6 +70,12 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str, prof
     )
 
 
+def _ca_data(authority: Any) -> str:
+    """The cluster CA's base64 data, from the typed output or its plain-dict form."""
+    data = getattr(authority, "data", None)
+    return data if isinstance(data, str) else authority["data"]
+
+
 @dataclass(frozen=True)
 class ClusterObjectsArgs:
     """Inputs of the in-cluster objects.
@@ -104,7 +110,7 @@ class ClusterObjects:
         cluster = args.cluster
         config = pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.certificate_authority
-        ).apply(lambda v: kubeconfig(v[0], v[1], v[2]["data"], args.region, args.profile))
+        ).apply(lambda v: kubeconfig(v[0], v[1], _ca_data(v[2]), args.region, args.profile))
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=config,

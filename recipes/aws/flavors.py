@@ -36,7 +36,7 @@ _KMS_KEY_ARN = re.compile(
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
 _KMS_ALIAS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:alias/.+$")
-_IAM_PRINCIPAL_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$"
+_IAM_PRINCIPAL_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$"
 _LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
 
 
@@ -200,7 +200,9 @@ class EKSAccessEntry(StrictModel):
 
     principal_arn: Annotated[
         str,
-        Field(pattern=_IAM_PRINCIPAL_ARN, description="ARN of an IAM role or user."),
+        Field(
+            pattern=_IAM_PRINCIPAL_ARN, max_length=2048, description="ARN of an IAM role or user."
+        ),
     ]
     scope: Annotated[
         Literal["namespace", "cluster"],

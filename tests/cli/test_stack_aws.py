@@ -40,7 +40,12 @@ def test_preview_json_is_valid_and_complete(monkeypatch):
     assert {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:eks/nodeGroup:NodeGroup"} <= types
     comps = plan["stack_config"]["components"]
     assert {"artifact_store", "container_registry", "orchestrator", "alerter"} <= set(comps)
-    assert comps["artifact_store"]["config"]["uri"] == {"$unknown": True}
+    assert comps["container_registry"]["config"]["uri"] == {"$unknown": True}
+    # The bucket's explicit name holds the caller's account, a placeholder offline.
+    assert comps["artifact_store"]["config"]["uri"] == (
+        "s3://aws-artifact-store-123456789012-eu-west-1/artifacts"
+    )
+    assert any("getCallerIdentity" in n for n in plan["notes"]), plan["notes"]
     assert any("placeholder" in n for n in plan["notes"]), (
         "the plan says which data sources it answered"
     )

@@ -23,6 +23,9 @@ REGION = "eu-west-1"
 STACK = "ml"
 STACK_TAGS = {"stack": STACK, "managed-by": "provisioner"}
 
+#: Service wildcards allowed when the statement names exactly one resource, without wildcards.
+WHOLE_SERVICE_ON_ONE_RESOURCE = frozenset({"sagemaker-mlflow:*"})
+
 #: Maps whose keys are user data (tag keys, labels), not property names.
 FREE_FORM_KEYS = frozenset({"tags", "tagsAll", "labels"})
 
@@ -136,6 +139,7 @@ class Registration:
     property_dependencies: dict[str, set[str]]
     outputs: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    provider: str = ""
 
     def policy(self, key: str = "policy") -> dict[str, Any]:
         """A JSON policy input, parsed."""
@@ -167,6 +171,7 @@ class RecordingMonitor(MockMonitor):
                     },
                     outputs=rpc.deserialize_properties(response.object) if request.custom else {},
                     id=response.id,
+                    provider=request.provider,
                 )
             )
         return response
@@ -324,12 +329,12 @@ def least_privilege_problems(doc: dict[str, Any]) -> list[str]:
             continue  # deny statements and trust policies are checked elsewhere
         actions = as_list(st["Action"])
         resources = as_list(st["Resource"])
-        # A whole service's actions only on one named resource (e.g. one MLflow server).
+        # Every MLflow client action is granted, but on one named server only.
         one_resource = len(resources) == 1 and "*" not in resources[0]
         problems += [
             f"wildcard action {a}"
             for a in actions
-            if "*" in a and not (one_resource and a.endswith(":*") and a.count("*") == 1)
+            if "*" in a and not (one_resource and a in WHOLE_SERVICE_ON_ONE_RESOURCE)
         ]
         if "*" in resources:
             allowed = actions == ["ecr:GetAuthorizationToken"] or (

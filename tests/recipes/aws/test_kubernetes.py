@@ -244,7 +244,7 @@ def test_nat_per_zone_three_zones_and_no_registry():
         if "-private-" in a.name
     ]
     assert len({a.inputs["routeTableId"] for a in private_assoc}) == 3
-    sts = harness.statements(r.one("aws:iam/rolePolicy:RolePolicy").policy())
+    sts = harness.statements(r.one("aws:iam/rolePolicy:RolePolicy", f"{NAME}-step-policy").policy())
     assert set(sts) == {"ObjectsReadWrite", "BucketList"}
     trust = r.one(ROLE, f"{NAME}-step-role").policy("assumeRolePolicy")
     assert "system:serviceaccount:ml:runner" in json.dumps(trust)
@@ -308,7 +308,7 @@ def test_namespace_and_service_account_exist_and_carry_the_irsa_role(r):
     }
     assert ns.urn in sa.dependencies
     for obj in (ns, sa, r.one(f"{RBAC}Role"), r.one(f"{RBAC}RoleBinding")):
-        assert obj.inputs.get("provider", "").startswith(provider.urn), obj.name
+        assert obj.provider.startswith(f"{provider.urn}::"), obj.name
 
 
 def test_provider_reaches_the_cluster_with_exec_auth_and_no_credential(r):

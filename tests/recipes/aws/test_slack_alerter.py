@@ -54,15 +54,6 @@ def test_existing_secret_creates_nothing_and_step_roles_may_read_it():
     assert r.connections["main"] == {"webhook_secret_arn": EXISTING}
 
 
-@pytest.mark.parametrize(
-    "config",
-    [
-        {"secret_arn": EXISTING, "secret_name": "x"},
-        {"secret_arn": "arn:aws:s3:::bucket"},
-        {"recovery_window_days": 3},
-        {"webhook_url": "https://hooks.slack.com/services/T/B/X"},
-    ],
-)
 def test_a_given_name_is_used_as_is():
     ctx = harness.make_ctx()
     config = SlackAlerterConfig(secret_name="team/slack", recovery_window_days=0)
@@ -72,6 +63,15 @@ def test_a_given_name_is_used_as_is():
     assert secret.inputs["recoveryWindowInDays"] == 0
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"secret_arn": EXISTING, "secret_name": "x"},
+        {"secret_arn": "arn:aws:s3:::bucket"},
+        {"recovery_window_days": 3},
+        {"webhook_url": "https://hooks.slack.com/services/T/B/X"},
+    ],
+)
 def test_bad_config_is_rejected(config):
     with pytest.raises(ValueError):
         SlackAlerterConfig(**config)

@@ -96,13 +96,9 @@ class AWSStack(StackBase):
     @field_validator("tags")
     @classmethod
     def _aws_tags(cls, value: dict[str, str]) -> dict[str, str]:
-        from provisioner.recipes.aws.cloud_checks import tag_problem
+        from provisioner.recipes.aws.cloud_checks import check_tags
 
-        for key, text in value.items():
-            problem = tag_problem(key, text)
-            if problem:
-                raise ValueError(problem)
-        return value
+        return check_tags(value)
 
     @property
     def location(self) -> dict[str, str]:

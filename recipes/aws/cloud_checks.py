@@ -92,7 +92,18 @@ def check_kubernetes_version(version: str, today: date | None = None) -> str:
         if ended
         else f"an EKS Kubernetes version ({', '.join(choices)})"
     )
-    raise _refuse(what, version, choices)
+    raise _refuse(what, version, [])  # the supported versions are listed already
+
+
+def check_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The tags if AWS accepts every one, else a validation error naming the first bad tag."""
+    for key, value in tags.items():
+        problem = tag_problem(key, value)
+        if problem:
+            raise PydanticCustomError(
+                "aws_tag", "tags AWS accepts; {problem}", {"problem": problem}
+            )
+    return tags
 
 
 def tag_problem(key: str, value: str) -> str | None:

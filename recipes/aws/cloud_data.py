@@ -7,7 +7,7 @@ EKS Kubernetes version calendar; refresh it when AWS adds regions, instance type
 from __future__ import annotations
 
 #: When these lists were taken; errors name it, so a user can tell stale data from a typo.
-AS_OF = "2026-02-12 (botocore 1.43.11)"
+AS_OF = "2026-02-12, botocore 1.43.11"
 
 #: Regions by partition (commercial, China, GovCloud).
 REGIONS: dict[str, tuple[str, ...]] = {

@@ -14,6 +14,10 @@ from provisioner.recipes.aws import cloud_data
 #: Set to 1 to accept a region, instance type or EKS version newer than the shipped lists.
 ALLOW_UNLISTED_ENV = "PROVISIONER_ALLOW_UNLISTED_AWS_VALUES"
 
+#: AWS allows 50 tags per resource; the recipes add up to 5 of their own (stack, managed-by,
+#: Name and the Kubernetes subnet tags).
+MAX_USER_TAGS = 45
+
 #: Characters IAM, EC2 and the other tagging APIs accept besides letters, digits and spaces.
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
@@ -97,6 +101,13 @@ def check_kubernetes_version(version: str, today: date | None = None) -> str:
 
 def check_tags(tags: dict[str, str]) -> dict[str, str]:
     """The tags if AWS accepts every one, else a validation error naming the first bad tag."""
+    if len(tags) > MAX_USER_TAGS:
+        raise PydanticCustomError(
+            "aws_tag",
+            "at most {most} tags (AWS allows 50 per resource, and the recipes add their own); "
+            "{count} given",
+            {"most": MAX_USER_TAGS, "count": len(tags)},
+        )
     for key, value in tags.items():
         problem = tag_problem(key, value)
         if problem:

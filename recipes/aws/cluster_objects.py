@@ -87,7 +87,6 @@ class ClusterObjectsArgs:
         namespace: the namespace steps run in.
         service_account: the service account steps run as.
         step_role_arn: the IRSA role the service account is annotated with.
-        depends_on: resources that must exist first (the deployer's cluster access).
     """
 
     cluster: Any
@@ -96,7 +95,6 @@ class ClusterObjectsArgs:
     namespace: str
     service_account: str
     step_role_arn: Any
-    depends_on: list[pulumi.Resource]
 
 
 class ClusterObjects:
@@ -114,7 +112,7 @@ class ClusterObjects:
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=config,
-            opts=pulumi.ResourceOptions(parent=owner, depends_on=args.depends_on),
+            opts=pulumi.ResourceOptions(parent=owner),
         )
         inside = pulumi.ResourceOptions(parent=owner, provider=self.provider)
         ns = args.namespace

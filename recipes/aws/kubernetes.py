@@ -253,7 +253,6 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
                 namespace=config.namespace,
                 service_account=config.service_account,
                 step_role_arn=self.workload_role.arn,
-                depends_on=[],
             ),
         )
         self.connection: dict[str, Any] = {

@@ -115,3 +115,10 @@ def test_kms_alias_arns_are_refused_key_arns_pass():
         S3ArtifactStoreConfig(kms_key_arn="arn:aws:kms:eu-west-1:123456789012:alias/artifacts")
     with pytest.raises(ValidationError, match="key ARN"):
         S3ArtifactStoreConfig(kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/nope")
+
+
+def test_too_many_tags_are_refused():
+    tags = "{" + ", ".join(f"t{i}: v" for i in range(46)) + "}"
+    with pytest.raises(SpecError, match="at most 45 tags"):
+        load_text(definition(tags=tags), "x.yaml")
+    assert load_text(definition(tags=tags.replace("t45: v, ", "").replace(", t45: v", "")), "x")

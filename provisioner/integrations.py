@@ -52,7 +52,7 @@ INTEGRATIONS: dict[str, Integration] = {
         Integration(
             "aws",
             "AWS recipes (pulumi_aws) and the s3:// artifact store (boto3)",
-            ("pulumi-aws>=6,<8", "boto3>=1.28"),
+            ("pulumi-aws>=7,<8", "boto3>=1.28"),
             ("pulumi_aws", "boto3"),
         ),
         Integration(
@@ -70,9 +70,10 @@ INTEGRATIONS: dict[str, Integration] = {
         Integration("numpy", "numpy arrays as native .npy artifacts", ("numpy",), ("numpy",)),
         Integration(
             "kubernetes",
-            "the kubernetes orchestrator: steps as Jobs on the stack's cluster",
-            ("kubernetes>=30",),
-            ("kubernetes",),
+            "the kubernetes orchestrator: steps as Jobs on the stack's cluster, and the "
+            "namespace, service account and roles its recipe creates in the cluster",
+            ("kubernetes>=30", "pulumi-kubernetes>=4.18,<5"),
+            ("kubernetes", "pulumi_kubernetes"),
         ),
         Integration(
             "pandas",

@@ -30,7 +30,7 @@ from provisioner.errors import (
     OperationError,
     UserInputError,
 )
-from provisioner.program import COMPONENTS_OUTPUT
+from provisioner.program import AUTH_OUTPUT, COMPONENTS_OUTPUT
 from provisioner.records import (
     StackRecord,
     forget,
@@ -434,10 +434,18 @@ def _no_cli_error() -> EngineUnavailableError:
     return EngineUnavailableError(missing_cli_message())
 
 
-def auth_reference(stack: LoadedStack) -> AuthReference:
-    """How a holder of the stack config authenticates, as references only."""
+def auth_reference(stack: LoadedStack, outputs: dict[str, Any] | None = None) -> AuthReference:
+    """How a holder of the stack config authenticates, as references only.
+
+    On AWS that is the stack user role when a recipe made one (``outputs["auth"]``), so the
+    hand-off works for people other than the deployer; else the deployer's profile.
+    """
     spec = stack.spec
+    offered = (outputs or {}).get(AUTH_OUTPUT)
+    role = offered.get("aws_role_arn") if isinstance(offered, dict) else None
     match stack.cloud:
+        case Cloud.AWS if isinstance(role, str):
+            return AuthReference(method="aws-role", aws_role_arn=role)
         case Cloud.AWS:
             profile = getattr(spec, "profile", None)
             return (
@@ -451,6 +459,15 @@ def auth_reference(stack: LoadedStack) -> AuthReference:
             return AuthReference(method="azure-default")
         case _:
             return AuthReference(method="none")
+
+
+def _draft_auth(stack: LoadedStack, outputs: dict[str, Any]) -> dict[str, Any]:
+    """The auth a deploy would write; a role not yet created shows as unknown."""
+    offered = outputs.get(AUTH_OUTPUT)
+    role = offered.get("aws_role_arn") if isinstance(offered, dict) else None
+    if stack.cloud == Cloud.AWS and isinstance(role, Unknown):
+        return {"method": "aws-role", "aws_role_arn": role}
+    return auth_reference(stack, outputs).model_dump(mode="json", exclude_defaults=True)
 
 
 def _components(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -487,7 +504,7 @@ def build_stack_config(stack: LoadedStack, outputs: dict[str, Any], eng: Engine)
         cloud=stack.cloud,
         location=stack.spec.location,
         components=components,
-        auth=auth_reference(stack),
+        auth=auth_reference(stack, outputs),
         provenance=Provenance(
             recipe=stack.recipe or "custom",
             definition=str(stack.source.resolve()),
@@ -541,7 +558,7 @@ def draft_stack_config(
         "cloud": str(stack.cloud),
         "location": stack.spec.location,
         "components": comps,
-        "auth": auth_reference(stack).model_dump(mode="json", exclude_defaults=True),
+        "auth": _draft_auth(stack, outputs),
         "provenance": {
             "recipe": recipe or "custom",
             "definition": str(stack.source),

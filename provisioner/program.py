@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 #: Stack output holding each component's connection config: {type: {flavor, connection}}.
 COMPONENTS_OUTPUT = "components"
+#: Stack output holding auth references recipes offer (e.g. ``aws_role_arn``, a role to assume).
+AUTH_OUTPUT = "auth"
 
 
 def build_program(stack: LoadedStack) -> Callable[[], None]:
@@ -19,7 +21,8 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
 
     Each recipe builder is imported only when the program runs, so a cloud's Pulumi SDK is
     loaded only for stacks on that cloud. Every recipe returns a ComponentResource with a
-    ``connection`` dict; the program exports them all under ``components``.
+    ``connection`` dict; the program exports them all under ``components``. A recipe may also
+    offer auth references (an ``auth`` dict), exported under ``auth``.
     """
 
     def program() -> None:
@@ -27,6 +30,7 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
 
         ctx = RecipeContext(spec=stack.spec, base_dir=stack.source.resolve().parent)
         exported = {}
+        auth: dict = {}
         for type_, comp in stack.components.items():
             builder = comp.flavor.load_recipe()
             name = f"{stack.name}-{str(type_).replace('_', '-')}"
@@ -36,6 +40,9 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
                 "flavor": comp.flavor.name,
                 "connection": getattr(resource, "connection", {}),
             }
+            auth.update(getattr(resource, "auth", None) or {})
         pulumi.export(COMPONENTS_OUTPUT, exported)
+        if auth:
+            pulumi.export(AUTH_OUTPUT, auth)
 
     return program

@@ -38,7 +38,7 @@ def test_install_dry_run_prints_the_pip_command(monkeypatch):
     result = runner.invoke(app, ["integration", "install", "aws", "--dry-run", "--json"])
     data = json.loads(result.stdout)
     assert data["command"][:4] == [sys.executable, "-m", "pip", "install"]
-    assert "pulumi-aws>=6,<8" in data["command"]
+    assert "pulumi-aws>=7,<8" in data["command"]
 
 
 def test_unknown_integration_and_installer_exit_2():

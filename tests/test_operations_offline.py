@@ -76,7 +76,7 @@ def test_unchanged_stack_previews_as_no_changes(tmp_path, pulumi_state):
     assert f"the plan is diffed against the Pulumi state at {pulumi_state}" in plan["notes"]
     # Values Pulumi recorded flow through: the stack config a deploy would write is known.
     connection = plan["stack_config"]["components"]["artifact_store"]["config"]
-    assert connection["uri"] == "s3://dev-artifact-store-bucket-5b8e0d3/artifacts"
+    assert connection["uri"] == "s3://dev-artifact-store-123456789012-eu-west-1/artifacts"
 
 
 def test_changed_tag_updates_exactly_that_property(tmp_path, pulumi_state):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from provisioner.catalog.flavor import StrictModel
 from provisioner.catalog.types import Cloud, ComponentType
@@ -85,6 +85,20 @@ class AWSStack(StackBase):
     profile: Annotated[
         str | None, Field(default=None, description="AWS profile to deploy with (a reference).")
     ]
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        from provisioner.recipes.aws.cloud_checks import check_region
+
+        return check_region(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _aws_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        from provisioner.recipes.aws.cloud_checks import check_tags
+
+        return check_tags(value)
 
     @property
     def location(self) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
-from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import SlackAlerterConfig
 
 
@@ -21,14 +21,17 @@ class AWSSlackAlerterArgs:
         region: AWS region of the secret.
         tags: tags of every taggable resource.
         secret_arn: an existing secret, or None to create ``secret_name``.
-        secret_name: name of the secret to create.
+        secret_name: name of the secret to create, or None for ``secret_prefix`` plus a
+            unique suffix.
+        secret_prefix: the prefix of a created secret's name when no name is given.
         recovery_window_days: days a destroyed secret stays restorable.
     """
 
     region: str
     tags: dict[str, str]
     secret_arn: str | None
-    secret_name: str
+    secret_name: str | None
+    secret_prefix: str
     recovery_window_days: int
 
     @classmethod
@@ -38,7 +41,8 @@ class AWSSlackAlerterArgs:
             region=ctx.spec.region,
             tags=ctx.tags,
             secret_arn=config.secret_arn,
-            secret_name=config.secret_name or f"provisioner/{ctx.spec.name}/slack-webhook",
+            secret_name=config.secret_name,
+            secret_prefix=f"provisioner/{ctx.spec.name}/slack-webhook-",
             recovery_window_days=config.recovery_window_days,
         )
 
@@ -67,9 +71,12 @@ class AWSSlackAlerter(pulumi.ComponentResource):
         self.secret = None
         secret_arn: Any = args.secret_arn
         if secret_arn is None:
+            # A destroyed secret's name stays taken for its recovery window: unless a name is
+            # given, each deploy gets a fresh suffix, so a redeploy right after a destroy works.
             self.secret = aws.secretsmanager.Secret(
                 f"{name}-webhook",
                 name=args.secret_name,
+                name_prefix=None if args.secret_name else args.secret_prefix,
                 description=f"Slack webhook URL of stack {ctx.spec.name} (set it after deploy)",
                 recovery_window_in_days=args.recovery_window_days,
                 region=args.region,
@@ -79,7 +86,8 @@ class AWSSlackAlerter(pulumi.ComponentResource):
             secret_arn = self.secret.arn
         self.grants = [
             aws.iam.RolePolicy(
-                f"{name}-read-{str(type_).replace('_', '-')}",
+                f"{name}-read-{label}",
+                name=names.fit(f"{name}-read-{label}", names.IAM_INLINE_POLICY),
                 role=role.id,
                 policy=iam.document(
                     [
@@ -93,7 +101,7 @@ class AWSSlackAlerter(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            for type_, role in siblings.workload_roles(ctx).items()
+            for label, role in siblings.runtime_roles(ctx).items()
         ]
         self.connection: dict[str, Any] = {"webhook_secret_arn": secret_arn}
         self.register_outputs({"connection": self.connection})

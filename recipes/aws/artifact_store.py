@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
+from provisioner.recipes.aws import names
 from provisioner.recipes.aws.flavors import (
     BUCKET_NOT_EMPTY_HINT,
     S3ArtifactStoreConfig,
@@ -39,7 +40,7 @@ class AWSArtifactStoreArgs:
     Attributes:
         region: AWS region of the bucket.
         tags: tags of every taggable resource.
-        bucket_name: physical bucket name, or None to let Pulumi generate one.
+        bucket_name: physical bucket name, or None for ``<name>-<account>-<region>``.
         prefix: key prefix of artifacts and run records.
         encryption: ``"aws:kms"`` or ``"AES256"``.
         kms_key_arn: customer-managed key for ``aws:kms``, or None for the AWS-managed one.
@@ -95,7 +96,7 @@ class AWSArtifactStore(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            bucket=args.bucket_name,
+            bucket=args.bucket_name or self._default_bucket_name(name, args.region),
             force_destroy=args.force_destroy,
             region=args.region,
             tags=args.tags,
@@ -168,6 +169,11 @@ class AWSArtifactStore(pulumi.ComponentResource):
                 "connection": self.connection,
             }
         )
+
+    def _default_bucket_name(self, name: str, region: str) -> str:
+        """Bucket names are global: the account and region keep this one unique."""
+        account = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        return names.fit(f"{name}-{account}-{region}", names.S3_BUCKET)
 
     @staticmethod
     def _encryption_rule(args: AWSArtifactStoreArgs) -> dict[str, Any]:

@@ -10,7 +10,17 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
-from provisioner.recipes.aws.flavors import ECRContainerRegistryConfig
+from provisioner.recipes.aws import names
+from provisioner.recipes.aws.flavors import REPOSITORY_NOT_EMPTY_HINT, ECRContainerRegistryConfig
+
+
+def repository_not_empty_hint(error_text: str) -> str | None:
+    """The hint to show when a destroy failed on a repository holding images, else None.
+
+    Args:
+        error_text: the engine's error message for the failed delete.
+    """
+    return REPOSITORY_NOT_EMPTY_HINT if "RepositoryNotEmpty" in error_text else None
 
 
 @dataclass(frozen=True)
@@ -20,7 +30,7 @@ class AWSContainerRegistryArgs:
     Attributes:
         region: AWS region of the repository.
         tags: tags of every taggable resource.
-        repository_name: physical name, or None to let Pulumi generate one.
+        repository_name: physical name, or None for ``<name>-repository``.
         keep_images: how many of the newest images survive the lifecycle policy.
         immutable_tags: refuse to overwrite tags.
         force_delete: let destroy delete a repository holding images.
@@ -88,7 +98,7 @@ class AWSContainerRegistry(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.repository = aws.ecr.Repository(
             f"{name}-repository",
-            name=args.repository_name,
+            name=args.repository_name or names.fit(f"{name}-repository", names.ECR_REPOSITORY),
             image_scanning_configuration={"scan_on_push": True},
             image_tag_mutability="IMMUTABLE" if args.immutable_tags else "MUTABLE",
             encryption_configurations=[{"encryption_type": "AES256"}],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from provisioner.catalog.flavor import Flavor, FlavorConfig, StrictModel
 from provisioner.catalog.types import Cloud, ComponentType
+from provisioner.recipes.aws import cloud_checks
 
 #: What a user is told when a destroy stops at a bucket that still holds objects.
 BUCKET_NOT_EMPTY_HINT = (
@@ -19,9 +21,29 @@ BUCKET_NOT_EMPTY_HINT = (
     "effect, then destroy; force_destroy deletes every artifact for good."
 )
 
+#: What a user is told when a destroy stops at a repository that still holds images.
+REPOSITORY_NOT_EMPTY_HINT = (
+    "The ECR repository still holds images, and ECR refuses to delete a repository that has "
+    "images. Either delete them yourself (`aws ecr batch-delete-image` or the console) and run "
+    "destroy again, or set `force_delete: true` under the container_registry config, deploy "
+    "once so the setting takes effect, then destroy; force_delete deletes every image for good."
+)
+
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _S3_PREFIX = r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$"
+_KMS_KEY_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+_KMS_ALIAS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:alias/.+$")
+_IAM_PRINCIPAL_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$"
 _LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
+
+
+def _retention_days(value: int) -> int:
+    if value not in _LOG_RETENTION_DAYS:
+        raise ValueError(f"must be one of {', '.join(map(str, _LOG_RETENTION_DAYS))}")
+    return value
 
 
 class S3LifecycleRule(StrictModel):
@@ -95,9 +117,10 @@ class S3ArtifactStoreConfig(FlavorConfig):
         str | None,
         Field(
             default=None,
-            pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$",
-            description="Customer-managed KMS key for 'aws:kms'; default: the AWS-managed aws/s3 "
-            "key. Roles of other components are granted use of this key.",
+            description="Customer-managed KMS key for 'aws:kms', as a key ARN "
+            "(arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias ARN, which IAM never matches); "
+            "default: the AWS-managed aws/s3 key. Roles of other components are granted use of "
+            "this key.",
         ),
     ]
     versioning: Annotated[
@@ -116,6 +139,19 @@ class S3ArtifactStoreConfig(FlavorConfig):
         list[S3LifecycleRule],
         Field(default_factory=list, max_length=50, description="Expiry rules for old data."),
     ]
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _key_arn(cls, value: str | None) -> str | None:
+        if value is None or _KMS_KEY_ARN.match(value):
+            return value
+        if _KMS_ALIAS_ARN.match(value):
+            raise ValueError(
+                "an alias ARN is refused: IAM never matches an alias when it authorizes use of "
+                "the key, so every read and write would be denied; give the key ARN "
+                "(`aws kms describe-key --key-id alias/NAME --query KeyMetadata.Arn`)"
+            )
+        raise ValueError("expected a KMS key ARN: arn:aws:kms:REGION:ACCOUNT:key/KEY-ID")
 
     @model_validator(mode="after")
     def _kms_key_needs_kms(self) -> S3ArtifactStoreConfig:
@@ -150,7 +186,31 @@ class ECRContainerRegistryConfig(FlavorConfig):
     ]
     force_delete: Annotated[
         bool,
-        Field(default=False, description="Let destroy delete the repository while it has images."),
+        Field(
+            default=False,
+            description="Let destroy delete the repository even when it holds images. Off by "
+            "default, so a destroy stops at a non-empty repository with this hint: "
+            + REPOSITORY_NOT_EMPTY_HINT,
+        ),
+    ]
+
+
+class EKSAccessEntry(StrictModel):
+    """An IAM principal given access to the cluster."""
+
+    principal_arn: Annotated[
+        str,
+        Field(
+            pattern=_IAM_PRINCIPAL_ARN, max_length=2048, description="ARN of an IAM role or user."
+        ),
+    ]
+    scope: Annotated[
+        Literal["namespace", "cluster"],
+        Field(
+            default="namespace",
+            description="'namespace': edit rights in the orchestrator's namespace only; "
+            "'cluster': cluster admin.",
+        ),
     ]
 
 
@@ -200,9 +260,39 @@ class EKSOrchestratorConfig(FlavorConfig):
     public_access_cidrs: Annotated[
         list[str],
         Field(
-            default_factory=lambda: ["0.0.0.0/0"],
-            min_length=1,
-            description="CIDRs allowed to reach the public API endpoint; narrow this.",
+            default_factory=list,
+            description="CIDRs allowed to reach the public API endpoint (your office or VPN "
+            "range, or your address /32); required while endpoint_public_access is on. The "
+            "deploy itself reaches the API from here to create the namespace and its roles.",
+        ),
+    ]
+    allow_public_api_from_anywhere: Annotated[
+        bool,
+        Field(
+            default=False,
+            description="Accept 0.0.0.0/0 in public_access_cidrs: the API endpoint is then open "
+            "to the whole internet (still behind IAM authentication).",
+        ),
+    ]
+    support_type: Annotated[
+        Literal["STANDARD", "EXTENDED"],
+        Field(
+            default="STANDARD",
+            description="EKS upgrade policy: STANDARD upgrades the cluster when its version leaves "
+            "standard support; EXTENDED keeps it, at extended-support pricing per cluster hour.",
+        ),
+    ]
+    log_retention_days: Annotated[
+        int,
+        Field(default=30, description="Days control-plane logs are kept (a CloudWatch value)."),
+    ]
+    access_entries: Annotated[
+        list[EKSAccessEntry],
+        Field(
+            default_factory=list,
+            max_length=50,
+            description="IAM roles or users given access to the cluster besides the deployer "
+            "and the stack user role.",
         ),
     ]
     namespace: Annotated[
@@ -226,6 +316,16 @@ class EKSOrchestratorConfig(FlavorConfig):
         ),
     ]
 
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _eks_version(cls, value: str) -> str:
+        return cloud_checks.check_kubernetes_version(value)
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        return cloud_checks.check_instance_type(value)
+
     @field_validator("vpc_cidr")
     @classmethod
     def _vpc_cidr(cls, value: str) -> str:
@@ -241,10 +341,36 @@ class EKSOrchestratorConfig(FlavorConfig):
             ipaddress.IPv4Network(cidr, strict=True)
         return value
 
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _retention_days(value)
+
     @model_validator(mode="after")
     def _node_counts(self) -> EKSOrchestratorConfig:
         if not self.min_nodes <= self.desired_nodes <= self.max_nodes:
             raise ValueError("node counts must satisfy min_nodes <= desired_nodes <= max_nodes")
+        return self
+
+    @model_validator(mode="after")
+    def _public_endpoint(self) -> EKSOrchestratorConfig:
+        if not self.endpoint_public_access:
+            return self
+        if not self.public_access_cidrs:
+            raise ValueError(
+                "set public_access_cidrs to the ranges that may reach the cluster's public API "
+                "endpoint (your office or VPN range, or your address /32), or turn "
+                "endpoint_public_access off"
+            )
+        anywhere = [c for c in self.public_access_cidrs if ipaddress.IPv4Network(c).prefixlen == 0]
+        if anywhere and not self.allow_public_api_from_anywhere:
+            raise ValueError(
+                f"public_access_cidrs holds {anywhere[0]}, which opens the cluster's API to the "
+                "whole internet; narrow it, or set allow_public_api_from_anywhere: true"
+            )
+        ids = [e.principal_arn for e in self.access_entries]
+        if len(ids) != len(set(ids)):
+            raise ValueError("each principal_arn may appear once in access_entries")
         return self
 
 
@@ -259,6 +385,11 @@ class SageMakerConfig(FlavorConfig):
             description="Default instance type of the jobs the runtime starts.",
         ),
     ]
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        return cloud_checks.check_training_instance_type(value)
 
 
 class CodeBuildImageBuilderConfig(FlavorConfig):
@@ -294,9 +425,7 @@ class CodeBuildImageBuilderConfig(FlavorConfig):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if value not in _LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of {', '.join(map(str, _LOG_RETENTION_DAYS))}")
-        return value
+        return _retention_days(value)
 
 
 class SageMakerMLflowConfig(FlavorConfig):
@@ -353,7 +482,9 @@ class SlackAlerterConfig(FlavorConfig):
             default=None,
             pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$",
             description="Name of the secret to create (empty; put the webhook URL in it after "
-            "deploy). Default: provisioner/<stack>/slack-webhook.",
+            "deploy). Default: provisioner/<stack>/slack-webhook-<unique suffix>, new on each "
+            "deploy, so a redeploy within a destroyed secret's recovery window works; a fixed "
+            "name is taken until that window ends (set recovery_window_days: 0 to free it).",
         ),
     ]
     recovery_window_days: Annotated[

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
-from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import CodeBuildImageBuilderConfig
 
 #: Logs in to ECR, builds the uploaded context and pushes ``$REPOSITORY_URI:$IMAGE_TAG``;
@@ -91,6 +91,7 @@ class AWSImageBuilder(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
+            name=names.fit(f"{name}-role", names.IAM_ROLE),
             description=f"Image builds of stack {ctx.spec.name}",
             assume_role_policy=iam.service_trust("codebuild.amazonaws.com"),
             tags=args.tags,
@@ -110,14 +111,18 @@ class AWSImageBuilder(pulumi.ComponentResource):
             iam.ecr_push(args.repository.arn),
         )
         self.policy = aws.iam.RolePolicy(
-            f"{name}-policy", role=self.role.id, policy=iam.document(statements), opts=child
+            f"{name}-policy",
+            name=names.fit(f"{name}-policy", names.IAM_INLINE_POLICY),
+            role=self.role.id,
+            policy=iam.document(statements),
+            opts=child,
         )
         self.source_uri: pulumi.Output[str] = pulumi.Output.concat(
             "s3://", args.bucket.name, "/", config.source_prefix
         )
         self.project = aws.codebuild.Project(
             f"{name}-project",
-            name=name,
+            name=names.fit(name, names.CODEBUILD_PROJECT),
             description=f"Builds step images of stack {ctx.spec.name}",
             service_role=self.role.arn,
             build_timeout=config.build_timeout_minutes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,9 @@ import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.errors import UserInputError
-from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws import iam, names, siblings
+from provisioner.recipes.aws.cluster_access import ClusterAccess, ClusterAccessArgs
+from provisioner.recipes.aws.cluster_objects import ClusterObjects, ClusterObjectsArgs
 from provisioner.recipes.aws.flavors import EKSOrchestratorConfig
 from provisioner.recipes.aws.network import AWSNetwork, AWSNetworkArgs
 
@@ -79,12 +82,25 @@ def irsa_trust(provider_arn: str, issuer: str, namespace: str, service_account: 
     )
 
 
+def node_group_name(name: str, config: EKSOrchestratorConfig) -> str:
+    """The node group's name, which changes exactly when a change forces a new node group.
+
+    EKS replaces a node group when its instance type, capacity type or disk size changes;
+    a new name lets the new group come up before the old one goes.
+    """
+    shape = f"{config.instance_type}/{config.capacity_type}/{config.disk_size_gb}"
+    digest = hashlib.sha256(shape.encode()).hexdigest()[:6]
+    return f"{names.fit(f'{name}-nodes', names.EKS_NODE_GROUP - 7)}-{digest}"
+
+
 class AWSKubernetesOrchestrator(pulumi.ComponentResource):
     """An EKS cluster in its own VPC, a managed node group, and the role steps run as.
 
     Steps run as Kubernetes Jobs under ``namespace``/``service_account``; the service account,
     annotated with ``service_account_role_arn``, gets AWS credentials through IRSA and may only
-    read and write the artifact bucket and pull from the stack's repository.
+    read and write the artifact bucket and pull from the stack's repository. The recipe creates
+    the namespace, the service account and the runner's RBAC in the cluster, and the stack user
+    role (``user_role``) that people holding the stack config assume (its ARN is ``auth``).
 
     Connection: ``{"cluster_name", "region", "kube_context", "service_account_role_arn",
     "namespace", "service_account"}``; ``kube_context`` is the cluster ARN, the context name
@@ -104,7 +120,9 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
         args = self.args = AWSKubernetesOrchestratorArgs.from_config(config, ctx)
         invoke = pulumi.InvokeOptions(parent=self)
         partition = aws.get_partition(opts=invoke).partition
+        account = aws.get_caller_identity(opts=invoke).account_id
         zones = self._zones(args, invoke)
+        cluster_name = names.fit(name, names.EKS_CLUSTER)
         self.network = AWSNetwork(
             f"{name}-network",
             AWSNetworkArgs(
@@ -112,7 +130,7 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
                 tags=args.tags,
                 cidr=config.vpc_cidr,
                 zones=zones,
-                cluster_name=name,
+                cluster_name=cluster_name,
                 nat_per_az=config.nat_gateway_per_az,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -120,9 +138,18 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
         cluster_role, cluster_grants = self._service_role(
             f"{name}-cluster-role", "eks.amazonaws.com", CLUSTER_POLICIES, partition, args.tags
         )
+        # EKS would create this group itself, without retention, and leave it behind on destroy.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=config.log_retention_days,
+            region=args.region,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.cluster = aws.eks.Cluster(
             f"{name}-cluster",
-            name=name,
+            name=cluster_name,
             role_arn=cluster_role.arn,
             version=config.kubernetes_version,
             vpc_config={
@@ -131,22 +158,24 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
                 ],
                 "endpoint_private_access": True,
                 "endpoint_public_access": config.endpoint_public_access,
-                "public_access_cidrs": config.public_access_cidrs,
+                "public_access_cidrs": config.public_access_cidrs or None,
             },
             access_config={
                 "authentication_mode": "API",
                 "bootstrap_cluster_creator_admin_permissions": True,
             },
+            upgrade_policy={"support_type": config.support_type},
             enabled_cluster_log_types=["api", "audit", "authenticator"],
             region=args.region,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_grants),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*cluster_grants, self.log_group]),
         )
         node_role, node_grants = self._service_role(
             f"{name}-node-role", "ec2.amazonaws.com", NODE_POLICIES, partition, args.tags
         )
         self.node_group = aws.eks.NodeGroup(
             f"{name}-nodes",
+            node_group_name=node_group_name(name, config),
             cluster_name=self.cluster.name,
             node_role_arn=node_role.arn,
             subnet_ids=[s.id for s in self.network.private_subnets],
@@ -161,9 +190,9 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
             update_config={"max_unavailable": 1},
             region=args.region,
             tags=args.tags,
-            # Nodes join only with their policies attached and a route out through NAT.
+            # Nodes join only with their policies attached and every route out in place.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*node_grants, *self.network.egress_routes]
+                parent=self, depends_on=[*node_grants, *self.network.node_dependencies]
             ),
         )
         issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
@@ -177,6 +206,7 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
         )
         self.workload_role = aws.iam.Role(
             f"{name}-step-role",
+            name=names.fit(f"{name}-step-role", names.IAM_ROLE),
             description=f"Pipeline steps of stack {ctx.spec.name} "
             f"({config.namespace}/{config.service_account})",
             assume_role_policy=pulumi.Output.all(self.oidc_provider.arn, issuer).apply(
@@ -190,9 +220,40 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
             statements = iam.merge(statements, iam.ecr_pull(args.repository.arn))
         self.workload_policy = aws.iam.RolePolicy(
             f"{name}-step-policy",
+            name=names.fit(f"{name}-step-policy", names.IAM_INLINE_POLICY),
             role=self.workload_role.id,
             policy=iam.document(statements),
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.access = ClusterAccess(
+            self,
+            name,
+            ClusterAccessArgs(
+                stack=ctx.spec.name,
+                region=args.region,
+                cluster=self.cluster,
+                partition=partition,
+                account=account,
+                tags=args.tags,
+                namespace=config.namespace,
+                bucket=args.bucket,
+                repository=args.repository,
+                entries=list(config.access_entries),
+            ),
+        )
+        #: The role a data scientist assumes to run pipelines; later recipes grant it their use.
+        self.user_role = self.access.user_role
+        self.objects = ClusterObjects(
+            self,
+            name,
+            ClusterObjectsArgs(
+                cluster=self.cluster,
+                region=args.region,
+                profile=getattr(ctx.spec, "profile", None),
+                namespace=config.namespace,
+                service_account=config.service_account,
+                step_role_arn=self.workload_role.arn,
+            ),
         )
         self.connection: dict[str, Any] = {
             "cluster_name": self.cluster.name,
@@ -202,10 +263,13 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
             "namespace": config.namespace,
             "service_account": config.service_account,
         }
+        #: How the stack config's holder authenticates: by assuming the stack user role.
+        self.auth: dict[str, Any] = {"aws_role_arn": self.user_role.arn}
         self.register_outputs(
             {
                 "cluster_endpoint": self.cluster.endpoint,
                 "oidc_provider_arn": self.oidc_provider.arn,
+                "user_role_arn": self.user_role.arn,
                 "connection": self.connection,
             }
         )
@@ -237,6 +301,7 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
     ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
         role = aws.iam.Role(
             name,
+            name=names.fit(name, names.IAM_ROLE),
             assume_role_policy=iam.service_trust(service),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),

@@ -25,51 +25,12 @@ import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.catalog.types import ComponentType
-from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import SageMakerMLflowConfig
 
-#: What pipeline steps may do on the tracking server: tracking and the model registry.
-MLFLOW_CLIENT_ACTIONS = tuple(
-    f"sagemaker-mlflow:{action}"
-    for action in (
-        "CreateExperiment",
-        "CreateModelVersion",
-        "CreateRegisteredModel",
-        "CreateRun",
-        "DeleteModelVersionTag",
-        "DeleteRegisteredModelAlias",
-        "DeleteTag",
-        "GetDownloadURIForModelVersionArtifacts",
-        "GetExperiment",
-        "GetExperimentByName",
-        "GetLatestModelVersions",
-        "GetMetricHistory",
-        "GetModelVersion",
-        "GetModelVersionByAlias",
-        "GetRegisteredModel",
-        "GetRun",
-        "ListArtifacts",
-        "LogBatch",
-        "LogInputs",
-        "LogMetric",
-        "LogModel",
-        "LogParam",
-        "SearchExperiments",
-        "SearchModelVersions",
-        "SearchRegisteredModels",
-        "SearchRuns",
-        "SetExperimentTag",
-        "SetModelVersionTag",
-        "SetRegisteredModelAlias",
-        "SetRegisteredModelTag",
-        "SetTag",
-        "TransitionModelVersionStage",
-        "UpdateExperiment",
-        "UpdateModelVersion",
-        "UpdateRegisteredModel",
-        "UpdateRun",
-    )
-)
+#: What the runtime roles may do on the tracking server: everything the MLflow client does
+#: (tracking, the model registry, MLflow 3's logged models), on this one server only.
+MLFLOW_CLIENT_ACTIONS = ("sagemaker-mlflow:*",)
 
 #: What the server itself may do in the SageMaker Model Registry when it mirrors models there.
 MODEL_REGISTRATION_ACTIONS = (
@@ -128,6 +89,7 @@ class _MLflowServer:
         config = args.config
         self.role = aws.iam.Role(
             f"{name}-role",
+            name=names.fit(f"{name}-role", names.IAM_ROLE),
             description=f"MLflow tracking server of stack {ctx.spec.name}",
             assume_role_policy=iam.service_trust("sagemaker.amazonaws.com"),
             tags=args.tags,
@@ -156,11 +118,15 @@ class _MLflowServer:
                 ],
             )
         self.policy = aws.iam.RolePolicy(
-            f"{name}-policy", role=self.role.id, policy=iam.document(statements), opts=child
+            f"{name}-policy",
+            name=names.fit(f"{name}-policy", names.IAM_INLINE_POLICY),
+            role=self.role.id,
+            policy=iam.document(statements),
+            opts=child,
         )
         self.server = aws.sagemaker.MlflowTrackingServer(
             f"{name}-server",
-            tracking_server_name=name,
+            tracking_server_name=names.fit(name, names.MLFLOW_TRACKING_SERVER),
             artifact_store_uri=pulumi.Output.concat(
                 "s3://", args.bucket.name, "/", config.artifact_prefix
             ),
@@ -176,21 +142,28 @@ class _MLflowServer:
         )
         self.grants = [
             aws.iam.RolePolicy(
-                f"{name}-access-{str(type_).replace('_', '-')}",
+                f"{name}-access-{label}",
+                name=names.fit(f"{name}-access-{label}", names.IAM_INLINE_POLICY),
                 role=role.id,
                 policy=iam.document(
-                    [
-                        {
-                            "Sid": "UseTrackingServer",
-                            "Effect": "Allow",
-                            "Action": list(MLFLOW_CLIENT_ACTIONS),
-                            "Resource": self.server.arn,
-                        }
-                    ]
+                    iam.merge(
+                        [
+                            {
+                                "Sid": "UseTrackingServer",
+                                "Effect": "Allow",
+                                "Action": list(MLFLOW_CLIENT_ACTIONS),
+                                "Resource": self.server.arn,
+                            }
+                        ],
+                        # The MLflow client writes run artifacts to the bucket itself.
+                        iam.bucket_read_write(
+                            args.bucket.arn, config.artifact_prefix, args.bucket.kms_key_arn
+                        ),
+                    )
                 ),
                 opts=child,
             )
-            for type_, role in siblings.workload_roles(ctx).items()
+            for label, role in siblings.runtime_roles(ctx).items()
         ]
 
 

@@ -94,7 +94,7 @@ class AWSNetwork(pulumi.ComponentResource):
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt", vpc_id=self.vpc.id, region=region, tags=tags, opts=child
         )
-        aws.ec2.Route(
+        public_default = aws.ec2.Route(
             f"{name}-public-default",
             route_table_id=public_rt.id,
             destination_cidr_block="0.0.0.0/0",
@@ -102,6 +102,9 @@ class AWSNetwork(pulumi.ComponentResource):
             region=region,
             opts=child,
         )
+        #: What nodes need before they can join: every private route (NAT and the S3 endpoint),
+        #: their route-table associations, and the internet gateway's route behind the NAT.
+        self.node_dependencies: list[pulumi.Resource] = [public_default]
         for i, subnet in enumerate(self.public_subnets):
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-{i}",
@@ -112,6 +115,7 @@ class AWSNetwork(pulumi.ComponentResource):
             )
         #: The private default routes: nodes can reach AWS APIs only once these exist.
         self.egress_routes: list[aws.ec2.Route] = []
+        private_tables: list[aws.ec2.RouteTable] = []
         nat_count = len(args.zones) if args.nat_per_az else 1
         for n in range(nat_count):
             eip = aws.ec2.Eip(
@@ -128,6 +132,7 @@ class AWSNetwork(pulumi.ComponentResource):
             rt = aws.ec2.RouteTable(
                 f"{name}-private-rt-{n}", vpc_id=self.vpc.id, region=region, tags=tags, opts=child
             )
+            private_tables.append(rt)
             self.egress_routes.append(
                 aws.ec2.Route(
                     f"{name}-private-default-{n}",
@@ -140,13 +145,27 @@ class AWSNetwork(pulumi.ComponentResource):
             )
             served = range(len(args.zones)) if nat_count == 1 else [n]
             for i in served:
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-private-{i}",
-                    subnet_id=self.private_subnets[i].id,
-                    route_table_id=rt.id,
-                    region=region,
-                    opts=child,
+                self.node_dependencies.append(
+                    aws.ec2.RouteTableAssociation(
+                        f"{name}-private-{i}",
+                        subnet_id=self.private_subnets[i].id,
+                        route_table_id=rt.id,
+                        region=region,
+                        opts=child,
+                    )
                 )
+        # Artifact traffic from the nodes goes to S3 directly, not through the (billed) NAT.
+        self.s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=("cn." if region.startswith("cn-") else "") + f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in private_tables],
+            region=region,
+            tags=tags,
+            opts=child,
+        )
+        self.node_dependencies += [*self.egress_routes, self.s3_endpoint]
         self.vpc_id: pulumi.Output[str] = self.vpc.id
         self.register_outputs(
             {

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
-from provisioner.recipes.aws import iam, siblings
+from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import SageMakerConfig
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -56,6 +56,8 @@ class _SageMakerRole(pulumi.ComponentResource):
     WHO: ClassVar[str]
     #: SageMaker job kinds (ARN resource types) this role may itself start, e.g. pipeline steps.
     STARTS_JOBS: ClassVar[tuple[str, ...]] = ()
+    #: True when the runtime roles (step role, stack user role) start this flavor's jobs.
+    STARTED_BY_RUNTIME: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -69,8 +71,11 @@ class _SageMakerRole(pulumi.ComponentResource):
         invoke = pulumi.InvokeOptions(parent=self)
         partition = aws.get_partition(opts=invoke).partition
         account = aws.get_caller_identity(opts=invoke).account_id
+        # The runtime roles that start this flavor's jobs, taken before this role joins them.
+        starters = siblings.runtime_roles(ctx)
         self.workload_role = aws.iam.Role(
             f"{name}-execution-role",
+            name=names.fit(f"{name}-execution-role", names.IAM_ROLE),
             description=f"SageMaker jobs of stack {ctx.spec.name}",
             assume_role_policy=iam.service_trust(SAGEMAKER_SERVICE),
             tags=args.tags,
@@ -85,10 +90,21 @@ class _SageMakerRole(pulumi.ComponentResource):
         )
         self.workload_policy = aws.iam.RolePolicy(
             f"{name}-execution-policy",
+            name=names.fit(f"{name}-execution-policy", names.IAM_INLINE_POLICY),
             role=self.workload_role.id,
             policy=iam.document(statements),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.start_grants = [
+            aws.iam.RolePolicy(
+                f"{name}-start-{label}",
+                name=names.fit(f"{name}-start-{label}", names.IAM_INLINE_POLICY),
+                role=role.id,
+                policy=iam.document(start_training_jobs(arn_prefix, self.workload_role.arn)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for label, role in (starters.items() if self.STARTED_BY_RUNTIME else ())
+        ]
         self.connection: dict[str, Any] = {
             "execution_role_arn": self.workload_role.arn,
             "region": args.region,
@@ -122,6 +138,25 @@ class _SageMakerRole(pulumi.ComponentResource):
                 "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
             },
         ]
+
+
+def start_training_jobs(arn_prefix: str, execution_role_arn: iam.Arn) -> list[iam.Statement]:
+    """What a runtime role needs to run a step as a training job under the execution role."""
+    return [
+        {
+            "Sid": "StartTrainingJobs",
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
+            "Resource": f"{arn_prefix}:training-job/*",
+        },
+        {
+            "Sid": "PassExecutionRole",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": execution_role_arn,
+            "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
+        },
+    ]
 
 
 def job_logs(partition: str, region: str, account: str) -> list[iam.Statement]:
@@ -164,8 +199,12 @@ class AWSSageMakerOrchestrator(_SageMakerRole):
 class AWSSageMakerStepOperator(_SageMakerRole):
     """Runs single steps as SageMaker training jobs under this role.
 
+    The stack's runtime roles (the orchestrator's step role and the stack user role) may start
+    and watch training jobs and pass this role to SageMaker, and nothing else of it.
+
     Connection: ``{"execution_role_arn", "region", "instance_type"}``.
     """
 
     TYPE = "provisioner:aws:SageMakerStepOperator"
     WHO = "step_operator 'sagemaker'"
+    STARTED_BY_RUNTIME = True

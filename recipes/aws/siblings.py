@@ -17,6 +17,7 @@ class BucketRef:
     name: Any
     arn: Any
     kms_key_arn: str | None
+    prefix: str = "artifacts"
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,12 @@ def artifact_bucket(ctx: RecipeContext, needed_by: str) -> BucketRef:
     store = ctx.components.get(ComponentType.ARTIFACT_STORE)
     if store is None or not hasattr(store, "bucket_arn"):
         raise _missing(needed_by, "an artifact_store of flavor 's3'")
-    return BucketRef(name=store.bucket_name, arn=store.bucket_arn, kms_key_arn=store.kms_key_arn)
+    return BucketRef(
+        name=store.bucket_name,
+        arn=store.bucket_arn,
+        kms_key_arn=store.kms_key_arn,
+        prefix=store.prefix,
+    )
 
 
 def container_repository(ctx: RecipeContext, needed_by: str) -> RepositoryRef:
@@ -58,6 +64,25 @@ def workload_roles(ctx: RecipeContext) -> dict[ComponentType, Any]:
         role = getattr(component, "workload_role", None)
         if role is not None:
             roles[type_] = role
+    return roles
+
+
+def user_role(ctx: RecipeContext) -> Any | None:
+    """The stack user role a data scientist assumes to run pipelines, if the stack has one."""
+    for component in ctx.components.values():
+        role = getattr(component, "user_role", None)
+        if role is not None:
+            return role
+    return None
+
+
+def runtime_roles(ctx: RecipeContext) -> dict[str, Any]:
+    """Every role the runtime acts as, by a label for resource names: the step roles by
+    component (``orchestrator``, ``step-operator``) and the stack user role (``stack-user``)."""
+    roles = {str(t).replace("_", "-"): role for t, role in workload_roles(ctx).items()}
+    user = user_role(ctx)
+    if user is not None:
+        roles["stack-user"] = user
     return roles
 
 

@@ -10,6 +10,7 @@ HEAVY = (
     "pulumi_aws",
     "pulumi_gcp",
     "pulumi_azure_native",
+    "pulumi_kubernetes",
     "boto3",
     "botocore",
     "google.cloud",

@@ -40,10 +40,34 @@ def test_preview_json_is_valid_and_complete(monkeypatch):
     assert {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:eks/nodeGroup:NodeGroup"} <= types
     comps = plan["stack_config"]["components"]
     assert {"artifact_store", "container_registry", "orchestrator", "alerter"} <= set(comps)
-    assert comps["artifact_store"]["config"]["uri"] == {"$unknown": True}
+    assert comps["container_registry"]["config"]["uri"] == {"$unknown": True}
+    # The bucket's explicit name holds the caller's account, a placeholder offline.
+    assert comps["artifact_store"]["config"]["uri"] == (
+        "s3://aws-artifact-store-123456789012-eu-west-1/artifacts"
+    )
+    assert any("getCallerIdentity" in n for n in plan["notes"]), plan["notes"]
     assert any("placeholder" in n for n in plan["notes"]), (
         "the plan says which data sources it answered"
     )
+
+
+def test_offline_plan_lists_what_a_pipeline_run_needs_and_auth_names_the_user_role(monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    result = runner.invoke(app, ["stack", "preview", "aws-recipe", "--offline", "--json"])
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    steps = {(s["type"], s["name"]) for s in plan["steps"]}
+    for wanted in (
+        ("kubernetes:core/v1:Namespace", "aws-orchestrator-namespace"),
+        ("kubernetes:core/v1:ServiceAccount", "aws-orchestrator-service-account"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:Role", "aws-orchestrator-runner-role"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "aws-orchestrator-runner-binding"),
+        ("aws:eks/accessEntry:AccessEntry", "aws-orchestrator-user-access"),
+        ("aws:iam/role:Role", "aws-orchestrator-user-role"),
+    ):
+        assert wanted in steps, wanted
+    auth = plan["stack_config"]["auth"]
+    assert auth["method"] == "aws-role" and auth["aws_role_arn"] == {"$unknown": True}
 
 
 def test_deploy_without_cli_fails_fast_with_one_paragraph(provisioner_home):

@@ -17,6 +17,7 @@ _FIELD = re.compile(r"\n (code|stdout|stderr): ")
 #: error text into a hint for the user, or None. Loaded only when such a delete fails.
 DELETE_HINTS: dict[str, str] = {
     "aws:s3/": "provisioner.recipes.aws.artifact_store:bucket_not_empty_hint",
+    "aws:ecr/": "provisioner.recipes.aws.container_registry:repository_not_empty_hint",
 }
 
 _RETRY_HINT = (

@@ -85,6 +85,8 @@ def open_store(stack: StackConfig) -> ArtifactStore:
             profile=stack.auth.aws_profile,
             access_key_id=_env(stack, "aws_access_key_id"),
             secret_access_key=_env(stack, "aws_secret_access_key"),
+            role_arn=stack.auth.aws_role_arn if stack.auth.method == "aws-role" else None,
+            sts_endpoint_url=stack.endpoints.get("sts"),
         )
     if scheme == "gs":
         from provisioner.runtime.stores.gcs import GCSArtifactStore

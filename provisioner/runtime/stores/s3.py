@@ -40,6 +40,9 @@ class S3ArtifactStore(ArtifactStore):
         profile: an AWS profile name from the stack config's auth reference.
         access_key_id: explicit credentials (read from env vars the stack config names).
         secret_access_key: see ``access_key_id``.
+        role_arn: a role to act as (the stack config's ``aws-role``), assumed with the
+            credentials above.
+        sts_endpoint_url: an STS endpoint override for assuming ``role_arn``.
     """
 
     def __init__(
@@ -51,6 +54,8 @@ class S3ArtifactStore(ArtifactStore):
         profile: str | None = None,
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
+        role_arn: str | None = None,
+        sts_endpoint_url: str | None = None,
     ) -> None:
         super().__init__(uri)
         rest = uri[len("s3://") :]
@@ -67,6 +72,15 @@ class S3ArtifactStore(ArtifactStore):
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
         )
+        if role_arn:
+            from provisioner.runtime.stores.aws_role import assume
+
+            session = assume(
+                session,
+                role_arn,
+                region=region or session.region_name or "us-east-1",
+                sts_endpoint_url=sts_endpoint_url,
+            )
         config = Config(
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=READ_TIMEOUT,

@@ -59,3 +59,18 @@ def test_hint_table_entries_load_and_a_missing_recipe_package_is_skipped(monkeyp
     monkeypatch.setitem(DELETE_HINTS, "gcp:storage/", "provisioner.recipes.nowhere:hint")
     recorder = _recorder_with_failed("gcp:storage/bucket:Bucket", Op.DELETE, "not empty")
     assert delete_hints(recorder) == []
+
+
+def test_destroy_of_a_repository_holding_images_hints_at_force_delete():
+    from provisioner.recipes.aws.flavors import REPOSITORY_NOT_EMPTY_HINT
+
+    note = (
+        "deleting ECR Repository (aws-container-registry-repository): operation error ECR: "
+        "DeleteRepository, RepositoryNotEmptyException: The repository cannot be deleted "
+        "because it still contains images"
+    )
+    recorder = _recorder_with_failed("aws:ecr/repository:Repository", Op.DELETE, note)
+    assert delete_hints(recorder) == [REPOSITORY_NOT_EMPTY_HINT]
+    assert "force_delete: true" in REPOSITORY_NOT_EMPTY_HINT
+    other = _recorder_with_failed("aws:ecr/repository:Repository", Op.DELETE, "AccessDenied")
+    assert delete_hints(other) == []

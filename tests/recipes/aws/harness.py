@@ -23,6 +23,9 @@ REGION = "eu-west-1"
 STACK = "ml"
 STACK_TAGS = {"stack": STACK, "managed-by": "provisioner"}
 
+#: Service wildcards allowed when the statement names exactly one resource, without wildcards.
+WHOLE_SERVICE_ON_ONE_RESOURCE = frozenset({"sagemaker-mlflow:*"})
+
 #: Maps whose keys are user data (tag keys, labels), not property names.
 FREE_FORM_KEYS = frozenset({"tags", "tagsAll", "labels"})
 
@@ -93,6 +96,7 @@ class AWSMocks(Mocks):
                 arn = f"arn:aws:iam::{ACCOUNT}:role/{physical}"
             case "aws:eks/cluster:Cluster":
                 out["endpoint"] = f"https://{suffix}.gr7.{region}.eks.amazonaws.com"
+                out["certificateAuthority"] = {"data": "LS0tLS1CRUdJTi1DQS0tLS0t"}
                 out["identities"] = [
                     {
                         "oidcs": [
@@ -135,6 +139,7 @@ class Registration:
     property_dependencies: dict[str, set[str]]
     outputs: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    provider: str = ""
 
     def policy(self, key: str = "policy") -> dict[str, Any]:
         """A JSON policy input, parsed."""
@@ -166,6 +171,7 @@ class RecordingMonitor(MockMonitor):
                     },
                     outputs=rpc.deserialize_properties(response.object) if request.custom else {},
                     id=response.id,
+                    provider=request.provider,
                 )
             )
         return response
@@ -323,7 +329,13 @@ def least_privilege_problems(doc: dict[str, Any]) -> list[str]:
             continue  # deny statements and trust policies are checked elsewhere
         actions = as_list(st["Action"])
         resources = as_list(st["Resource"])
-        problems += [f"wildcard action {a}" for a in actions if "*" in a]
+        # Every MLflow client action is granted, but on one named server only.
+        one_resource = len(resources) == 1 and "*" not in resources[0]
+        problems += [
+            f"wildcard action {a}"
+            for a in actions
+            if "*" in a and not (one_resource and a in WHOLE_SERVICE_ON_ONE_RESOURCE)
+        ]
         if "*" in resources:
             allowed = actions == ["ecr:GetAuthorizationToken"] or (
                 actions == ["cloudwatch:PutMetricData"]

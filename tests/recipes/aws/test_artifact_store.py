@@ -58,7 +58,9 @@ def test_bucket_is_private_versioned_and_encrypted():
         "objectOwnership": "BucketOwnerEnforced"
     }
     physical = r.connections["main"]["bucket_arn"].removeprefix("arn:aws:s3:::")
-    assert physical.startswith("ml-artifact-store-bucket-")
+    # An explicit name, unique per account and region (bucket names are global).
+    assert physical == f"ml-artifact-store-{harness.ACCOUNT}-eu-west-1"
+    assert bucket.inputs["bucket"] == physical
     # Every bucket setting targets this bucket, and so depends on it.
     for reg in r.under(comp):
         if reg is not bucket:

@@ -59,5 +59,30 @@ def test_whole_program_builds_every_component():
     for who in ("orchestrator", "step-operator"):
         assert f"aws-experiment-tracker-access-{who}" in grants
         assert f"aws-alerter-read-{who}" in grants
+    # The hand-off names the stack user role, which every runtime grant includes.
+    user_role = r.one("aws:iam/role:Role", "aws-orchestrator-user-role")
+    assert r.stack_outputs["auth"] == {"aws_role_arn": user_role.outputs["arn"]}
+    for grant in ("experiment-tracker-access", "alerter-read", "step-operator-start"):
+        policy = r.one("aws:iam/rolePolicy:RolePolicy", f"aws-{grant}-stack-user")
+        assert policy.inputs["role"] == user_role.id
     assert elapsed < 10, f"the full aws-recipe took {elapsed:.1f}s under mocks"
     print(f"aws-recipe under mocks: {len(r.registrations)} resources in {elapsed:.2f}s")
+
+
+def test_stack_config_auth_names_the_stack_user_role():
+    from provisioner.operations import build_stack_config
+
+    class Written:  # what build_stack_config reads of the engine that deployed
+        name = "pulumi"
+
+        def state_location(self, stack: str) -> str:
+            return f"file:///state/{stack}"
+
+    stack = load_stack("aws-recipe")
+    role = "arn:aws:iam::123456789012:role/aws-orchestrator-user-role"
+    outputs = {COMPONENTS_OUTPUT: {}, "auth": {"aws_role_arn": role}}
+    config = build_stack_config(stack, outputs, Written())
+    assert config.auth.method == "aws-role" and config.auth.aws_role_arn == role
+    assert (
+        build_stack_config(stack, {COMPONENTS_OUTPUT: {}}, Written()).auth.method == "aws-default"
+    )

@@ -110,6 +110,12 @@ def test_secret_in_a_connection_is_flagged():
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "my-bucket/*"},
+        {"Effect": "Allow", "Action": ["sagemaker-mlflow:*"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["sagemaker-mlflow:*"],
+            "Resource": "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/*",
+        },
     ],
 )
 def test_broad_policies_are_flagged(statement):

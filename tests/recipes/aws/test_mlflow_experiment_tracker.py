@@ -43,10 +43,19 @@ def test_step_roles_may_use_the_server_and_nothing_else():
     assert grant.parent == r.one("provisioner:aws:MLflowExperimentTracker").urn
     assert grant.inputs["role"] == r.one("aws:iam/role:Role", "ml-step-operator-execution-role").id
     assert server.urn in grant.dependencies
-    (st,) = grant.policy()["Statement"]
-    assert st["Resource"] == server.outputs["arn"]
-    assert st["Action"] == list(MLFLOW_CLIENT_ACTIONS)
-    assert all(a.startswith("sagemaker-mlflow:") and "*" not in a for a in st["Action"])
+    sts = harness.statements(grant.policy())
+    # Every MLflow client action (MLflow 3's logged models included), on this server only.
+    assert sts["UseTrackingServer"] == {
+        "Sid": "UseTrackingServer",
+        "Effect": "Allow",
+        "Action": ["sagemaker-mlflow:*"],
+        "Resource": server.outputs["arn"],
+    }
+    assert list(MLFLOW_CLIENT_ACTIONS) == ["sagemaker-mlflow:*"]
+    # The client writes run artifacts to the bucket itself, under the server's prefix.
+    bucket = r.one("aws:s3/bucket:Bucket").outputs["arn"]
+    assert sts["ObjectsReadWrite"]["Resource"] == f"{bucket}/mlflow/*"
+    assert set(sts) == {"UseTrackingServer", "ObjectsReadWrite", "BucketList"}
 
 
 def test_settings_reach_the_server():

@@ -31,3 +31,43 @@ def test_execution_role_reaches_bucket_repository_and_logs_only():
 def test_bad_instance_type_is_rejected(instance_type):
     with pytest.raises(ValueError):
         SageMakerConfig(instance_type=instance_type)
+
+
+def test_runtime_roles_may_start_training_jobs_and_pass_only_the_execution_role():
+    from provisioner.catalog.types import ComponentType
+    from provisioner.recipes.aws.flavors import EKSOrchestratorConfig
+    from provisioner.recipes.aws.kubernetes import AWSKubernetesOrchestrator
+    from tests.recipes.aws import harness
+
+    ctx = harness.make_ctx()
+
+    def program():
+        harness.build_storage(ctx)
+        ctx.components[ComponentType.ORCHESTRATOR] = AWSKubernetesOrchestrator(
+            "ml-orchestrator", EKSOrchestratorConfig(public_access_cidrs=["203.0.113.0/24"]), ctx
+        )
+        return AWSSageMakerStepOperator(NAME, SageMakerConfig(), ctx)
+
+    r = harness.run(program)
+    harness.check_all(r)
+    execution = r.one("aws:iam/role:Role", f"{NAME}-execution-role")
+    policies = {p.name: p for p in r.of_type("aws:iam/rolePolicy:RolePolicy")}
+    for label, role in (("orchestrator", "step-role"), ("stack-user", "user-role")):
+        grant = policies[f"{NAME}-start-{label}"]
+        assert grant.inputs["role"] == r.one("aws:iam/role:Role", f"ml-orchestrator-{role}").id
+        sts = harness.statements(grant.policy())
+        assert sts["StartTrainingJobs"] == {
+            "Sid": "StartTrainingJobs",
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
+            "Resource": f"arn:aws:sagemaker:eu-west-1:{harness.ACCOUNT}:training-job/*",
+        }
+        assert sts["PassExecutionRole"] == {
+            "Sid": "PassExecutionRole",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": execution.outputs["arn"],
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        }
+    # The execution role itself is not among the starters.
+    assert f"{NAME}-start-step-operator" not in policies

@@ -22,7 +22,9 @@ def test_creates_an_empty_secret_and_exposes_only_its_arn():
     comp = r.one("provisioner:aws:SlackAlerter")
     assert r.types_under(comp) == {SECRET}
     secret = r.one(SECRET)
-    assert secret.inputs["name"] == "provisioner/ml/slack-webhook"
+    # A fresh suffix per deploy: a destroyed secret's name stays taken for its recovery window.
+    assert secret.inputs["namePrefix"] == "provisioner/ml/slack-webhook-"
+    assert not secret.inputs.get("name")
     assert secret.inputs["recoveryWindowInDays"] == 7
     assert not r.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert r.connections["main"] == {"webhook_secret_arn": secret.outputs["arn"]}
@@ -34,7 +36,7 @@ def test_existing_secret_creates_nothing_and_step_roles_may_read_it():
     def program():
         harness.build_storage(ctx)
         ctx.components[ComponentType.ORCHESTRATOR] = AWSKubernetesOrchestrator(
-            "ml-orchestrator", EKSOrchestratorConfig(), ctx
+            "ml-orchestrator", EKSOrchestratorConfig(public_access_cidrs=["203.0.113.0/24"]), ctx
         )
         return AWSSlackAlerter(NAME, SlackAlerterConfig(secret_arn=EXISTING), ctx)
 
@@ -42,12 +44,23 @@ def test_existing_secret_creates_nothing_and_step_roles_may_read_it():
     harness.check_all(r)
     comp = r.one("provisioner:aws:SlackAlerter")
     assert not r.of_type(SECRET)
-    (grant,) = r.under(comp)
-    assert grant.name == f"{NAME}-read-orchestrator"
-    assert grant.inputs["role"] == r.one("aws:iam/role:Role", "ml-orchestrator-step-role").id
-    (st,) = grant.policy()["Statement"]
-    assert st["Action"] == ["secretsmanager:GetSecretValue"] and st["Resource"] == EXISTING
+    grants = {g.name: g for g in r.under(comp)}
+    assert set(grants) == {f"{NAME}-read-orchestrator", f"{NAME}-read-stack-user"}
+    for grant, role in (("orchestrator", "step-role"), ("stack-user", "user-role")):
+        policy = grants[f"{NAME}-read-{grant}"]
+        assert policy.inputs["role"] == r.one("aws:iam/role:Role", f"ml-orchestrator-{role}").id
+        (st,) = policy.policy()["Statement"]
+        assert st["Action"] == ["secretsmanager:GetSecretValue"] and st["Resource"] == EXISTING
     assert r.connections["main"] == {"webhook_secret_arn": EXISTING}
+
+
+def test_a_given_name_is_used_as_is():
+    ctx = harness.make_ctx()
+    config = SlackAlerterConfig(secret_name="team/slack", recovery_window_days=0)
+    r = harness.run(lambda: AWSSlackAlerter(NAME, config, ctx))
+    secret = r.one(SECRET)
+    assert secret.inputs["name"] == "team/slack" and not secret.inputs.get("namePrefix")
+    assert secret.inputs["recoveryWindowInDays"] == 0
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import marshal
-import textwrap
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -109,12 +107,11 @@ class Step:
 
     @functools.cached_property
     def code_hash(self) -> str:
-        """Hash of the function's source (bytecode if no source), outputs and cache version."""
-        try:
-            code = textwrap.dedent(inspect.getsource(self.func)).encode()
-        except (OSError, TypeError):
-            code = marshal.dumps(self.func.__code__)
-        h = hashlib.sha256(code)
+        """Hash of the code the step reaches (see :mod:`provisioner.runtime.codehash`), its
+        outputs and its cache version."""
+        from provisioner.runtime.codehash import code_digest
+
+        h = hashlib.sha256(code_digest(self.func).encode())
         h.update(repr((self.outputs, self.options.cache_version)).encode())
         return h.hexdigest()
 

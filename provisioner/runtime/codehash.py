@@ -1,18 +1,4 @@
-"""The code a step's cache key covers: its function and what it reaches in its own package.
-
-The rule (the README states it too):
-
-- the step function's source, and the source of every function, method and class it
-  reaches through global names, closures and ``module.attribute`` look-ups, when that code
-  is defined in the step's own package (the top-level package of its module; for a module
-  outside any package, the modules in its folder), followed transitively;
-- the value of every global constant so reached that is plain data: None, booleans, numbers,
-  strings, bytes, enums, and tuples, lists, dicts, sets and dataclass instances of those;
-- not installed libraries (their version is not part of the key), not provisioner itself,
-  and not the value of other objects (an array, a client, a model): only their type.
-
-Anything outside the rule invalidates the cache through ``@step(cache_version=...)``.
-"""
+"""The code a step's cache key covers: its function and what it reaches in its own package."""
 
 from __future__ import annotations
 
@@ -36,6 +22,18 @@ _PROVISIONER_DIR = Path(__file__).resolve().parent.parent
 
 def reached_code(func: Callable[..., Any]) -> dict[str, str]:
     """Digest of each piece of code and constant the step function reaches, by name.
+
+    The rule (the README states it too):
+
+    - the source of the function, and of every function, method and class it reaches
+      through global names, closures and ``module.name`` look-ups when that code is defined
+      in the step's own package (the top-level package of its module; for a module outside
+      any package, the modules in its folder), followed transitively;
+    - the value of every global so reached that is plain data (None, booleans, numbers,
+      strings, bytes, enums, and tuples, lists, dicts, sets and dataclass instances of those),
+      as it is when the pipeline is built;
+    - not installed libraries, not provisioner itself, and only the type of other objects
+      (an array, a client, a model). ``@step(cache_version=...)`` covers the rest.
 
     Names are ``module.qualname`` (or ``module.NAME`` for constants), so the result is the
     same in every process that imports the same code.
@@ -63,7 +61,7 @@ class _Walker:
         self.seen: set[int] = set()
 
     def function(self, func: Any, label: str) -> None:
-        func = inspect.unwrap(func)
+        func = _unwrap(func)
         if id(func) in self.seen or not isinstance(func, types.FunctionType):
             return
         self.seen.add(id(func))
@@ -96,9 +94,9 @@ class _Walker:
             if self.in_scope(obj):
                 self.klass(obj)
             return
-        if callable(obj) and isinstance(inspect.unwrap(obj), types.FunctionType):
-            if self.in_scope(inspect.unwrap(obj)):
-                self.function(obj, _label(inspect.unwrap(obj)))
+        if callable(obj) and isinstance(_unwrap(obj), types.FunctionType):
+            if self.in_scope(_unwrap(obj)):
+                self.function(obj, _label(_unwrap(obj)))
             return
         if callable(obj) and not isinstance(obj, enum.Enum):
             return  # a builtin or another library's callable
@@ -111,7 +109,7 @@ class _Walker:
         label = _label(cls)
         try:
             self.parts[label] = _digest(textwrap.dedent(inspect.getsource(cls)))
-        except (OSError, TypeError):
+        except Exception:  # no source file: the class is known by name only
             self.parts[label] = _digest(label)
         for name, member in sorted(vars(cls).items()):
             if isinstance(member, staticmethod | classmethod):
@@ -183,6 +181,14 @@ def _package_roots(module_name: str, func: Callable[..., Any]) -> list[Path]:
     return [path.parent] if path is not None else []
 
 
+def _unwrap(obj: Any) -> Any:
+    """The function under decorators that set ``__wrapped__`` (functools.wraps, lru_cache)."""
+    try:
+        return inspect.unwrap(obj)
+    except Exception:  # a cycle, or an object that invents attributes
+        return obj
+
+
 def _file_of(obj: Any) -> str | None:
     if isinstance(obj, types.ModuleType):
         return getattr(obj, "__file__", None)
@@ -214,7 +220,7 @@ def _names(code: types.CodeType) -> frozenset[str]:
 def _source_digest(func: types.FunctionType) -> str:
     try:
         return _digest(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError):  # defined in exec'd text: its bytecode, without file or lines
+    except Exception:  # defined in exec'd text: its bytecode, without file or lines
         return _digest(_code_text(func.__code__))
 
 

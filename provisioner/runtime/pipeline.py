@@ -93,7 +93,6 @@ class _GraphBuilder:
         except TypeError as exc:
             raise PipelineDefinitionError(f"step {step.name!r}: {exc}") from None
         bound.apply_defaults()
-        step.code_hash  # noqa: B018  (hash the code now, before any step runs and changes globals)
         name = step.name
         n = 2
         while name in self.invocations:

@@ -45,7 +45,8 @@ class StepOptions:
         retry_delay: seconds before the first retry; doubled on each later one.
         pickle: True stores values no serializer handles with pickle silently; None does so
             with a warning; False refuses them.
-        cache_version: bump to invalidate the cache when code the step calls has changed.
+        cache_version: bump to invalidate the cache when something the code hash does not
+            cover has changed (a library, a data file; see :mod:`provisioner.runtime.codehash`).
     """
 
     name: str

@@ -14,9 +14,17 @@ from provisioner.spec.schema import stack_definition_schema
 
 CORPUS = Path(__file__).parent / "corpus"
 
-#: Rules the loader checks that JSON Schema cannot say, each with the file that shows it.
+#: Rules the loader checks that the JSON Schema does not state, each with a case showing it.
 LOADER_ONLY = {
     "26-duplicate-component.yaml": "a repeated key; a YAML parser keeps the last one",
+    "eks-node-counts": "min <= desired <= max compares fields",
+    "s3-kms-key-needs-kms": "a flavor validator across fields",
+    "slack-two-secret-sources": "a flavor validator across fields",
+    "s3-lifecycle-ids-repeat": "unique ids in a list of objects",
+    "s3-lifecycle-rule-without-action": "a flavor validator across fields",
+    "eks-vpc-cidr-prefix": "a flavor validator (said in the field's description)",
+    "codebuild-log-retention": "a flavor validator (said in the field's description)",
+    "slack-recovery-window": "a flavor validator (said in the field's description)",
 }
 
 #: Definitions that are valid or invalid only because of their types, and valid neighbours.
@@ -79,6 +87,77 @@ region: eu-west-1
 components:
   artifact_store: {flavor: s3}
   orchestrator: {flavor: kubernetes, config: {capacity_type: SPOT}}
+""",
+    "eks-node-counts": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  artifact_store: {flavor: s3}
+  orchestrator: {flavor: kubernetes, config: {min_nodes: 3, desired_nodes: 1}}
+""",
+    "s3-kms-key-needs-kms": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  artifact_store:
+    flavor: s3
+    config: {encryption: AES256, kms_key_arn: "arn:aws:kms:eu-west-1:123456789012:key/k"}
+""",
+    "slack-two-secret-sources": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  alerter:
+    flavor: slack
+    config:
+      secret_name: hook
+      secret_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook"
+""",
+    "s3-lifecycle-ids-repeat": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  artifact_store:
+    flavor: s3
+    config:
+      lifecycle_rules:
+        - {id: old, expire_after_days: 30}
+        - {id: old, expire_after_days: 60}
+""",
+    "s3-lifecycle-rule-without-action": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  artifact_store: {flavor: s3, config: {lifecycle_rules: [{id: old}]}}
+""",
+    "eks-vpc-cidr-prefix": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  artifact_store: {flavor: s3}
+  orchestrator: {flavor: kubernetes, config: {vpc_cidr: 10.0.0.0/8}}
+""",
+    "codebuild-log-retention": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  artifact_store: {flavor: s3}
+  container_registry: {flavor: ecr}
+  image_builder: {flavor: aws, config: {log_retention_days: 2}}
+""",
+    "slack-recovery-window": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  alerter: {flavor: slack, config: {recovery_window_days: 3}}
 """,
     "siblings-present": """
 name: ml

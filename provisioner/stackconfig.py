@@ -195,7 +195,7 @@ def load_stack_config(ref: str | Path) -> StackConfig:
             kind="stack config",
         )
     try:
-        return StackConfig.model_validate(data)
+        config = StackConfig.model_validate(data)
     except ValidationError as exc:
         problems = [
             # a value here may be a pasted secret: never echo it
@@ -210,6 +210,12 @@ def load_stack_config(ref: str | Path) -> StackConfig:
             for f, line, m in problems_from(exc, (), lines)
         ]
         raise SpecError(name, problems, kind="stack config") from None
+    from provisioner.connections import connection_problems
+
+    problems = connection_problems(config, lines)
+    if problems:
+        raise SpecError(name, problems, kind="stack config")
+    return config
 
 
 def now() -> datetime:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -25,7 +26,60 @@ class StrictModel(BaseModel):
 
 
 class FlavorConfig(StrictModel):
-    """Base of every flavor's config model. Flavors with no settings use it as is."""
+    """Base of every flavor's config model. Flavors with no settings use it as is.
+
+    User data is validated with :func:`validate_data`, so types are never coerced.
+    """
+
+
+class Connection(StrictModel):
+    """Base of every flavor's connection model: what a deploy writes into the stack config."""
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_data(model: type[Model], data: Any) -> Model:
+    """Validate YAML or JSON data as the JSON Schema reads it: strictly, with no coercion.
+
+    ``true`` is not the integer 1 and ``"yes"`` is not a boolean; a number with no
+    fractional part (``4.0``) is an integer, as in JSON Schema; enums and literals take
+    their values. Nested models are strict too.
+
+    Raises:
+        pydantic.ValidationError: the data does not fit; each error has its field path.
+    """
+    text = json.dumps(_integral_floats(data), default=str)
+    return model.model_validate_json(text, strict=True)
+
+
+def _integral_floats(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral_floats(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_integral_floats(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A sibling component that a flavor's recipe builds on, in the same stack.
+
+    Attributes:
+        type: the component type the stack must also have.
+        flavors: the flavors of that type that will do.
+    """
+
+    type: ComponentType
+    flavors: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``"an artifact_store of flavor 's3'"``."""
+        names = " or ".join(repr(f) for f in self.flavors)
+        article = "an" if str(self.type)[0] in "aeiou" else "a"
+        return f"{article} {self.type} of flavor {names}"
 
 
 @dataclass(frozen=True)
@@ -80,6 +134,10 @@ class Flavor:
         description: one line shown in ``provisioner component list``.
         dynamic_only: True when the recipe creates only Pulumi dynamic resources, so the
             embedded engine can deploy it without the Pulumi CLI or provider plugins.
+        requires: sibling components the recipe builds on; a definition without them is
+            refused when it is loaded, before any recipe runs.
+        connection_model: model of the connection the recipe exports into the stack config;
+            loading a stack config checks it. None: not checked (a plugin may omit it).
         source: ``"builtin"`` or the entry point that registered it.
     """
 
@@ -91,6 +149,8 @@ class Flavor:
     implementation: str | None = None
     description: str = ""
     dynamic_only: bool = False
+    requires: tuple[Requirement, ...] = ()
+    connection_model: type[Connection] | None = None
     source: str = "builtin"
 
     @property

@@ -157,7 +157,7 @@ def _show(record: RunRecord | None, as_json: bool) -> None:
     if record is None:
         return
     if as_json:
-        render.dump_json(record.model_dump(mode="json"))
+        render.dump_json(record.model_dump(mode="json"), exact=True)
     else:
         console.out.print(steps_table(record))
         console.out.print(run_summary(record))

@@ -45,8 +45,8 @@ SUMMARY_WORDS = {
 MAX_VALUE = 80
 
 
-def value_text(value: Any) -> str:
-    """A short, secret-safe rendering of one property value."""
+def value_text(value: Any, *, exact: bool = False) -> str:
+    """A short, secret-safe rendering of one property value (``exact``: see to_jsonable)."""
     if isinstance(value, Secret):
         return "[secret]"
     if isinstance(value, Unknown):
@@ -54,7 +54,7 @@ def value_text(value: Any) -> str:
     if isinstance(value, str):
         text = json.dumps(value)
     else:
-        text = json.dumps(to_jsonable(value), sort_keys=True)
+        text = json.dumps(to_jsonable(value, exact=exact), sort_keys=True)
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
 
 
@@ -223,28 +223,32 @@ def _drift_label(item: Drift) -> Text:
     return label
 
 
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON data: secrets masked, unknowns as {"$unknown": true}."""
+def to_jsonable(value: Any, *, exact: bool = False) -> Any:
+    """Plain JSON data: secrets masked, unknowns as {"$unknown": true}.
+
+    Engine data carries every number as a float (Pulumi's wire format), so 4.0 is shown as
+    4; ``exact`` keeps numbers as they are, for the runtime's own data (3.0 stays 3.0).
+    """
     if isinstance(value, Secret):
         return "[secret]"
     if isinstance(value, Unknown):
         return {"$unknown": True}
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, exact=exact) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, exact=exact) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and not exact:
         return int(value)  # Pulumi carries every number as a float
     if hasattr(value, "model_dump"):
-        return to_jsonable(value.model_dump(mode="json"))
+        return to_jsonable(value.model_dump(mode="json"), exact=exact)
     if hasattr(value, "__dataclass_fields__"):
-        return {k: to_jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+        return {k: to_jsonable(getattr(value, k), exact=exact) for k in value.__dataclass_fields__}
     return value
 
 
@@ -285,9 +289,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def dump_json(data: Any) -> None:
-    """Print JSON to stdout, unstyled, so it pipes into jq."""
-    sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
+def dump_json(data: Any, *, exact: bool = False) -> None:
+    """Print JSON to stdout, unstyled, so it pipes into jq (``exact``: see to_jsonable)."""
+    sys.stdout.write(json.dumps(to_jsonable(data, exact=exact), indent=2) + "\n")
     sys.stdout.flush()
 
 

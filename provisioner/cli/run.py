@@ -119,7 +119,8 @@ def list_(
                 r.model_dump(mode="json", exclude={"steps"})
                 | {"steps": {n: s.status.value for n, s in r.steps.items()}}
                 for r in runs
-            ]
+            ],
+            exact=True,
         )
         return
     if not runs:
@@ -159,12 +160,12 @@ def show(
     client = RunClient(stack)
     run = client.get_run(run_id)
     if as_json:
-        render.dump_json(run.model_dump(mode="json"))
+        render.dump_json(run.model_dump(mode="json"), exact=True)
         return
     console.out.print(steps_table(run))
     console.out.print(run_summary(run))
     if run.parameters:
-        console.out.print(Text(f"parameters: {render.value_text(run.parameters)}"))
+        console.out.print(Text(f"parameters: {render.value_text(run.parameters, exact=True)}"))
     values = small_json_values(client, run, INLINE_BYTES)
     if any(rec.outputs for rec in run.steps.values()):
         console.out.print("outputs:")
@@ -244,7 +245,7 @@ def output(
             data["value"] = value
         else:
             data["summary"] = summarize(value)
-        render.dump_json(data)
+        render.dump_json(data, exact=True)
         return
     if info.serializer == "json":
         console.out.print(Text(json.dumps(value, indent=2, ensure_ascii=False)), soft_wrap=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import marshal
-import textwrap
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -47,7 +45,8 @@ class StepOptions:
         retry_delay: seconds before the first retry; doubled on each later one.
         pickle: True stores values no serializer handles with pickle silently; None does so
             with a warning; False refuses them.
-        cache_version: bump to invalidate the cache when code the step calls has changed.
+        cache_version: bump to invalidate the cache when something the code hash does not
+            cover has changed (a library, a data file; see :mod:`provisioner.runtime.codehash`).
     """
 
     name: str
@@ -109,12 +108,11 @@ class Step:
 
     @functools.cached_property
     def code_hash(self) -> str:
-        """Hash of the function's source (bytecode if no source), outputs and cache version."""
-        try:
-            code = textwrap.dedent(inspect.getsource(self.func)).encode()
-        except (OSError, TypeError):
-            code = marshal.dumps(self.func.__code__)
-        h = hashlib.sha256(code)
+        """Hash of the code the step reaches (see :mod:`provisioner.runtime.codehash`), its
+        outputs and its cache version."""
+        from provisioner.runtime.codehash import code_digest
+
+        h = hashlib.sha256(code_digest(self.func).encode())
         h.update(repr((self.outputs, self.options.cache_version)).encode())
         return h.hexdigest()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from provisioner.catalog.flavor import Flavor, FlavorConfig
+from provisioner.catalog.flavor import Flavor, FlavorConfig, validate_data
 from provisioner.catalog.registry import registry
 from provisioner.catalog.types import REQUIRED_TO_RUN, Cloud, ComponentType
 from provisioner.errors import CatalogError, NotFoundError, SpecError
@@ -109,6 +109,7 @@ def load_text(
     data, lines = yamlsource.parse(text, name)
     spec = _validate_spec(data, lines, name)
     components, problems = _resolve_components(spec, lines)
+    problems += missing_siblings(spec, components, lines)
     if problems:
         raise SpecError(name, problems)
     warnings = []
@@ -175,12 +176,37 @@ def _resolve_components(
             problems.append((".".join(path), yamlsource.line_of(lines, path), exc.message))
             continue
         try:
-            config = flavor.config_model.model_validate(comp.config)
+            config = validate_data(flavor.config_model, comp.config)
         except ValidationError as exc:
             problems.extend(problems_from(exc, (*prefix, "config"), lines))
             continue
         resolved[type_] = ResolvedComponent(type_, flavor, config)
     return resolved, problems
+
+
+def missing_siblings(
+    spec: StackSpec,
+    components: dict[ComponentType, ResolvedComponent],
+    lines: yamlsource.LineMap,
+) -> list[tuple[str, int | None, str]]:
+    """A problem for each sibling a flavor requires (``Flavor.requires``) that is absent."""
+    problems = []
+    for type_, comp in components.items():
+        for need in comp.flavor.requires:
+            have = spec.components.get(need.type)
+            if have is not None and have.flavor in need.flavors:
+                continue
+            path = ("components", str(type_))
+            found = f" (it has flavor {have.flavor!r})" if have is not None else ""
+            problems.append(
+                (
+                    ".".join(path),
+                    yamlsource.line_of(lines, path),
+                    f"{type_} {comp.flavor.name!r} needs {need.describe()} in the same stack"
+                    f"{found}; add it under 'components'",
+                )
+            )
+    return problems
 
 
 def problems_from(

@@ -59,9 +59,43 @@ def stack_definition_schema(reg: FlavorRegistry | None = None) -> dict[str, Any]
     union = Union[tuple(_stack_model(reg, c) for c in Cloud)]  # noqa: UP007
     adapter: TypeAdapter[Any] = TypeAdapter(Annotated[union, Field(discriminator="cloud")])
     schema = adapter.json_schema(by_alias=True)
+    for cloud in Cloud:
+        components = schema.get("$defs", {}).get(f"{cloud.value.upper()}Components")
+        rules = _sibling_rules(reg, cloud)
+        if components is not None and rules:
+            components["allOf"] = rules
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "provisioner stack definition",
         **schema,
     }
+
+
+def _sibling_rules(reg: FlavorRegistry, cloud: Cloud) -> list[dict[str, Any]]:
+    """``Flavor.requires`` as JSON Schema: if a component has that flavor, then its siblings."""
+    rules = []
+    for flavor in reg.all():
+        if flavor.cloud != cloud or not flavor.requires:
+            continue
+        rules.append(
+            {
+                "if": {
+                    "properties": {
+                        flavor.type.value: {
+                            "properties": {"flavor": {"const": flavor.name}},
+                            "required": ["flavor"],
+                        }
+                    },
+                    "required": [flavor.type.value],
+                },
+                "then": {
+                    "required": [need.type.value for need in flavor.requires],
+                    "properties": {
+                        need.type.value: {"properties": {"flavor": {"enum": list(need.flavors)}}}
+                        for need in flavor.requires
+                    },
+                },
+            }
+        )
+    return rules

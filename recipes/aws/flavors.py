@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from provisioner.catalog.flavor import Flavor, FlavorConfig, StrictModel
+from provisioner.catalog.flavor import Flavor, FlavorConfig, Requirement, StrictModel
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.recipes.aws import cloud_checks
+from provisioner.recipes.aws import connections as conn
 
 #: What a user is told when a destroy stops at a bucket that still holds objects.
 BUCKET_NOT_EMPTY_HINT = (
@@ -512,6 +513,10 @@ class SlackAlerterConfig(FlavorConfig):
 
 _R = "provisioner.recipes.aws"
 
+#: What the recipes that read the artifact bucket or the repository need (see siblings.py).
+_NEEDS_BUCKET = Requirement(ComponentType.ARTIFACT_STORE, ("s3",))
+_NEEDS_REPOSITORY = Requirement(ComponentType.CONTAINER_REGISTRY, ("ecr",))
+
 FLAVORS: list[Flavor] = [
     Flavor(
         type=ComponentType.ARTIFACT_STORE,
@@ -519,6 +524,7 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=S3ArtifactStoreConfig,
         recipe=f"{_R}.artifact_store:AWSArtifactStore",
+        connection_model=conn.S3ArtifactStoreConnection,
         implementation="provisioner.runtime.stores.s3:S3ArtifactStore",
         description="A private, versioned, encrypted S3 bucket.",
     ),
@@ -528,6 +534,7 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=ECRContainerRegistryConfig,
         recipe=f"{_R}.container_registry:AWSContainerRegistry",
+        connection_model=conn.ECRContainerRegistryConnection,
         description="An ECR repository, scanned on push, old images expired.",
     ),
     Flavor(
@@ -536,6 +543,8 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=EKSOrchestratorConfig,
         recipe=f"{_R}.kubernetes:AWSKubernetesOrchestrator",
+        connection_model=conn.EKSOrchestratorConnection,
+        requires=(_NEEDS_BUCKET,),
         implementation="provisioner.runtime.orchestrators.kubernetes:KubernetesOrchestrator",
         description="EKS cluster in its own VPC; steps run as Jobs with an IRSA role.",
     ),
@@ -545,6 +554,8 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=SageMakerConfig,
         recipe=f"{_R}.sagemaker:AWSSageMakerOrchestrator",
+        connection_model=conn.SageMakerConnection,
+        requires=(_NEEDS_BUCKET,),
         description="SageMaker Pipelines with a least-privilege execution role.",
     ),
     Flavor(
@@ -553,6 +564,8 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=SageMakerConfig,
         recipe=f"{_R}.sagemaker:AWSSageMakerStepOperator",
+        connection_model=conn.SageMakerConnection,
+        requires=(_NEEDS_BUCKET,),
         description="Runs single steps as SageMaker training jobs.",
     ),
     Flavor(
@@ -561,6 +574,8 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=CodeBuildImageBuilderConfig,
         recipe=f"{_R}.image_builder:AWSImageBuilder",
+        connection_model=conn.CodeBuildImageBuilderConnection,
+        requires=(_NEEDS_BUCKET, _NEEDS_REPOSITORY),
         description="A CodeBuild project that builds and pushes step images to ECR.",
     ),
     Flavor(
@@ -569,6 +584,8 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=SageMakerMLflowConfig,
         recipe=f"{_R}.mlflow:AWSMLflowExperimentTracker",
+        connection_model=conn.SageMakerMLflowConnection,
+        requires=(_NEEDS_BUCKET,),
         description="SageMaker managed MLflow; IAM auth, artifacts in the stack's bucket.",
     ),
     Flavor(
@@ -577,6 +594,8 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=SageMakerMLflowConfig,
         recipe=f"{_R}.mlflow:AWSMLflowModelRegistry",
+        connection_model=conn.SageMakerMLflowConnection,
+        requires=(_NEEDS_BUCKET,),
         description="The MLflow model registry (shares the experiment tracker's server).",
     ),
     Flavor(
@@ -585,6 +604,7 @@ FLAVORS: list[Flavor] = [
         cloud=Cloud.AWS,
         config_model=SlackAlerterConfig,
         recipe=f"{_R}.alerter:AWSSlackAlerter",
+        connection_model=conn.SlackAlerterConnection,
         description="Slack messages; the webhook URL stays in Secrets Manager.",
     ),
 ]

@@ -8,14 +8,19 @@ from pydantic import Field
 
 from provisioner.catalog.flavor import Flavor, FlavorConfig
 from provisioner.catalog.types import Cloud, ComponentType
+from provisioner.recipes.local.connections import (
+    LocalArtifactStoreConnection,
+    LocalContainerRegistryConnection,
+    LocalMLflowConnection,
+    LocalOrchestratorConnection,
+    MaxWorkers,
+)
 
 
 class LocalOrchestratorConfig(FlavorConfig):
     """Runs pipeline steps on this machine."""
 
-    max_workers: Annotated[
-        int, Field(default=4, ge=1, le=256, description="Steps run at once at most.")
-    ]
+    max_workers: Annotated[MaxWorkers, Field(default=4)]
 
 
 class LocalArtifactStoreConfig(FlavorConfig):
@@ -69,6 +74,7 @@ FLAVORS: list[Flavor] = [
         name="local",
         cloud=Cloud.LOCAL,
         config_model=LocalOrchestratorConfig,
+        connection_model=LocalOrchestratorConnection,
         recipe="provisioner.recipes.local.orchestrator:LocalOrchestrator",
         implementation="provisioner.runtime.orchestrators.local:LocalOrchestrator",
         description="Runs steps on this machine, independent steps concurrently.",
@@ -79,6 +85,7 @@ FLAVORS: list[Flavor] = [
         name="local",
         cloud=Cloud.LOCAL,
         config_model=LocalArtifactStoreConfig,
+        connection_model=LocalArtifactStoreConnection,
         recipe="provisioner.recipes.local.artifact_store:LocalArtifactStore",
         implementation="provisioner.runtime.stores.local:LocalArtifactStore",
         description="A directory on this machine.",
@@ -89,6 +96,7 @@ FLAVORS: list[Flavor] = [
         name="local",
         cloud=Cloud.LOCAL,
         config_model=LocalContainerRegistryConfig,
+        connection_model=LocalContainerRegistryConnection,
         recipe="provisioner.recipes.local.container_registry:LocalContainerRegistry",
         description="An OCI registry (docker-registry) served on 127.0.0.1.",
         dynamic_only=True,
@@ -98,6 +106,7 @@ FLAVORS: list[Flavor] = [
         name="mlflow",
         cloud=Cloud.LOCAL,
         config_model=LocalMLflowConfig,
+        connection_model=LocalMLflowConnection,
         recipe="provisioner.recipes.local.experiment_tracker:LocalMLflow",
         description="An MLflow file store (file:// tracking URI) in a local directory.",
         dynamic_only=True,

@@ -64,6 +64,23 @@ EXPECTED: dict[str, tuple[int | None, list[str]]] = {
     "40-deeply-nested.yaml": (7, ["nested deeper than"]),
     "41-artifact-path-empty.yaml": (8, ["components.artifact_store.config.path", "at least 1"]),
     "42-null-flavor.yaml": (5, ["components.orchestrator.flavor", "got None"]),
+    "43-max-workers-bool.yaml": (7, ["config.max_workers", "valid integer", "got True"]),
+    "44-force-destroy-string.yaml": (8, ["config.force_destroy", "valid boolean", "'yes'"]),
+    "45-max-workers-quoted.yaml": (7, ["config.max_workers", "valid integer", "'4'"]),
+    "46-aws-no-artifact-store.yaml": (
+        6,
+        ["components.orchestrator", "needs an artifact_store of flavor 's3'"],
+    ),
+    "47-aws-image-builder-no-registry.yaml": (
+        7,
+        ["components.image_builder", "needs a container_registry of flavor 'ecr'"],
+    ),
+    "48-aws-lone-model-registry.yaml": (
+        5,
+        ["components.model_registry", "needs an artifact_store of flavor 's3'"],
+    ),
+    "49-nested-bool-as-int.yaml": (10, ["expire_after_days", "valid integer", "got True"]),
+    "50-port-fraction.yaml": (7, ["config.port", "integer", "5000.5"]),
 }
 
 runner = CliRunner()

@@ -1,0 +1,72 @@
+"""AWS flavors' connection models: what a deploy writes into the stack config for each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from provisioner.catalog.flavor import Connection
+
+Text = Annotated[str, Field(min_length=1)]
+ARN = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:")]
+
+
+class S3ArtifactStoreConnection(Connection):
+    """``{"uri": "s3://bucket/prefix", "bucket_arn"}``; ``region`` and ``endpoint_url`` are
+    read too, for hand-written files (MinIO, moto)."""
+
+    uri: Annotated[str, Field(pattern=r"^s3://[^/]+(/.*)?$")]
+    bucket_arn: ARN | None = None
+    region: Text | None = None
+    endpoint_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+
+
+class ECRContainerRegistryConnection(Connection):
+    """``{"uri"}``: the repository URL images are pushed to."""
+
+    uri: Text
+
+
+class EKSOrchestratorConnection(Connection):
+    """The cluster, the namespace and the service account steps run as; ``image`` is the
+    default step image, when set by hand."""
+
+    cluster_name: Text
+    region: Text
+    kube_context: Text | None = None
+    service_account_role_arn: ARN | None = None
+    namespace: Text
+    service_account: Text
+    image: Text | None = None
+
+
+class SageMakerConnection(Connection):
+    """``{"execution_role_arn", "region", "instance_type"}``."""
+
+    execution_role_arn: ARN
+    region: Text
+    instance_type: Text
+
+
+class CodeBuildImageBuilderConnection(Connection):
+    """``{"project_name", "source_uri"}``: the CodeBuild project and its build contexts."""
+
+    project_name: Text
+    source_uri: Annotated[str, Field(pattern=r"^s3://")]
+
+
+class SageMakerMLflowConnection(Connection):
+    """The managed MLflow server: its ARN as ``tracking_uri``, its URL and region;
+    ``registry_uri`` for the model registry."""
+
+    tracking_uri: Text
+    tracking_server_url: Text | None = None
+    region: Text
+    registry_uri: Text | None = None
+
+
+class SlackAlerterConnection(Connection):
+    """``{"webhook_secret_arn"}``: the Secrets Manager secret holding the webhook URL."""
+
+    webhook_secret_arn: ARN

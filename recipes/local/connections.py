@@ -1,0 +1,46 @@
+"""Local flavors' connection models: what a deploy writes into the stack config for each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from provisioner.catalog.flavor import Connection
+
+#: Steps the local orchestrator runs at once; the flavor config and the connection share it.
+MaxWorkers = Annotated[int, Field(ge=1, le=256, description="Steps run at once at most.")]
+
+AbsolutePath = Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class LocalOrchestratorConnection(Connection):
+    """``{"max_workers", "workspace"}``: how many steps run at once, and where."""
+
+    max_workers: MaxWorkers = 4
+    workspace: AbsolutePath | None = None
+
+
+class LocalArtifactStoreConnection(Connection):
+    """``{"uri"}``: the artifact directory (``path`` is read too, for hand-written files)."""
+
+    uri: AbsolutePath | None = None
+    path: AbsolutePath | None = None
+
+    @model_validator(mode="after")
+    def _has_a_location(self) -> LocalArtifactStoreConnection:
+        if self.uri is None and self.path is None:
+            raise ValueError("the artifact store needs 'uri' (its directory)")
+        return self
+
+
+class LocalContainerRegistryConnection(Connection):
+    """``{"uri"}``: ``127.0.0.1:PORT`` of the registry."""
+
+    uri: Annotated[str, Field(min_length=1)]
+
+
+class LocalMLflowConnection(Connection):
+    """``{"tracking_uri"}``: the ``file://`` URI of the MLflow store."""
+
+    tracking_uri: Annotated[str, Field(min_length=1)]

@@ -1,0 +1,68 @@
+"""``stack validate`` refuses whatever preview would refuse, sibling requirements included."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from provisioner.cli.app import app
+from provisioner.spec.loader import builtin_recipes
+
+runner = CliRunner()
+
+
+def run(*args: str, code: int = 0):
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def _aws_recipe(tmp_path, keep: set[str] | None = None, drop: set[str] = frozenset()) -> str:
+    data = yaml.safe_load(builtin_recipes()["aws-recipe"].read_text())
+    data["components"] = {
+        k: v for k, v in data["components"].items() if (keep is None or k in keep) and k not in drop
+    }
+    path = tmp_path / "stack.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
+#: case -> (what to keep or drop of aws-recipe, the field, the message)
+CASES = {
+    "without-artifact-store": (
+        {"drop": {"artifact_store"}},
+        "components.orchestrator",
+        "needs an artifact_store of flavor 's3'",
+    ),
+    "without-container-registry": (
+        {"drop": {"container_registry"}},
+        "components.image_builder",
+        "needs a container_registry of flavor 'ecr'",
+    ),
+    "lone-model-registry": (
+        {"keep": {"model_registry"}},
+        "components.model_registry",
+        "needs an artifact_store of flavor 's3'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_validate_refuses_a_stack_missing_a_sibling_like_preview_does(tmp_path, case):
+    selection, field, message = CASES[case]
+    path = _aws_recipe(tmp_path, **selection)
+    validate = run("stack", "validate", path, code=2)
+    flat = " ".join(validate.stderr.split())
+    assert "Traceback" not in validate.stderr
+    assert field in flat and message in flat, flat
+    preview = run("stack", "preview", path, code=2)
+    assert message in " ".join(preview.stderr.split())
+    errors = json.loads(run("stack", "validate", path, "--json", code=2).stdout)[0]["errors"]
+    assert any(e["field"] == field and message in e["message"] for e in errors)
+
+
+def test_the_full_aws_recipe_validates():
+    assert json.loads(run("stack", "validate", "aws-recipe", "--json").stdout)[0]["valid"]

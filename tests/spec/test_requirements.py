@@ -19,10 +19,13 @@ from provisioner.spec import loader
 
 LOCATION = {Cloud.LOCAL: {}, Cloud.AWS: {"region": "eu-west-1"}}
 FLAVORS = [f for f in registry().all() if f.cloud in LOCATION]
+#: The least config a flavor needs to be valid on its own (a private EKS endpoint needs no CIDRs).
+MINIMAL_CONFIG = {(Cloud.AWS, "orchestrator", "kubernetes"): {"endpoint_public_access": False}}
 
 
 def _definition(flavor: Flavor, without: str | None = None) -> str:
-    components = {str(flavor.type): {"flavor": flavor.name}}
+    config = MINIMAL_CONFIG.get((flavor.cloud, str(flavor.type), flavor.name), {})
+    components = {str(flavor.type): {"flavor": flavor.name, "config": config}}
     for need in flavor.requires:
         if str(need.type) != without:
             components[str(need.type)] = {"flavor": need.flavors[0]}

@@ -25,6 +25,7 @@ LOADER_ONLY = {
     "eks-vpc-cidr-prefix": "a flavor validator (said in the field's description)",
     "codebuild-log-retention": "a flavor validator (said in the field's description)",
     "slack-recovery-window": "a flavor validator (said in the field's description)",
+    "eks-public-endpoint-without-cidrs": "a flavor validator across fields",
 }
 
 #: Definitions that are valid or invalid only because of their types, and valid neighbours.
@@ -80,13 +81,21 @@ components:
   artifact_store: {flavor: s3}
   orchestrator: {flavor: kubernetes, config: {public_access_cidrs: [10]}}
 """,
+    "eks-public-endpoint-without-cidrs": """
+name: ml
+cloud: aws
+region: eu-west-1
+components:
+  artifact_store: {flavor: s3}
+  orchestrator: {flavor: kubernetes, config: {endpoint_public_access: true}}
+""",
     "literal-value": """
 name: ml
 cloud: aws
 region: eu-west-1
 components:
   artifact_store: {flavor: s3}
-  orchestrator: {flavor: kubernetes, config: {capacity_type: SPOT}}
+  orchestrator: {flavor: kubernetes, config: {capacity_type: SPOT, endpoint_public_access: false}}
 """,
     "eks-node-counts": """
 name: ml

@@ -57,6 +57,7 @@ class Fault:
     times: int = 1
     retry_after: int | None = None
     delay: float = 0.0  # seconds before answering (a slow server)
+    lost: bool = False  # the request is carried out, but its answer is this error
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and re.search(self.pattern, f"{method} {path}") is not None
@@ -278,10 +279,12 @@ class _Handler(BaseHTTPRequestHandler):
                     fault.times -= 1
             if fault is not None:
                 time.sleep(fault.delay)
-                if fault.status:
-                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
-                    raise ApiError(fault.status, "InjectedFault", "injected fault", headers)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            if fault is not None and fault.lost:
+                self._route(method, url.path, query, body, extra)
+            if fault is not None and fault.status:
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                raise ApiError(fault.status, "InjectedFault", "injected fault", headers)
             code, payload = self._route(method, url.path, query, body, extra)
         except ApiError as exc:
             code, payload = exc.code, _status(exc.code, exc.reason, exc.message)
@@ -331,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
             "PATCH": "patch",
         }[method]
         cluster.authorize(user, ns, resource + (f"/{sub}" if sub else ""), verb, name or "")
-        if ns not in cluster.namespaces:
+        if method == "POST" and ns not in cluster.namespaces:  # lists of it are just empty
             raise ApiError(404, "NotFound", f'namespaces "{ns}" not found')
         if method == "POST" and not name and resource == "jobs":
             return self._create_job(ns, body, query, extra)

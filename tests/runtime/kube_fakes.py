@@ -344,6 +344,7 @@ class FakeKubelet:
                 {
                     "name": cont["name"],
                     "image": image,
+                    "imageID": "",
                     "ready": False,
                     "restartCount": 0,
                     "state": {"waiting": {"reason": reason, "message": waiting[1]}},
@@ -368,6 +369,7 @@ class FakeKubelet:
             {
                 "name": cont["name"],
                 "image": image,
+                "imageID": f"{image.split(':')[0]}@sha256:{'0' * 64}",
                 "ready": True,
                 "restartCount": 0,
                 "state": {"running": {"startedAt": now()}},

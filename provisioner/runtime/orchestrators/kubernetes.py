@@ -198,6 +198,8 @@ class KubernetesOrchestrator:
         self.api_server = api_server or cfg.get("api_server") or os.environ.get(ENV_API_SERVER)
         self.created: dict[str, str] = {}  # Job name -> step, recorded before creating
         self._lock = threading.Lock()
+        self._created_cond = threading.Condition(self._lock)
+        self._creating = 0  # create calls under way
         self._cancelled = threading.Event()
         self._state: RunState | None = None
         self._call: Caller | None = None
@@ -335,11 +337,19 @@ class KubernetesOrchestrator:
             if self._cancelled.is_set():
                 return rec
             self.created[name] = inv.name  # before the call: a Ctrl-C during it deletes it
+            self._creating += 1
         try:
             self._create(name, inv)
         except KubernetesOrchestratorError as exc:
             self._delete(name)
             return self._finish(inv, rec, JobOutcome("failed", exc.message), [])
+        finally:
+            with self._lock:
+                self._creating -= 1
+                self._created_cond.notify_all()
+        if self._cancelled.is_set():  # created while the run was being cleaned up
+            self._delete(name)
+            return rec
         outcome = self._wait(name)
         if outcome.state == "cancelled":
             return rec
@@ -543,7 +553,9 @@ class KubernetesOrchestrator:
             ok = outcome.state == "succeeded" or (
                 outcome.state == "gone" and stored is not None and stored.status.done
             )
-            if stored is not None and (stored.status.done if ok else stored.status.ended):
+            from_pod = stored is not None and (stored.status.done if ok else stored.status.ended)
+            if from_pod:
+                assert stored is not None
                 final = stored.model_copy(deep=True)
                 if not ok and stored.status.done:  # done, then the pod failed (rare)
                     final.status = Status.FAILED
@@ -561,7 +573,7 @@ class KubernetesOrchestrator:
                 detail = kube_diagnose.summary(attempts)
                 if final.error is None:
                     final.error = ErrorInfo(type="KubernetesJobFailed", message=outcome.message)
-                if detail and detail not in final.error.message:
+                if detail and not from_pod:  # the step's own error needs no pod story
                     final.error.message += f" [pods: {detail}]"
             final.pods = attempts
             final.attempts = max(final.attempts, outcome.attempts)
@@ -595,7 +607,10 @@ class KubernetesOrchestrator:
         return the names this process created."""
         from kubernetes.client.exceptions import ApiException
 
-        with self._lock:
+        with self._lock:  # a create under way may still land: let it answer first
+            self._created_cond.wait_for(
+                lambda: self._creating == 0, timeout=self.watch.request_timeout
+            )
             names = list(self.created)
         if self._call is not None and self._state is not None:
             try:

@@ -50,7 +50,8 @@ class ApiError(Exception):
 
 @dataclass
 class Fault:
-    """An injected failure for requests whose ``METHOD path`` matches ``pattern``."""
+    """An injected failure for requests whose ``METHOD path?query`` matches ``pattern``
+    (``re.search``); ``status`` 0 only delays the request."""
 
     pattern: str
     status: int = 500
@@ -274,7 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
         extra: dict[str, str] = {}
         try:
             with cluster.lock:
-                fault = next((f for f in cluster.faults if f.matches(method, url.path)), None)
+                target = f"{url.path}?{url.query}" if url.query else url.path
+                fault = next((f for f in cluster.faults if f.matches(method, target)), None)
                 if fault is not None:
                     fault.times -= 1
             if fault is not None:

@@ -99,7 +99,11 @@ def connect(api_server: str | None, context: str | None, hint: str) -> tuple[Api
         elif os.environ.get("KUBERNETES_SERVICE_HOST") and not context:
             kube_config.load_incluster_config(client_configuration=cfg)
         else:
-            kube_config.load_kube_config(context=context, client_configuration=cfg)
+            kube_config.load_kube_config(  # $KUBECONFIG as it is now, not at import
+                config_file=os.environ.get("KUBECONFIG") or None,
+                context=context,
+                client_configuration=cfg,
+            )
     except (kube_config.ConfigException, OSError) as exc:
         where = (
             "in-cluster service account"

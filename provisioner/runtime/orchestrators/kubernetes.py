@@ -264,7 +264,7 @@ class KubernetesOrchestrator:
                     _request_timeout=t,
                 ),
                 "create a Job (dry run)",
-                budget=0,
+                budget=min(10.0, self.watch.api_outage_limit),
             )
         except ApiException as exc:
             detail = api_message(exc)
@@ -622,7 +622,7 @@ class KubernetesOrchestrator:
                         _request_timeout=t,
                     ),
                     "delete the run's Jobs",
-                    budget=min(30.0, self.watch.api_outage_limit),
+                    budget=max(30.0, self.watch.api_outage_limit),
                 )
             except (ApiException, KubernetesOrchestratorError) as exc:
                 print(f"warning: could not delete the run's Jobs: {exc}", file=sys.stderr)
@@ -641,7 +641,7 @@ class KubernetesOrchestrator:
                     name, self.namespace, propagation_policy="Background", _request_timeout=t
                 ),
                 f"delete Job {name}",
-                budget=min(30.0, self.watch.api_outage_limit),
+                budget=max(30.0, self.watch.api_outage_limit),
             )
         except ApiException as exc:
             if exc.status != 404:

@@ -71,13 +71,13 @@ def flaky(marker: str) -> str:
 def retrying(marker: str):
     flaky(marker)
 
-@step(retries=2, retry_delay=0.3)
-def flaky_slow(marker: str) -> str:
+@step(retries=2, retry_delay=3)
+def flaky_slow(marker: str) -> float:
     path = Path(marker)
     if not path.exists():
-        path.write_text("failed once")
+        path.write_text(str(time.time()))
         raise RuntimeError("first attempt fails")
-    return "ok"
+    return time.time() - float(path.read_text())  # seconds since the failure
 
 @pipeline
 def retrying_later(marker: str):

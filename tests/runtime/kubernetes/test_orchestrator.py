@@ -316,3 +316,19 @@ def test_entrypoint_without_stack_config_exits_2(monkeypatch, capsys):
     monkeypatch.setenv(entrypoint.ENV_STACK_CONFIG, "{not json")
     assert entrypoint.main(["--run-id", "r-1", "--step", "s", "--target", "m:p"]) == 2
     assert "not a valid stack config" in capsys.readouterr().err
+
+
+def test_entrypoint_reports_credential_failures_with_exit_2(
+    tmp_path, moto_url, monkeypatch, capsys
+):
+    from provisioner.runtime import entrypoint
+    from provisioner.stackconfig import AuthReference
+
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    stack = k8s_stack(tmp_path, moto_url).model_copy(
+        update={"auth": AuthReference(method="aws-profile", aws_profile="laptop-only")}
+    )
+    monkeypatch.setenv(entrypoint.ENV_STACK_CONFIG, stack.model_dump_json())
+    assert entrypoint.main(["--run-id", "r-1", "--step", "s", "--target", "m:p"]) == 2
+    assert "laptop-only" in capsys.readouterr().err

@@ -44,6 +44,10 @@ def fanout(n: int = 4):
     xs = load(n)
     combine(square(xs), negate(xs))
 
+@pipeline
+def pair(n: int = 3):
+    square(load(n))
+
 @step
 def boom(xs: list[int]) -> int:
     print("about to fail")

@@ -110,14 +110,6 @@ def test_fanout_runs_each_step_as_a_job(tmp_path, moto_url, api_url, project, ku
     assert jobs(cluster) == []
 
 
-def test_second_run_is_cached_in_its_pods(tmp_path, moto_url, api_url, project, kubelet):
-    stack = k8s_stack(tmp_path, moto_url)
-    run(pipe(project, "fanout"), stack, api_url)
-    again = run(pipe(project, "fanout"), stack, api_url)
-    assert again.status is Status.COMPLETED
-    assert set(again.cached_steps) == {"load", "square", "negate", "combine"}
-
-
 def test_failing_step_fails_its_job_and_the_run(
     tmp_path, moto_url, api_url, project, kubelet, cluster
 ):
@@ -137,7 +129,7 @@ def test_failing_step_fails_its_job_and_the_run(
     boom_job = job_name(record.run_id, "boom")
     kept = cluster.get("jobs", NAMESPACE, boom_job)
     assert kept is not None, "a failed Job is kept for its logs"
-    assert kept["status"]["conditions"][0]["type"] == "Failed"
+    assert "Failed" in [c["type"] for c in kept["status"]["conditions"]]
     assert "boom on purpose" in kubelet.log(boom_job)
     stored = open_store(stack)
     assert json.loads(stored.get_bytes(f"runs/{record.run_id}/steps/boom.json"))["status"] == (
@@ -212,7 +204,7 @@ def test_image_from_environment(tmp_path, moto_url, api_url, project, kubelet, m
     monkeypatch.setenv(ENV_IMAGE, "registry.example/steps:abc")
     stack = k8s_stack(tmp_path, moto_url)
     record = run_pipeline(
-        pipe(project, "fanout"),
+        pipe(project, "one"),
         stack,
         orchestrator_options={"api_server": api_url, "poll_interval": 0.05},
     )
@@ -259,7 +251,7 @@ def test_cli_image_option(tmp_path, moto_url, api_url, project, kubelet, monkeyp
     result = invoke(
         "pipeline",
         "run",
-        f"{project / 'k8s_demo_pipes.py'}:fanout",
+        f"{project / 'k8s_demo_pipes.py'}:one",
         "--stack",
         str(path),
         "--image",

@@ -96,7 +96,7 @@ def connect(api_server: str | None, context: str | None, hint: str) -> tuple[Api
     try:
         if api_server:
             cfg.host = api_server.rstrip("/")
-        elif os.environ.get("KUBERNETES_SERVICE_HOST") and not context:
+        elif os.environ.get("KUBERNETES_SERVICE_HOST") and not _has_kubeconfig():
             kube_config.load_incluster_config(client_configuration=cfg)
         else:
             kube_config.load_kube_config(  # $KUBECONFIG as it is now, not at import
@@ -105,10 +105,11 @@ def connect(api_server: str | None, context: str | None, hint: str) -> tuple[Api
                 client_configuration=cfg,
             )
     except (kube_config.ConfigException, OSError) as exc:
+        in_cluster = os.environ.get("KUBERNETES_SERVICE_HOST") and not _has_kubeconfig()
         where = (
             "in-cluster service account"
-            if not context and not api_server
-            else (f"kubeconfig context {context or '(current)'}")
+            if in_cluster
+            else f"kubeconfig context {context or '(current)'}"
         )
         raise KubernetesOrchestratorError(f"no usable {where}: {exc}", hint=hint) from None
     cfg.retries = False  # the orchestrator retries, with its own backoff and budget
@@ -116,6 +117,12 @@ def connect(api_server: str | None, context: str | None, hint: str) -> tuple[Api
     return Apis(client.BatchV1Api(api), client.CoreV1Api(api), client.AuthorizationV1Api(api)), (
         cfg.host
     )
+
+
+def _has_kubeconfig() -> bool:
+    """True when this machine has a kubeconfig (else, in a pod, use its service account)."""
+    paths = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    return any(os.path.exists(p) for p in paths.split(os.pathsep) if p)
 
 
 class Caller:

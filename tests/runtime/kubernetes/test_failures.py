@@ -503,3 +503,26 @@ def test_private_image_with_pull_secret_in_a_restricted_namespace(
     assert record.status is Status.COMPLETED
     container = next(iter(node.jobs.values()))["spec"]["template"]["spec"]["containers"][0]
     assert container["imagePullPolicy"] == "Always"  # a tag can move
+
+
+def test_in_cluster_service_account_over_tls(tmp_path, moto_url, project, cluster, monkeypatch):
+    from kubernetes.config import incluster_config
+
+    from tests.runtime import kube_api
+
+    cert, key = kube_api.self_signed(tmp_path)
+    token = tmp_path / "token"
+    token.write_text("t-pod")
+    cluster.add_user("t-pod", "system:serviceaccount:ml-steps:orchestrator", ALL_BUT_JOB_STATUS)
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(cert))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.delenv("PROVISIONER_KUBERNETES_API_SERVER", raising=False)
+    with kube_api.serve(cluster, tls=(cert, key)) as url:
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", url.rsplit(":", 1)[1])
+        stack = k8s_stack(tmp_path, moto_url)  # its kube_context is for laptops
+        with kube_fakes.FakeKubelet(cluster, project, {"AWS_ENDPOINT_URL_STS": moto_url}):
+            record = run(pipe(project, "one"), stack, None, options={"api_server": None})
+    assert record.status is Status.COMPLETED
+    assert url.startswith("https://")

@@ -115,6 +115,7 @@ def test_step_resources_are_typed_and_checked():
         return 1
 
     assert fine.options.resources == Resources(cpu="500m", memory="1Gi", gpu=1)
+
     def body() -> int:
         return 1
 

@@ -180,12 +180,72 @@ def show(
         if rec.status.value == "failed" and rec.error is not None:
             console.err.print(Text(f"{rec.name} failed:", "red"), soft_wrap=True)
             console.err.print(Text(rec.error.traceback or rec.error.message), soft_wrap=True)
+            for line in pod_lines(run, rec.name, stack):
+                console.err.print(line, soft_wrap=True)
     if any(rec.outputs for rec in run.steps.values()):
         console.err.print(
             f"see a value: provisioner run output {run.run_id} STEP [OUTPUT] --stack {stack}",
             soft_wrap=True,
             markup=False,
         )
+
+
+def pod_lines(run: RunRecord, step: str, stack: str) -> list[Text]:
+    """How each pod of a remote step ended, and where its copied log is."""
+    rec = run.steps[step]
+    lines = []
+    for pod in rec.pods:
+        code = f", exit code {pod.exit_code}" if pod.exit_code is not None else ""
+        line = Text(f"  pod {pod.pod}: {pod.reason or pod.phase}{code}")
+        if pod.message and pod.message.strip():
+            line.append(f" ({pod.message.strip().splitlines()[-1][:200]})", "dim")
+        lines.append(line)
+    if any(pod.log for pod in rec.pods):
+        lines.append(
+            Text(f"  logs: provisioner run logs {run.run_id} {step} --stack {stack}", "dim")
+        )
+    return lines
+
+
+@app.command("logs")
+def logs(
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+    ],
+    stack: StackOption,
+    step: Annotated[
+        str | None,
+        typer.Argument(metavar="STEP", help="One step (default: every step with logs)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the pod logs of a run's remote steps, copied to the artifact store when they
+    failed (readable after their Jobs are gone)."""
+    from provisioner.errors import NotFoundError
+    from provisioner.runtime import RunClient
+
+    client = RunClient(stack)
+    run = client.get_run(run_id)
+    if step is not None and step not in run.steps:
+        raise NotFoundError(f"run {run_id} has no step {step!r} (steps: {', '.join(run.steps)})")
+    names = [step] if step else list(run.steps)
+    found: dict[str, dict[str, str]] = {}
+    for name in names:
+        for pod in run.steps[name].pods:
+            if pod.log:
+                text = client.store.get_bytes(pod.log).decode(errors="replace")
+                found.setdefault(name, {})[pod.pod] = text
+    if as_json:
+        render.dump_json(found)
+        return
+    if not found:
+        console.err.print(f"no pod logs were kept for {step or 'any step'} of run {run_id}")
+        return
+    for name, pods in found.items():
+        for pod, text in pods.items():
+            console.err.print(Text(f"==> {name} / pod {pod}", "bold"), soft_wrap=True)
+            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    sys.stdout.flush()
 
 
 @app.command("output")

@@ -15,7 +15,7 @@ from provisioner.runtime.serializers import (
     register_serializer,
     unregister_serializer,
 )
-from provisioner.runtime.step import OutputRef, Step, step
+from provisioner.runtime.step import OutputRef, Resources, Step, step
 from provisioner.runtime.targets import load_pipeline
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "OutputRef",
     "PickleFallbackWarning",
     "Pipeline",
+    "Resources",
     "RunCancelled",
     "RunClient",
     "RunOwner",

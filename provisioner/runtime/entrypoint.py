@@ -8,7 +8,9 @@ and the stack config (secret-free) as JSON in the ``PROVISIONER_STACK_CONFIG`` e
 variable. The step reads the run record and its upstream steps' records from the artifact
 store, runs exactly like a local step (:func:`provisioner.runtime.execution.execute`: cache,
 inputs, outputs, step record) and exits 0 when the step produced its outputs, 1 when it
-failed (its record says why), 2 when it could not even start (bad arguments or config).
+failed (its record says why), 2 when it could not even start (bad arguments, config,
+credentials, or code that differs from the run's): the Job's podFailurePolicy does not
+retry those.
 
 Retries are the orchestrator's (a Job's ``backoffLimit``): every container runs one attempt,
 and counts the attempts that the step's earlier record of this run shows.
@@ -20,6 +22,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 import traceback
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -37,6 +40,7 @@ ENV_STACK_CONFIG = "PROVISIONER_STACK_CONFIG"
 EXIT_OK = 0
 EXIT_STEP_FAILED = 1
 EXIT_SETUP = 2
+_MAX_RETRY_DELAY = 600.0
 
 
 class StepSetupError(Exception):
@@ -165,6 +169,9 @@ def run_step(stack: StackConfig, run_id: str, step: str, target: str) -> StepRec
     before = earlier.attempts if earlier is not None else 0
     try:
         state, inv = _state(stack, store, run, step, target)
+        if before:  # a retry (the Job's next pod): wait as a local retry would
+            delay = inv.step.options.retry_delay * 2 ** (before - 1)
+            time.sleep(min(delay, _MAX_RETRY_DELAY))
     except Exception as exc:  # recorded for the orchestrator; the container fails
         rec = run.steps[step]
         rec.status = Status.FAILED
@@ -176,7 +183,7 @@ def run_step(stack: StackConfig, run_id: str, step: str, target: str) -> StepRec
             traceback=traceback.format_exc(),
         )
         write_step(store, run_id, rec)
-        return rec
+        raise StepSetupError(rec.error.message) from exc
     rec = execute(state, inv)
     if before:
         rec.attempts += before
@@ -191,10 +198,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
         rec = run_step(load_stack_from_env(), args.run_id, args.step, args.target)
+    except StepSetupError as exc:  # recorded in the step record
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SETUP
     except ProvisionerError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
+        return EXIT_SETUP
+    except Exception as exc:  # credentials, SDKs: no record can be written; the log says why
+        print(f"error: {type(exc).__module__}.{type(exc).__qualname__}: {exc}", file=sys.stderr)
+        traceback.print_exc()
         return EXIT_SETUP
     print(f"step {rec.name}: {rec.status.value} (attempt {rec.attempts})", file=sys.stderr)
     if rec.status.done:

@@ -163,6 +163,51 @@ def _call(state: RunState, inv: Invocation, rec: StepRecord, inputs: dict[str, A
         time.sleep(min(delay * 2 ** (attempt - 1), _MAX_BACKOFF))
 
 
+def _input_refs(state: RunState, inv: Invocation) -> dict[str, ArtifactRef]:
+    return {arg: state.outputs[ref.invocation][ref.output] for arg, ref in inv.inputs.items()}
+
+
+def _cache_hit(
+    state: RunState, inv: Invocation, rec: StepRecord, in_refs: dict[str, ArtifactRef]
+) -> dict[str, ArtifactRef] | None:
+    """Fill in the record's inputs and cache key; the cached outputs' refs on a hit."""
+    rec.inputs = {arg: ref.uri for arg, ref in in_refs.items()}
+    key = step_cache.cache_key(
+        inv.step.code_hash, inv.parameters, {a: r.hash for a, r in in_refs.items()}
+    )
+    rec.cache_key = key
+    hit = step_cache.lookup(state.io, key) if state.cache and inv.step.options.cache else None
+    if hit is None:
+        return None
+    rec.cached_from = hit.get("run_id")
+    return {
+        name: ArtifactRef(o["hash"], o["uri"], o["serializer"], o["type"], o["size"])
+        for name, o in hit["outputs"].items()
+    }
+
+
+def reuse_cached(state: RunState, inv: Invocation) -> StepRecord | None:
+    """Record ``inv`` as ``cached`` if the cache has its outputs (without running it);
+    None on a miss. Remote orchestrators call it before starting anything for a step."""
+    rec = state.run.steps[inv.name].model_copy(deep=True)
+    rec.started_at = _now()
+    refs = _cache_hit(state, inv, rec, _input_refs(state, inv))
+    if refs is None:
+        return None
+    with state.lock:
+        if state.stopped:
+            return None
+        state.outputs[inv.name] = refs
+        rec.outputs = {n: r.uri for n, r in refs.items()}
+        rec.serializers = {n: r.serializer for n, r in refs.items()}
+        rec.status = Status.CACHED
+        rec.ended_at = _now()
+        rec.duration = (rec.ended_at - rec.started_at).total_seconds()
+        state.run.steps[inv.name] = rec
+    write_step(state.io.store, state.run.run_id, rec)
+    return rec
+
+
 def execute(state: RunState, inv: Invocation) -> StepRecord:
     """Run one invocation whose upstream steps are done; never raises for step errors."""
     rec = state.run.steps[inv.name]
@@ -170,21 +215,10 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
     rec.started_at = _now()
     t0 = time.perf_counter()
     try:
-        in_refs = {
-            arg: state.outputs[ref.invocation][ref.output] for arg, ref in inv.inputs.items()
-        }
-        rec.inputs = {arg: ref.uri for arg, ref in in_refs.items()}
-        key = step_cache.cache_key(
-            inv.step.code_hash, inv.parameters, {a: r.hash for a, r in in_refs.items()}
-        )
-        rec.cache_key = key
-        hit = step_cache.lookup(state.io, key) if state.cache and inv.step.options.cache else None
-        if hit is not None:
-            refs = {
-                name: ArtifactRef(o["hash"], o["uri"], o["serializer"], o["type"], o["size"])
-                for name, o in hit["outputs"].items()
-            }
-            rec.cached_from = hit.get("run_id")
+        in_refs = _input_refs(state, inv)
+        refs = _cache_hit(state, inv, rec, in_refs)
+        key = rec.cache_key
+        if refs is not None:
             status = Status.CACHED
         else:
             inputs = {arg: state.io.load(ref.hash) for arg, ref in in_refs.items()}

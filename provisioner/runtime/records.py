@@ -48,6 +48,17 @@ class ErrorInfo(BaseModel):
     traceback: str = ""
 
 
+class PodAttempt(BaseModel):
+    """How one pod (one attempt) of a remote step ended, as the cluster reported it."""
+
+    pod: str
+    phase: str = ""
+    reason: str = Field(default="", description="OOMKilled, Evicted, ImagePullBackOff, ...")
+    exit_code: int | None = None
+    message: str = ""
+    log: str | None = Field(default=None, description="store key of the pod's copied log")
+
+
 class StepRecord(BaseModel):
     """One step of one run."""
 
@@ -67,6 +78,7 @@ class StepRecord(BaseModel):
     cache_key: str | None = None
     cached_from: str | None = Field(default=None, description="run id that produced the outputs")
     error: ErrorInfo | None = None
+    pods: list[PodAttempt] = Field(default_factory=list, description="remote attempts' ends")
 
 
 class RunOwner(BaseModel):
@@ -151,6 +163,11 @@ def run_key(run_id: str) -> str:
 def step_key(run_id: str, step: str) -> str:
     """Key of one step's record."""
     return f"{RUNS}/{check_run_id(run_id)}/steps/{check_name(step, 'step name')}.json"
+
+
+def log_key(run_id: str, step: str, name: str) -> str:
+    """Key of a log copied from a remote step's pod (readable after the pod is gone)."""
+    return f"{RUNS}/{check_run_id(run_id)}/logs/{check_name(step, 'step name')}/{name}.log"
 
 
 def heartbeat_key(run_id: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import re
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,42 @@ class OutputRef:
         )
 
 
+_QUANTITY = re.compile(r"(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[mkMGTPE])?")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one step needs from the machine it runs on (the kubernetes orchestrator's pod).
+
+    Attributes:
+        cpu: CPU request, in Kubernetes units: ``"500m"``, ``"2"`` or a number of cores.
+        memory: memory request and limit: ``"512Mi"``, ``"4Gi"``.
+        gpu: whole GPUs (``nvidia.com/gpu``), requested and limited.
+        cpu_limit: a CPU limit (none by default: a step may burst).
+        memory_limit: a memory limit above the request (default: the request).
+    """
+
+    cpu: str | float | None = None
+    memory: str | None = None
+    gpu: int = 0
+    cpu_limit: str | float | None = None
+    memory_limit: str | None = None
+
+    def check(self, step: str) -> None:
+        """Raise PipelineDefinitionError for a value Kubernetes would not take."""
+        for field_name in ("cpu", "memory", "cpu_limit", "memory_limit"):
+            value = getattr(self, field_name)
+            if value is not None and not _QUANTITY.fullmatch(str(value)):
+                raise PipelineDefinitionError(
+                    f"step {step!r}: resources.{field_name} {value!r} is not a Kubernetes "
+                    'quantity (e.g. cpu="500m" or 2, memory="4Gi")'
+                )
+        if not isinstance(self.gpu, int) or isinstance(self.gpu, bool) or self.gpu < 0:
+            raise PipelineDefinitionError(
+                f"step {step!r}: resources.gpu must be a whole number >= 0"
+            )
+
+
 @dataclass(frozen=True)
 class StepOptions:
     """Per-step settings.
@@ -47,6 +84,7 @@ class StepOptions:
             with a warning; False refuses them.
         cache_version: bump to invalidate the cache when something the code hash does not
             cover has changed (a library, a data file; see :mod:`provisioner.runtime.codehash`).
+        resources: CPU, memory and GPUs for the step's pod (remote orchestrators).
     """
 
     name: str
@@ -56,6 +94,7 @@ class StepOptions:
     retry_delay: float = 1.0
     pickle: bool | None = None
     cache_version: str = ""
+    resources: Resources | None = None
 
 
 class Step:
@@ -77,6 +116,13 @@ class Step:
             raise PipelineDefinitionError(f"step {options.name!r} repeats an output name")
         if options.retries is not None and options.retries < 0:
             raise PipelineDefinitionError(f"step {options.name!r}: retries must be >= 0")
+        if options.resources is not None:
+            if not isinstance(options.resources, Resources):
+                raise PipelineDefinitionError(
+                    f"step {options.name!r}: resources must be a Resources(cpu=..., memory=..., "
+                    f"gpu=...), got {type(options.resources).__name__}"
+                )
+            options.resources.check(options.name)
         self.func = func
         self.options = options
         self.signature = inspect.signature(func)
@@ -155,6 +201,7 @@ def step(
     retry_delay: float = 1.0,
     pickle: bool | None = None,
     cache_version: str = "",
+    resources: Resources | None = None,
 ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
@@ -169,6 +216,7 @@ def step(
     retry_delay: float = 1.0,
     pickle: bool | None = None,
     cache_version: str = "",
+    resources: Resources | None = None,
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a pipeline step. Use as ``@step`` or ``@step(outputs=("a", "b"))``.
 
@@ -181,6 +229,7 @@ def step(
         retry_delay: seconds before the first retry.
         pickle: policy for values no serializer handles (see :class:`StepOptions`).
         cache_version: any string; change it to invalidate cached outputs.
+        resources: what the step's pod requests, e.g. ``Resources(cpu=2, memory="8Gi", gpu=1)``.
     """
 
     def wrap(f: Callable[..., Any]) -> Step:
@@ -195,6 +244,7 @@ def step(
                 retry_delay=retry_delay,
                 pickle=pickle,
                 cache_version=cache_version,
+                resources=resources,
             ),
         )
 

@@ -1,104 +1,41 @@
-"""A Kubernetes API on loopback (kmock) and a fake kubelet that runs Jobs as local processes."""
+"""The fake cluster's controllers: the Job controller, a one-node scheduler and a kubelet that
+runs each pod's container command as a local process with a clean environment.
+
+Against :class:`tests.runtime.kube_api.FakeCluster` they behave as their real counterparts
+do: pods are admitted (ServiceAccount, Pod Security, quota) or refused with ``FailedCreate``;
+a pod that does not fit the node stays Pending with ``Unschedulable``; images that cannot be
+pulled and missing Secrets leave the container waiting; Jobs retry up to ``backoffLimit``,
+honour ``podFailurePolicy``, ``activeDeadlineSeconds`` and ``ttlSecondsAfterFinished``.
+Scenarios (OOM, eviction, node loss) are injected per step.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
+import copy
 import os
+import secrets
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-JOBS = "/apis/batch/v1"
+from tests.runtime.kube_api import FakeCluster, now
+from tests.runtime.kube_rules import quantity
 
-
-@contextmanager
-def kmock_server() -> Iterator[str]:
-    """kmock's in-memory Kubernetes API on 127.0.0.1 (a free port); yields its URL."""
-    import kmock
-
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    async def serve() -> None:
-        async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator) as server:
-            emulator.resources["batch/v1/jobs"] = kmock.ResourceInfo(
-                kind="Job", namespaced=True, subresources={"status"}
-            )
-            box["url"] = str(server.url).rstrip("/")
-            box["loop"] = asyncio.get_running_loop()
-            box["stop"] = asyncio.Event()
-            ready.set()
-            await box["stop"].wait()
-
-    def main() -> None:
-        try:
-            asyncio.run(serve())
-        except BaseException as exc:  # pragma: no cover - reported through box
-            box["error"] = exc
-            ready.set()
-
-    thread = threading.Thread(target=main, name="kmock", daemon=True)
-    thread.start()
-    if not ready.wait(30) or "error" in box:
-        raise RuntimeError(f"kmock did not start: {box.get('error')}")
-    assert box["url"].startswith("http://127.0.0.1:"), box["url"]
-    try:
-        yield box["url"]
-    finally:
-        box["loop"].call_soon_threadsafe(box["stop"].set)
-        thread.join(10)
-
-
-#: Talks to the loopback API server directly, whatever proxy the environment names.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def http(url: str, method: str = "GET", body: Any = None, patch: bool = False) -> Any:
-    """One JSON request; returns the decoded body, or None for a 404."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Content-Type", "application/merge-patch+json" if patch else "application/json")
-    try:
-        with _DIRECT.open(req, timeout=10) as resp:
-            return json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return None
-        raise
-
-
-def list_jobs(url: str, namespace: str | None = None) -> list[dict[str, Any]]:
-    """Jobs that exist now (in a namespace, or in all)."""
-    path = f"{JOBS}/namespaces/{namespace}/jobs" if namespace else f"{JOBS}/jobs"
-    return http(url + path)["items"]
-
-
-def delete_jobs(url: str) -> None:
-    """Delete every Job (between tests)."""
-    for job in list_jobs(url):
-        meta = job["metadata"]
-        http(job_url(url, meta["namespace"], meta["name"]), "DELETE")
-
-
-def job_url(url: str, namespace: str, name: str) -> str:
-    return f"{url}{JOBS}/namespaces/{namespace}/jobs/{name}"
+ACTIVE = ("Pending", "Running")
+IRSA_ROLE = "eks.amazonaws.com/role-arn"
+STEP_LABEL = "provisioner.dev/step"
 
 
 @dataclass
 class Pod:
-    """One attempt of a Job, run as a local process."""
+    """One attempt of a Job that ran as a local process."""
 
     job: str
+    name: str
     attempt: int
     started: float
     ended: float | None = None
@@ -107,145 +44,497 @@ class Pod:
 
 
 @dataclass
+class Node:
+    """The cluster's one node."""
+
+    labels: dict[str, str] = field(default_factory=lambda: {"kubernetes.io/os": "linux"})
+    taints: list[dict[str, str]] = field(default_factory=list)
+    allocatable: dict[str, str] = field(default_factory=lambda: {"cpu": "4", "memory": "16Gi"})
+
+
+def _tail(text: str, lines: int = 80, size: int = 2048) -> str:
+    return "".join(text.splitlines(keepends=True)[-lines:])[-size:]
+
+
 class FakeKubelet:
-    """Does what the Job controller and a node would: runs each new Job's container command
-    as a subprocess with the Job's env (in ``workdir``, the image's working directory),
-    retries it up to ``backoffLimit``, enforces ``activeDeadlineSeconds``, kills it when the
-    Job is deleted, and patches the Job's status by the exit codes.
+    """Runs the controllers over ``cluster`` in a thread while in a ``with`` block.
 
     Args:
-        url: the API server.
-        workdir: where the "image" holds the user's project.
-        node_env: environment the node adds (credentials an IRSA role would give).
+        cluster: the fake API server's state.
+        workdir: the "image": the working directory with the user's project.
+        env: what the cloud adds to every pod (e.g. the STS endpoint IRSA talks to).
+        missing_images: images no registry has (ErrImagePull).
+        private_images: images that need an ``imagePullSecrets`` entry naming a Secret.
+        node: the node's labels, taints and allocatable resources.
+        backoff: seconds between a failed pod and the next (real clusters: 10 s and up).
+        ttl_scale: seconds per second of ``ttlSecondsAfterFinished``.
     """
 
-    url: str
-    workdir: Path
-    node_env: dict[str, str] = field(default_factory=dict)
-    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    pods: list[Pod] = field(default_factory=list)
-    seen_at: dict[str, float] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
+    def __init__(
+        self,
+        cluster: FakeCluster,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        missing_images: tuple[str, ...] = (),
+        private_images: tuple[str, ...] = (),
+        node: Node | None = None,
+        backoff: float = 0.02,
+        ttl_scale: float = 1.0,
+    ) -> None:
+        self.cluster = cluster
+        self.workdir = workdir
+        self.env = dict(env or {})
+        self.missing_images = set(missing_images)
+        self.private_images = set(private_images)
+        self.node = node or Node()
+        self.backoff = backoff
+        self.ttl_scale = ttl_scale
+        self.jobs: dict[str, dict[str, Any]] = {}  # "ns/name" -> the Job as created
+        self.pods: list[Pod] = []
+        self.scenarios: dict[str, list[str]] = {}
+        self._procs: dict[str, tuple[subprocess.Popen, Pod]] = {}
+        self._clock: dict[str, float] = {}  # uid -> monotonic start / finish / last failure
+        self._counted: set[str] = set()
+        self._scenario: dict[str, str] = {}  # pod uid -> the scenario it ends with
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="fake-kubelet", daemon=True)
 
     def __enter__(self) -> FakeKubelet:
-        thread = threading.Thread(target=self._watch, name="kubelet", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        for thread in list(self._threads):
-            thread.join(15)
+        self._thread.join(15)
+        for proc, pod in list(self._procs.values()):
+            proc.kill()
+            proc.wait()
+            pod.killed = True
 
-    def _watch(self) -> None:
-        while not self._stop.is_set():
-            for job in list_jobs(self.url):
-                key = f"{job['metadata']['namespace']}/{job['metadata']['name']}"
-                if key not in self.jobs and not (job.get("status") or {}).get("conditions"):
-                    self.jobs[key] = job
-                    self.seen_at[key] = time.monotonic()
-                    thread = threading.Thread(target=self._run_job, args=(job,), daemon=True)
-                    thread.start()
-                    self._threads.append(thread)
-            self._stop.wait(0.05)
-
-    def _env(self, container: dict[str, Any]) -> dict[str, str]:
-        env = {
-            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-            "HOME": str(self.workdir / "home"),
-            "LANG": "C.UTF-8",
-            **self.node_env,
-        }
-        for var in container.get("env", []):
-            env[var["name"]] = var["value"]
-        return env
-
-    def _run_job(self, job: dict[str, Any]) -> None:
-        meta, spec = job["metadata"], job["spec"]
-        url = job_url(self.url, meta["namespace"], meta["name"])
-        container = spec["template"]["spec"]["containers"][0]
-        backoff = spec.get("backoffLimit", 6)
-        deadline = spec.get("activeDeadlineSeconds")
-        started = time.monotonic()
-        failed = 0
-        log_dir = self.workdir / "pod-logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        http(url + "/status", "PATCH", {"status": {"active": 1, "startTime": _now()}}, True)
-        while True:
-            pod = Pod(meta["name"], failed + 1, time.monotonic())
-            self.pods.append(pod)
-            with open(log_dir / f"{meta['name']}-{pod.attempt}.log", "w") as log:
-                proc = subprocess.Popen(
-                    container["command"],
-                    env=self._env(container),
-                    cwd=self.workdir,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-                reason = self._supervise(proc, url, started, deadline)
-            pod.ended, pod.returncode = time.monotonic(), proc.returncode
-            if reason == "deleted":
-                pod.killed = True
-                return
-            if reason == "deadline":
-                pod.killed = True
-                self._fail(
-                    url,
-                    failed + 1,
-                    "DeadlineExceeded",
-                    "Job was active longer than specified deadline",
-                )
-                return
-            if proc.returncode == 0:
-                status = {"active": 0, "succeeded": 1, "failed": failed, "completionTime": _now()}
-                status["conditions"] = [_condition("Complete")]
-                http(url + "/status", "PATCH", {"status": status}, True)
-                return
-            failed += 1
-            if failed > backoff:
-                self._fail(
-                    url,
-                    failed,
-                    "BackoffLimitExceeded",
-                    "Job has reached the specified backoff limit",
-                )
-                return
-            http(url + "/status", "PATCH", {"status": {"failed": failed}}, True)
-
-    def _supervise(
-        self, proc: subprocess.Popen, url: str, started: float, deadline: int | None
-    ) -> str | None:
-        while proc.poll() is None:
-            if self._stop.is_set() or http(url) is None:
-                proc.kill()
-                proc.wait()
-                return "deleted"
-            if deadline and time.monotonic() - started > deadline:
-                proc.kill()
-                proc.wait()
-                return "deadline"
-            time.sleep(0.05)
-        return None
-
-    def _fail(self, url: str, failed: int, reason: str, message: str) -> None:
-        status = {"active": 0, "failed": failed, "conditions": [_condition("Failed")]}
-        status["conditions"][0].update(reason=reason, message=message)
-        http(url + "/status", "PATCH", {"status": status}, True)
+    def inject(self, step: str, *kinds: str) -> None:
+        """Make the next attempts of ``step`` end as ``kinds``: "oom", "evict", "node-lost"."""
+        self.scenarios.setdefault(step, []).extend(kinds)
 
     def pods_of(self, job: str) -> list[Pod]:
-        """The attempts of one Job, in order."""
+        """The attempts of one Job that started a process, in order."""
         return [p for p in self.pods if p.job == job]
 
     def log(self, job: str, attempt: int = 1) -> str:
         """What one attempt printed."""
-        return (self.workdir / "pod-logs" / f"{job}-{attempt}.log").read_text()
+        pod = self.pods_of(job)[attempt - 1]
+        return (self.workdir / "pod-logs" / f"{pod.name}.log").read_text()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.cluster.lock:
+                    self._tick()
+            except Exception as exc:  # pragma: no cover - a broken fake must be loud
+                print(f"fake kubelet error: {exc!r}", file=sys.stderr)
+                raise
+            self._stop.wait(0.01)
+
+    def _tick(self) -> None:
+        c = self.cluster
+        jobs = {j["metadata"]["uid"]: j for j in c.items("jobs")}
+        for job in jobs.values():
+            meta = job["metadata"]
+            self.jobs.setdefault(f"{meta['namespace']}/{meta['name']}", copy.deepcopy(job))
+            self._control(job)
+        for pod in c.items("pods"):
+            owner = pod["metadata"]["ownerReferences"][0]["uid"]
+            if owner not in jobs:  # the garbage collector follows the Job
+                c.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
+                continue
+            if pod["status"]["phase"] == "Pending":
+                if not pod["spec"].get("nodeName"):
+                    self._schedule(pod)
+                else:
+                    self._start(pod)
+        for uid, (proc, rec) in list(self._procs.items()):
+            pod = next((p for p in c.items("pods") if p["metadata"]["uid"] == uid), None)
+            if pod is None:
+                proc.kill()
+                proc.wait()
+                rec.killed, rec.ended, rec.returncode = True, time.monotonic(), proc.returncode
+                del self._procs[uid]
+            elif proc.poll() is not None:
+                del self._procs[uid]
+                self._exited(pod, proc, rec)
+
+    # -- Job controller ---------------------------------------------------------------------
+
+    def _control(self, job: dict[str, Any]) -> None:
+        c, meta, spec, status = self.cluster, job["metadata"], job["spec"], job["status"]
+        uid = meta["uid"]
+        if any(cond["type"] in ("Complete", "Failed") for cond in status.get("conditions", [])):
+            ttl = spec.get("ttlSecondsAfterFinished")
+            if ttl is not None and time.monotonic() - self._clock[uid] >= ttl * self.ttl_scale:
+                c.delete("jobs", meta["namespace"], meta["name"])
+            return
+        if uid not in self._clock:
+            self._clock[uid] = time.monotonic()
+            status["startTime"] = now()
+        pods = [p for p in c.items("pods", meta["namespace"]) if _owner(p) == uid]
+        active = [p for p in pods if p["status"]["phase"] in ACTIVE]
+        deadline = spec.get("activeDeadlineSeconds")
+        if deadline and time.monotonic() - self._clock[uid] > deadline:
+            for pod in active:
+                c.delete("pods", meta["namespace"], pod["metadata"]["name"])
+            return self._finish(
+                job, "Failed", "DeadlineExceeded", "Job was active longer than specified deadline"
+            )
+        if any(p["status"]["phase"] == "Succeeded" for p in pods):
+            status.update(succeeded=1, active=0, completionTime=now())
+            return self._finish(job, "Complete")
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            if pod["status"]["phase"] != "Failed" or name in self._counted:
+                continue
+            self._counted.add(name)
+            self._clock[f"{uid}/failed"] = time.monotonic()
+            action, message = _policy(spec.get("podFailurePolicy"), pod)
+            if action == "FailJob":
+                status["failed"] = status.get("failed", 0) + 1
+                return self._finish(job, "Failed", "PodFailurePolicy", message)
+            if action != "Ignore":
+                status["failed"] = status.get("failed", 0) + 1
+        status["active"] = len(active)
+        if status.get("failed", 0) > spec.get("backoffLimit", 6):
+            return self._finish(
+                job, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"
+            )
+        last = self._clock.get(f"{uid}/failed") or self._clock.get(f"{uid}/refused") or 0
+        if not active and time.monotonic() - last >= self.backoff:
+            self._create_pod(job)
+
+    def _finish(self, job: dict[str, Any], kind: str, reason: str = "", message: str = ""):
+        status = job["status"]
+        conds = [
+            {"type": "SuccessCriteriaMet" if kind == "Complete" else "FailureTarget"},
+            {"type": kind},
+        ]
+        for cond in conds:
+            cond.update(status="True", lastTransitionTime=now())
+            if reason:
+                cond.update(reason=reason, message=message)
+        status["conditions"] = conds
+        status["active"] = 0
+        self._clock[job["metadata"]["uid"]] = time.monotonic()
+        for pod in self.cluster.items("pods", job["metadata"]["namespace"]):
+            if _owner(pod) == job["metadata"]["uid"] and pod["status"]["phase"] in ACTIVE:
+                self.cluster.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
+
+    def _create_pod(self, job: dict[str, Any]) -> None:
+        c, meta = self.cluster, job["metadata"]
+        ns = meta["namespace"]
+        template = job["spec"]["template"]
+        name = f"{meta['name']}-{secrets.token_hex(3)[:5]}"
+        spec = copy.deepcopy(template["spec"])
+        refusal = self._admit(ns, name, spec)
+        if refusal:
+            self._clock[f"{meta['uid']}/refused"] = time.monotonic()
+            c.event(
+                job, "Job", "FailedCreate", f'Error creating: pods "{name}" is forbidden: {refusal}'
+            )
+            return
+        c.put(
+            "pods",
+            ns,
+            {
+                "metadata": {
+                    "name": name,
+                    "labels": dict(template["metadata"]["labels"]),
+                    "annotations": dict(template["metadata"].get("annotations") or {}),
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "batch/v1",
+                            "kind": "Job",
+                            "name": meta["name"],
+                            "uid": meta["uid"],
+                            "controller": True,
+                        }
+                    ],
+                },
+                "spec": spec,
+                "status": {"phase": "Pending", "conditions": []},
+            },
+        )
+        c.event(job, "Job", "SuccessfulCreate", f"Created pod: {name}", warn=False)
+
+    def _admit(self, ns: str, name: str, spec: dict[str, Any]) -> str | None:
+        """Why the API server refuses this pod (admission), or None."""
+        c = self.cluster
+        sa = spec.setdefault("serviceAccountName", "default")
+        if c.get("serviceaccounts", ns, sa) is None:
+            return f'error looking up service account {ns}/{sa}: serviceaccount "{sa}" not found'
+        if c.namespaces[ns].get("pod-security.kubernetes.io/enforce") == "restricted":
+            problems = _restricted(spec)
+            if problems:
+                return f'violates PodSecurity "restricted:latest": {"; ".join(problems)}'
+        for need in c.quotas.get(ns, []):
+            kind, _, resource = need.partition(".")
+            for cont in spec["containers"]:
+                if resource not in ((cont.get("resources") or {}).get(kind) or {}):
+                    return f"failed quota: compute: must specify {need} for: {cont['name']}"
+        return None
+
+    # -- scheduler --------------------------------------------------------------------------
+
+    def _schedule(self, pod: dict[str, Any]) -> None:
+        spec, node = pod["spec"], self.node
+        why = []
+        if any(node.labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+            why.append("1 node(s) didn't match Pod's node affinity/selector")
+        for taint in node.taints:
+            if not any(_tolerates(t, taint) for t in spec.get("tolerations") or []):
+                why.append(
+                    f"1 node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+                )
+        for cont in spec["containers"]:
+            res = cont.get("resources") or {}
+            for name, value in {**(res.get("limits") or {}), **(res.get("requests") or {})}.items():
+                if quantity(value) > quantity(node.allocatable.get(name, "0")):
+                    why.append(f"1 Insufficient {name}")
+        if why:
+            message = f"0/1 nodes are available: {', '.join(why)}."
+            pod["status"]["conditions"] = [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": message,
+                }
+            ]
+            self.cluster.event(pod, "Pod", "FailedScheduling", message)
+            return
+        spec["nodeName"] = "node-1"
+        pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+
+    # -- kubelet ----------------------------------------------------------------------------
+
+    def _start(self, pod: dict[str, Any]) -> None:
+        c, meta, spec = self.cluster, pod["metadata"], pod["spec"]
+        if meta["uid"] in self._procs:
+            return
+        cont = spec["containers"][0]
+        image = cont["image"]
+        waiting = None
+        if image in self.missing_images:
+            waiting = ("ErrImagePull", f'failed to pull image "{image}": not found')
+        elif image in self.private_images and not any(
+            c.get("secrets", meta["namespace"], ref["name"])
+            for ref in spec.get("imagePullSecrets") or []
+        ):
+            waiting = ("ErrImagePull", f'failed to pull image "{image}": 401 Unauthorized')
+        env = None
+        if waiting is None:
+            env, error = self._env(pod, cont)
+            if error:
+                waiting = ("CreateContainerConfigError", error)
+        if waiting is not None:
+            statuses = pod["status"].get("containerStatuses")
+            reason = waiting[0]
+            if statuses and reason == "ErrImagePull":
+                reason = "ImagePullBackOff"
+            pod["status"]["containerStatuses"] = [
+                {
+                    "name": cont["name"],
+                    "image": image,
+                    "imageID": "",
+                    "ready": False,
+                    "restartCount": 0,
+                    "state": {"waiting": {"reason": reason, "message": waiting[1]}},
+                }
+            ]
+            c.event(pod, "Pod", "Failed", waiting[1])
+            return
+        logs = self.workdir / "pod-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path = logs / f"{meta['name']}.log"
+        with open(log_path, "w") as out:
+            proc = subprocess.Popen(
+                cont["command"], env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT
+            )
+        c.logs[(meta["namespace"], meta["name"])] = log_path.read_text
+        job = meta["ownerReferences"][0]["name"]
+        rec = Pod(job, meta["name"], len(self.pods_of(job)) + 1, time.monotonic())
+        self.pods.append(rec)
+        self._procs[meta["uid"]] = (proc, rec)
+        pod["status"].update(phase="Running", startTime=now())
+        pod["status"]["containerStatuses"] = [
+            {
+                "name": cont["name"],
+                "image": image,
+                "imageID": f"{image.split(':')[0]}@sha256:{'0' * 64}",
+                "ready": True,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": now()}},
+            }
+        ]
+        step = meta["labels"].get(STEP_LABEL, "")
+        if self.scenarios.get(step):
+            self._scenario[meta["uid"]] = self.scenarios[step].pop(0)
+            proc.kill()
+
+    def _env(self, pod: dict[str, Any], cont: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+        """A clean environment: the image's basics, IRSA's variables, and the container's."""
+        c, meta = self.cluster, pod["metadata"]
+        ns = meta["namespace"]
+        env = {
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.workdir / "home"),
+            "LANG": "C.UTF-8",
+            "HOSTNAME": meta["name"],
+            **self.env,
+        }
+        sa = c.get("serviceaccounts", ns, pod["spec"]["serviceAccountName"]) or {}
+        role = (sa.get("metadata", {}).get("annotations") or {}).get(IRSA_ROLE)
+        if role:
+            token = self.workdir / "irsa-token"
+            token.write_text(f"token-for-{ns}-{pod['spec']['serviceAccountName']}")
+            env.update(
+                AWS_ROLE_ARN=role,
+                AWS_WEB_IDENTITY_TOKEN_FILE=str(token),
+                AWS_STS_REGIONAL_ENDPOINTS="regional",
+            )
+        for source in cont.get("envFrom") or []:
+            ref = source.get("secretRef")
+            if ref:
+                secret = c.get("secrets", ns, ref["name"])
+                if secret is None:
+                    return env, f'secret "{ref["name"]}" not found'
+                env.update(secret["stringData"])
+        for var in cont.get("env") or []:
+            if "valueFrom" not in var:
+                env[var["name"]] = var.get("value", "")
+                continue
+            ref = var["valueFrom"].get("secretKeyRef")
+            if ref is None:
+                return env, f"unsupported valueFrom in env {var['name']}"
+            secret = c.get("secrets", ns, ref["name"])
+            if secret is None:
+                return env, f'secret "{ref["name"]}" not found'
+            if ref["key"] not in secret["stringData"]:
+                return env, f"couldn't find key {ref['key']} in Secret {ns}/{ref['name']}"
+            env[var["name"]] = secret["stringData"][ref["key"]]
+        return env, None
+
+    def _exited(self, pod: dict[str, Any], proc: subprocess.Popen, rec: Pod) -> None:
+        rec.ended, rec.returncode = time.monotonic(), proc.returncode
+        status, cont = pod["status"], pod["spec"]["containers"][0]
+        scenario = self._scenario.pop(pod["metadata"]["uid"], None)
+        code = 137 if scenario else proc.returncode
+        reason = "Completed" if code == 0 else ("OOMKilled" if scenario == "oom" else "Error")
+        term = {
+            "exitCode": code,
+            "reason": reason,
+            "startedAt": status["startTime"],
+            "finishedAt": now(),
+        }
+        if code and cont.get("terminationMessagePolicy") == "FallbackToLogsOnError":
+            term["message"] = _tail(
+                self.cluster.logs[(pod["metadata"]["namespace"], pod["metadata"]["name"])]()
+            )
+        status["containerStatuses"][0].update(state={"terminated": term}, ready=False)
+        status["phase"] = "Succeeded" if code == 0 else "Failed"
+        if scenario in ("evict", "node-lost"):
+            why = {
+                "evict": (
+                    "TerminationByKubelet",
+                    "Evicted",
+                    "The node was low on resource: memory.",
+                ),
+                "node-lost": (
+                    "DeletionByTaintManager",
+                    "NodeLost",
+                    "Taint manager: deleting due to NoExecute taint",
+                ),
+            }[scenario]
+            status["conditions"].append(
+                {"type": "DisruptionTarget", "status": "True", "reason": why[0], "message": why[2]}
+            )
+            status.update(reason=why[1], message=why[2])
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _owner(pod: dict[str, Any]) -> str:
+    return pod["metadata"]["ownerReferences"][0]["uid"]
 
 
-def _condition(kind: str) -> dict[str, str]:
-    return {"type": kind, "status": "True", "lastTransitionTime": _now()}
+def _tolerates(tol: dict[str, Any], taint: dict[str, str]) -> bool:
+    if tol.get("key") not in (None, taint["key"]):
+        return False
+    if tol.get("effect") and tol["effect"] != taint.get("effect"):
+        return False
+    return tol.get("operator") == "Exists" or tol.get("value") == taint.get("value")
+
+
+def _policy(policy: dict[str, Any] | None, pod: dict[str, Any]) -> tuple[str, str]:
+    """The podFailurePolicy action for a failed pod (``Count`` when no rule matches)."""
+    state = pod["status"]["containerStatuses"][0]["state"].get("terminated") or {}
+    code = state.get("exitCode")
+    conds = {c["type"] for c in pod["status"]["conditions"] if c.get("status") == "True"}
+    meta = pod["metadata"]
+    for i, rule in enumerate((policy or {}).get("rules") or []):
+        codes = rule.get("onExitCodes")
+        if codes:
+            hit = code in codes["values"]
+            if (hit if codes["operator"] == "In" else not hit) and code:
+                return rule["action"], (
+                    f"Container step for pod {meta['namespace']}/{meta['name']} failed with exit "
+                    f"code {code} matching {rule['action']} rule at index {i}"
+                )
+        for pc in rule.get("onPodConditions") or []:
+            if pc["type"] in conds:
+                return (
+                    rule["action"],
+                    f"Pod {meta['name']} has condition {pc['type']} matching {rule['action']} rule at index {i}",
+                )
+    return "Count", ""
+
+
+def _restricted(spec: dict[str, Any]) -> list[str]:
+    """What the Pod Security "restricted" profile finds wrong with a pod spec."""
+    pod_sc = spec.get("securityContext") or {}
+    out = []
+    for vol in spec.get("volumes") or []:
+        if set(vol) - {
+            "name",
+            "emptyDir",
+            "configMap",
+            "secret",
+            "projected",
+            "downwardAPI",
+            "persistentVolumeClaim",
+            "ephemeral",
+            "csi",
+        }:
+            out.append(f"restricted volume types (volume {vol['name']!r})")
+    for cont in spec["containers"]:
+        sc = cont.get("securityContext") or {}
+        name = cont["name"]
+        if sc.get("allowPrivilegeEscalation") is not False:
+            out.append(
+                f'allowPrivilegeEscalation != false (container "{name}" must set '
+                "securityContext.allowPrivilegeEscalation=false)"
+            )
+        if "ALL" not in ((sc.get("capabilities") or {}).get("drop") or []):
+            out.append(
+                f'unrestricted capabilities (container "{name}" must set '
+                'securityContext.capabilities.drop=["ALL"])'
+            )
+        if sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is not True:
+            out.append(
+                f'runAsNonRoot != true (pod or container "{name}" must set '
+                "securityContext.runAsNonRoot=true)"
+            )
+        seccomp = (sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            out.append(
+                f'seccompProfile (pod or container "{name}" must set '
+                'securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")'
+            )
+    return out

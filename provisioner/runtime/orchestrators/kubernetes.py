@@ -2,41 +2,76 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from provisioner.catalog.types import ComponentType
-from provisioner.errors import OperationError, UserInputError
-from provisioner.runtime.entrypoint import ENV_STACK_CONFIG, command
+from provisioner.errors import UserInputError
+from provisioner.runtime.orchestrators import kube_diagnose
+from provisioner.runtime.orchestrators.kube_client import (
+    INSTALL_HINT,
+    Caller,
+    KubernetesAccessError,
+    KubernetesApiLost,
+    KubernetesOrchestratorError,
+    api_message,
+    connect,
+    rights_hint,
+)
+from provisioner.runtime.orchestrators.kube_image import (
+    ENV_IMAGE,
+    pipeline_target,
+    pod_stack_json,
+    resolve_image,
+)
+from provisioner.runtime.orchestrators.kube_manifest import (
+    LABEL,
+    PodSettings,
+    StepJob,
+    job_manifest,
+    job_name,
+    label_value,
+    run_selector,
+)
+from provisioner.runtime.orchestrators.kube_settings import (
+    RUN_OPTIONS,
+    pod_settings,
+    watch_settings,
+)
 from provisioner.runtime.orchestrators.local import LocalOrchestrator
-from provisioner.runtime.records import ErrorInfo, Status, StepRecord, write_step
+from provisioner.runtime.records import (
+    ErrorInfo,
+    PodAttempt,
+    Status,
+    StepRecord,
+    log_key,
+    write_step,
+)
 
 if TYPE_CHECKING:
     from provisioner.runtime.execution import RunState
-    from provisioner.runtime.pipeline import Invocation, Pipeline
-    from provisioner.stackconfig import StackConfig
+    from provisioner.runtime.pipeline import Invocation
 
-#: A full image reference, or ``:TAG`` for the stack's container registry.
-ENV_IMAGE = "PROVISIONER_IMAGE"
+__all__ = [
+    "ENV_API_SERVER",
+    "ENV_IMAGE",
+    "INSTALL_HINT",
+    "LABEL",
+    "KubernetesAccessError",
+    "KubernetesOrchestrator",
+    "KubernetesOrchestratorError",
+    "job_name",
+    "label_value",
+]
+
 #: Talk to this API server URL, without credentials (tests, ``kubectl proxy``).
 ENV_API_SERVER = "PROVISIONER_KUBERNETES_API_SERVER"
-LABEL = "provisioner.dev"
-INSTALL_HINT = 'install the Kubernetes client: pip install "provisioner[kubernetes]"'
-_ERROR_GRACE = 60.0  # seconds of failing status reads before a step is given up
-
-
-class KubernetesOrchestratorError(OperationError):
-    """The Kubernetes API cannot be reached, refuses a request, or lost a Job."""
+_LOG_BYTES = 1 << 20  # at most this much of each pod's log is copied to the store
 
 
 @dataclass(frozen=True)
@@ -48,96 +83,24 @@ class JobOutcome:
     attempts: int = 0
 
 
-def resolve_image(option: str | None, stack: StackConfig) -> str:
-    """The steps' image: ``option``, else ``$PROVISIONER_IMAGE``, else the orchestrator's
-    ``image`` config; a value ``:TAG`` is a tag of the stack's container registry.
-
-    Raises:
-        UserInputError: no image given, or a tag without a container registry.
-    """
-    orch = stack.component(ComponentType.ORCHESTRATOR)
-    ref = option or os.environ.get(ENV_IMAGE) or (orch.config.get("image") if orch else None)
-    registry = stack.component(ComponentType.CONTAINER_REGISTRY)
-    uri = registry.config.get("uri") if registry else None
-    if not ref:
-        example = f"{uri}:TAG" if uri else "REGISTRY/REPOSITORY:TAG"
-        raise UserInputError(
-            "the kubernetes orchestrator needs an image for its steps, and none was given",
-            hint=f"build an image that holds your project and provisioner, push it "
-            f"(e.g. to {example}), then pass --image {example}"
-            + (" (or --image :TAG)" if uri else "")
-            + f", or set ${ENV_IMAGE}",
-        )
-    if ref.startswith(":"):
-        if not uri:
-            raise UserInputError(
-                f"image {ref!r} is a tag, but stack {stack.name!r} has no container registry",
-                hint="pass the full image reference, e.g. --image REGISTRY/REPOSITORY:TAG",
-            )
-        ref = f"{uri}{ref}"
-    if any(c.isspace() for c in ref) or ref.endswith((":", "/")):
-        raise UserInputError(f"image {ref!r} is not a valid image reference")
-    return ref
-
-
-def pipeline_target(pipeline: Pipeline) -> str:
-    """``module:attribute`` under which the pipeline's container can import the pipeline.
-
-    Raises:
-        UserInputError: the pipeline lives in ``__main__`` or is not a module attribute.
-    """
-    module = pipeline.func.__module__
-    if module == "__main__":
-        raise UserInputError(
-            f"pipeline {pipeline.name!r} is defined in a script run as __main__; a step "
-            "container cannot import it",
-            hint="put the pipeline in a module (a .py file) and run it with "
-            "`provisioner pipeline run path/to/file.py:PIPELINE`",
-        )
-    found = [k for k, v in vars(sys.modules.get(module, object())).items() if v is pipeline]
-    if not found:
-        raise UserInputError(
-            f"pipeline {pipeline.name!r} is not a module-level name of {module}; a step "
-            "container cannot import it",
-            hint="define the pipeline at the top level of its module",
-        )
-    return f"{module}:{found[0]}"
-
-
-def label_value(text: str) -> str:
-    """``text`` as a valid label value (<= 63 of ``[A-Za-z0-9._-]``, alphanumeric ends)."""
-    if re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?", text):
-        return text
-    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", text)[:52].strip("._-")
-    return f"{clean}-{digest}" if clean else digest
-
-
-def job_name(run_id: str, step: str) -> str:
-    """A DNS-1123 label, unique per run and step: ``prov-<step>-<hash>``."""
-    digest = hashlib.sha256(f"{run_id}/{step}".encode()).hexdigest()[:12]
-    slug = re.sub(r"[^a-z0-9-]+", "-", step.lower())[:40].strip("-")
-    return f"prov-{slug}-{digest}" if slug else f"prov-{digest}"
-
-
 class KubernetesOrchestrator:
     """Runs each step as a Kubernetes Job, independent steps concurrently.
 
     The Job's container runs ``python -m provisioner.runtime.entrypoint`` (see
     :mod:`provisioner.runtime.entrypoint`): it reads its inputs from the artifact store and
     writes its outputs and step record there, exactly as a local step does. This process
-    schedules the steps, polls the Jobs and reads their records; it keeps no scheduler of
-    its own on the cluster. On Ctrl-C it deletes the Jobs it created.
+    decides caching, schedules the steps, polls the Jobs, their pods and events, and reads
+    the step records. A step fails with the cluster's reason when its pod can never start
+    (image pull, missing Secret, refused by admission, unschedulable past
+    ``pending_timeout``); a failed step's record lists each pod's end and its copied log.
+    API outages are ridden out for ``api_outage_limit`` seconds. On Ctrl-C, or any error,
+    it deletes every Job of the run (by its run-id label).
 
     Args:
-        config: the orchestrator's stack config: ``namespace``, ``service_account``,
-            ``kube_context``, ``region``, and optionally ``image``, ``max_parallel`` (8),
-            ``poll_interval`` (2 s), ``keep_jobs`` (False: delete succeeded Jobs; failed
-            ones are kept for ``kubectl logs``), ``ttl_seconds_after_finished`` (86400),
-            ``active_deadline_seconds``, ``request_timeout`` (10 s).
+        config: the orchestrator's stack config (see the README's Kubernetes section).
         image: the steps' image (see :func:`resolve_image`).
         api_server: an API server URL to use without credentials instead of the kubeconfig.
-        **options: any key of ``config``, overriding it for this run.
+        **options: any key of :data:`RUN_OPTIONS`, overriding the config for this run.
     """
 
     def __init__(
@@ -148,86 +111,99 @@ class KubernetesOrchestrator:
         api_server: str | None = None,
         **options: Any,
     ) -> None:
-        known = {
-            "max_parallel",
-            "poll_interval",
-            "keep_jobs",
-            "ttl_seconds_after_finished",
-            "active_deadline_seconds",
-            "request_timeout",
-        }
-        unknown = set(options) - known
+        unknown = set(options) - RUN_OPTIONS
         if unknown:
             raise UserInputError(
                 f"unknown kubernetes orchestrator option(s): {', '.join(sorted(unknown))}"
             )
         cfg = {**(config or {}), **options}
         self.config = cfg
+        self.watch = watch_settings(cfg)
         self.namespace: str = cfg.get("namespace") or "default"
-        self.service_account: str | None = cfg.get("service_account")
         self.image_option = image
         self.api_server = api_server or cfg.get("api_server") or os.environ.get(ENV_API_SERVER)
-        self.max_parallel = max(1, int(cfg.get("max_parallel", 8)))
-        self.poll_interval = max(0.05, float(cfg.get("poll_interval", 2.0)))
-        self.keep_jobs = bool(cfg.get("keep_jobs", False))
-        self.ttl = int(cfg.get("ttl_seconds_after_finished", 86400))
-        deadline = cfg.get("active_deadline_seconds")
-        self.deadline = int(deadline) if deadline else None
-        self.request_timeout = float(cfg.get("request_timeout", 10.0))
-        self.created: dict[str, str] = {}
+        self.created: dict[str, str] = {}  # Job name -> step, recorded before creating
         self._lock = threading.Lock()
+        self._created_cond = threading.Condition(self._lock)
+        self._creating = 0  # create calls under way
         self._cancelled = threading.Event()
         self._state: RunState | None = None
-        self._api: Any = None
+        self._call: Caller | None = None
+        self.pod: PodSettings | None = None
         self.host = self.api_server or ""
-        self.image = ""
         self.target = ""
+        self._stack_json = ""
 
     # -- set-up, before the run is recorded ------------------------------------------------
 
     def prepare(self, state: RunState) -> Callable[[Invocation], StepRecord]:
-        """Check the image, the pipeline's import path and the API; return the step launcher.
+        """Check the image, the pipeline's import path, the API, the credentials' rights
+        and (by a dry run) the Job itself; return the step launcher.
 
         Raises:
             UserInputError: no image, or a pipeline a container cannot import.
-            KubernetesOrchestratorError: the API server cannot be reached or refuses access.
+            KubernetesOrchestratorError: the API server cannot be reached, refuses access
+                (naming the missing rights), has no such namespace, or rejects the Job.
         """
-        self.image = resolve_image(self.image_option, state.stack)
+        image = resolve_image(self.image_option, state.stack)
         self.target = pipeline_target(state.pipeline)
-        self._api = self._connect()
-        self._request(
-            lambda api, t: api.list_namespaced_job(self.namespace, limit=1, _request_timeout=t),
-            "list Jobs",
+        self.pod = pod_settings(self.config, image, str(state.stack.cloud))
+        self._stack_json = pod_stack_json(state.stack, self.pod)
+        apis, self.host = connect(
+            self.api_server, self.config.get("kube_context"), self._kubeconfig_hint()
+        )
+        self._call = Caller(
+            apis,
+            self.host,
+            self.namespace,
+            self.watch.request_timeout,
+            self.watch.api_outage_limit,
+            self._cancelled,
+            self._kubeconfig_hint(),
         )
         self._state = state
+        missing = self._call.missing_rights()
+        if missing:
+            raise KubernetesAccessError(
+                f"the credentials for the Kubernetes API at {self.host} lack these rights in "
+                f"namespace {self.namespace!r}: {', '.join(missing)}",
+                hint=rights_hint(self.namespace),
+            )
+        invs = state.pipeline.build(state.run.parameters)
+        if invs:
+            self._dry_run(invs[0])
         return self.launch
 
-    def _connect(self) -> Any:
+    def _dry_run(self, inv: Invocation) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        manifest = self.job_manifest(job_name(self._run_id, inv.name), inv)
+        call = self._call
+        assert call is not None
         try:
-            from kubernetes import client
-            from kubernetes import config as kube_config
-        except ImportError:
+            call(
+                lambda a, t: a.batch.create_namespaced_job(
+                    self.namespace,
+                    manifest,
+                    dry_run="All",
+                    field_validation="Strict",
+                    _request_timeout=t,
+                ),
+                "create a Job (dry run)",
+                budget=min(10.0, self.watch.api_outage_limit),
+            )
+        except ApiException as exc:
+            detail = api_message(exc)
+            hint = None
+            if exc.status == 404 and "namespace" in detail:
+                hint = (
+                    f"create namespace {self.namespace!r} (the stack's recipe does), or set "
+                    "the orchestrator's `namespace`"
+                )
             raise KubernetesOrchestratorError(
-                "the kubernetes orchestrator needs the `kubernetes` Python package",
-                hint=INSTALL_HINT,
+                f"Kubernetes API at {self.host} rejects the step Job ({exc.status}): {detail}",
+                hint=hint,
             ) from None
-        cfg = client.Configuration()
-        if self.api_server:
-            cfg.host = self.api_server.rstrip("/")
-        elif os.environ.get("KUBERNETES_SERVICE_HOST"):
-            kube_config.load_incluster_config(client_configuration=cfg)
-        else:
-            context = self.config.get("kube_context")
-            try:
-                kube_config.load_kube_config(context=context, client_configuration=cfg)
-            except (kube_config.ConfigException, OSError) as exc:
-                raise KubernetesOrchestratorError(
-                    f"no usable kubeconfig context {context or '(current)'}: {exc}",
-                    hint=self._kubeconfig_hint(),
-                ) from None
-        cfg.retries = 1
-        self.host = cfg.host
-        return client.BatchV1Api(client.ApiClient(cfg))
 
     def _kubeconfig_hint(self) -> str:
         cluster, region = self.config.get("cluster_name"), self.config.get("region")
@@ -239,33 +215,10 @@ class KubernetesOrchestrator:
             )
         return "point KUBECONFIG at the cluster's kubeconfig, or run from inside the cluster"
 
-    def _request(self, call: Callable[[Any, Any], Any], what: str) -> Any:
-        """One API call with bounded timeouts; failures become clear errors."""
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
-
-        timeout = (min(self.request_timeout, 5.0), self.request_timeout)
-        try:
-            return call(self._api, timeout)
-        except ApiException as exc:
-            detail = _api_message(exc)
-            hint = None
-            if exc.status in (401, 403):
-                hint = (
-                    f"the credentials of this kube context need RBAC rights to create, get "
-                    f"and delete Jobs in namespace {self.namespace!r}"
-                )
-            raise KubernetesOrchestratorError(
-                f"Kubernetes API at {self.host} refused to {what} in namespace "
-                f"{self.namespace!r} ({exc.status}): {detail}",
-                hint=hint,
-            ) from None
-        except (HTTPError, OSError) as exc:
-            raise KubernetesOrchestratorError(
-                f"cannot reach the Kubernetes API server at {self.host} to {what}: {_short(exc)}",
-                hint="check that the cluster is up and its endpoint reachable from here "
-                f"({self._kubeconfig_hint()})",
-            ) from None
+    @property
+    def _run_id(self) -> str:
+        assert self._state is not None
+        return self._state.run.run_id
 
     # -- running -----------------------------------------------------------------------------
 
@@ -277,143 +230,226 @@ class KubernetesOrchestrator:
     ) -> None:
         """Run every invocation as a Job after its upstream ones (at most ``max_parallel``).
 
-        A failed step's dependents are skipped. On Ctrl-C (or any error) the Jobs this run
-        created are deleted before the interrupt goes on.
+        A failed step's dependents are skipped. On Ctrl-C (or any error) the Jobs of this
+        run are deleted before the interrupt goes on.
         """
         if self._state is None:
             raise KubernetesOrchestratorError("the kubernetes orchestrator was not prepared")
         try:
-            LocalOrchestrator({"max_workers": self.max_parallel}).run(invocations, launch, skip)
+            LocalOrchestrator({"max_workers": self.watch.max_parallel}).run(
+                invocations, launch, skip
+            )
         except BaseException:
             self._cancelled.set()
             self.delete_jobs()
             raise
 
     def launch(self, inv: Invocation) -> StepRecord:
-        """Create the step's Job, wait for it, and return the step record it left."""
+        """Reuse the step's cached outputs, or create its Job, wait for it, and return the
+        step record it left."""
+        from provisioner.runtime.execution import reuse_cached
+
         state = self._state
         assert state is not None
+        self._load_upstream(inv)
+        cached = reuse_cached(state, inv)
+        if cached is not None:
+            return cached
         rec = state.run.steps[inv.name]
         rec.status = Status.RUNNING
         rec.started_at = datetime.now(UTC)
         name = job_name(state.run.run_id, inv.name)
-        manifest = self.job_manifest(name, inv)
-        try:
-            self._request(
-                lambda api, t: api.create_namespaced_job(
-                    self.namespace, manifest, _request_timeout=t
-                ),
-                f"create Job {name}",
-            )
-        except KubernetesOrchestratorError as exc:
-            return self._finish(inv, rec, JobOutcome("failed", exc.message), None)
         with self._lock:
-            self.created[name] = inv.name
+            if self._cancelled.is_set():
+                return rec
+            self.created[name] = inv.name  # before the call: a Ctrl-C during it deletes it
+            self._creating += 1
+        try:
+            self._create(name, inv)
+        except KubernetesOrchestratorError as exc:
+            self._delete(name)
+            return self._finish(inv, rec, JobOutcome("failed", exc.message), [])
+        finally:
+            with self._lock:
+                self._creating -= 1
+                self._created_cond.notify_all()
+        if self._cancelled.is_set():  # created while the run was being cleaned up
+            self._delete(name)
+            return rec
         outcome = self._wait(name)
         if outcome.state == "cancelled":
             return rec
-        stored = self._stored(inv.name)
-        final = self._finish(inv, rec, outcome, stored)
-        if outcome.state == "succeeded" and not self.keep_jobs:
+        attempts: list[PodAttempt] = []
+        if outcome.state != "succeeded":
+            attempts = self._collect(name, inv.name)
+        final = self._finish(inv, rec, outcome, attempts)
+        if outcome.state == "stuck" or (final.status.done and not self.watch.keep_jobs):
             self._delete(name)
         return final
 
-    def job_manifest(self, name: str, inv: Invocation) -> dict[str, Any]:
-        """The batch/v1 Job that runs ``inv`` (a plain dict, as the API takes it)."""
+    def _load_upstream(self, inv: Invocation) -> None:
+        """The outputs of ``inv``'s upstream steps, from their records (for the cache key)."""
+        from provisioner.runtime.artifacts import ArtifactRef, hash_from_uri
+
         state = self._state
         assert state is not None
+        for up in inv.upstream:
+            if up in state.outputs:
+                continue
+            rec = state.run.steps[up]
+            state.outputs[up] = {
+                out: ArtifactRef(hash_from_uri(uri), uri, rec.serializers.get(out, ""), "", 0)
+                for out, uri in rec.outputs.items()
+            }
+
+    def job_manifest(self, name: str, inv: Invocation) -> dict[str, Any]:
+        """The batch/v1 Job that runs ``inv``."""
+        state = self._state
+        assert state is not None and self.pod is not None
         run = state.run
         retries = inv.step.options.retries
         if retries is None:
             retries = state.pipeline.retries
-        labels = {
-            "app.kubernetes.io/managed-by": "provisioner",
-            f"{LABEL}/stack": label_value(run.stack),
-            f"{LABEL}/pipeline": label_value(run.pipeline),
-            f"{LABEL}/run-id": label_value(run.run_id),
-            f"{LABEL}/step": label_value(inv.name),
-        }
-        annotations = {
-            f"{LABEL}/run-id": run.run_id,
-            f"{LABEL}/step": inv.name,
-            f"{LABEL}/store": run.store_uri,
-        }
-        env = [
-            {"name": ENV_STACK_CONFIG, "value": state.stack.model_dump_json()},
-            {"name": "PYTHONUNBUFFERED", "value": "1"},
-        ]
-        region = self.config.get("region")
-        if region:
-            env += [
-                {"name": "AWS_REGION", "value": region},
-                {"name": "AWS_DEFAULT_REGION", "value": region},
-            ]
-        pod_spec: dict[str, Any] = {
-            "restartPolicy": "Never",
-            "containers": [
-                {
-                    "name": "step",
-                    "image": self.image,
-                    "command": command(run.run_id, inv.name, self.target),
-                    "env": env,
-                }
-            ],
-        }
-        if self.service_account:
-            pod_spec["serviceAccountName"] = self.service_account
-        spec: dict[str, Any] = {
-            "backoffLimit": int(retries),
-            "ttlSecondsAfterFinished": self.ttl,
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
-        }
-        if self.deadline:
-            spec["activeDeadlineSeconds"] = self.deadline
-        return {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {
-                "name": name,
-                "namespace": self.namespace,
-                "labels": labels,
-                "annotations": annotations,
-            },
-            "spec": spec,
-        }
+        return job_manifest(
+            self.pod,
+            StepJob(
+                name=name,
+                run_id=run.run_id,
+                step=inv.name,
+                stack=run.stack,
+                pipeline=run.pipeline,
+                store_uri=run.store_uri,
+                target=self.target,
+                stack_json=self._stack_json,
+                retries=int(retries),
+                resources=inv.step.options.resources,
+            ),
+        )
+
+    def _create(self, name: str, inv: Invocation) -> None:
+        """Create the Job, retrying 429 and 5xx; a 409 for this run's own Job is success."""
+        from kubernetes.client.exceptions import ApiException
+
+        call = self._call
+        assert call is not None
+        manifest = self.job_manifest(name, inv)
+        try:
+            call(
+                lambda a, t: a.batch.create_namespaced_job(
+                    self.namespace, manifest, field_validation="Strict", _request_timeout=t
+                ),
+                f"create Job {name}",
+            )
+        except ApiException as exc:
+            if exc.status == 409 and self._ours(name):
+                return  # an earlier try got through before its answer was lost
+            raise KubernetesOrchestratorError(
+                f"Kubernetes API at {self.host} refused to create Job {name} in namespace "
+                f"{self.namespace!r} ({exc.status}): {api_message(exc)}"
+            ) from None
+
+    def _ours(self, name: str) -> bool:
+        call = self._call
+        assert call is not None
+        job = call(
+            lambda a, t: a.batch.read_namespaced_job(name, self.namespace, _request_timeout=t),
+            f"read Job {name}",
+        )
+        labels = job.metadata.labels or {}
+        return labels.get(f"{LABEL}/run-id") == label_value(self._run_id)
 
     def _wait(self, name: str) -> JobOutcome:
-        """Poll the Job until it has a Complete or Failed condition, or the run stops."""
+        """Poll the Job, its pods and its events until it ends, cannot start, or the run
+        stops. The API may fail for ``api_outage_limit`` seconds in a row."""
         from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
 
-        failing_since: float | None = None
-        timeout = (min(self.request_timeout, 5.0), self.request_timeout)
+        call = self._call
+        assert call is not None
         while not self._stopping():
             try:
-                job = self._api.read_namespaced_job_status(
-                    name, self.namespace, _request_timeout=timeout
+                job = call(
+                    lambda a, t: a.batch.read_namespaced_job(
+                        name, self.namespace, _request_timeout=t
+                    ),
+                    f"read Job {name}",
                 )
-                failing_since = None
-            except ApiException as exc:
-                if exc.status == 404:
-                    return JobOutcome("gone", f"Job {name} was deleted before it finished")
-                job, error = None, f"({exc.status}) {_api_message(exc)}"
-            except (HTTPError, OSError) as exc:
-                job, error = None, _short(exc)
-            if job is None:
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > _ERROR_GRACE:
-                    return JobOutcome(
-                        "failed", f"lost the Kubernetes API while waiting for Job {name}: {error}"
-                    )
-            else:
                 outcome = _job_outcome(job)
                 if outcome is not None:
                     return outcome
-            self._cancelled.wait(self.poll_interval)
+                pods = call(
+                    lambda a, t: a.core.list_namespaced_pod(
+                        self.namespace, label_selector=f"job-name={name}", _request_timeout=t
+                    ),
+                    f"list the pods of Job {name}",
+                ).items
+                events = []
+                if not pods:
+                    events = call(
+                        lambda a, t: a.core.list_namespaced_event(
+                            self.namespace,
+                            field_selector=f"involvedObject.name={name},involvedObject.kind=Job",
+                            _request_timeout=t,
+                        ),
+                        f"list the events of Job {name}",
+                    ).items
+                why = kube_diagnose.stuck(pods, events, self.watch.pending_timeout)
+                if why is not None:
+                    return JobOutcome("stuck", why)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return JobOutcome("gone", f"Job {name} was deleted before it finished")
+                return JobOutcome("failed", f"({exc.status}) {api_message(exc)}")
+            except KubernetesApiLost as exc:
+                return JobOutcome("stuck", f"lost the Kubernetes API: {exc.message}")
+            except KubernetesOrchestratorError as exc:
+                if self._stopping():
+                    break
+                return JobOutcome("stuck", exc.message)
+            self._cancelled.wait(self.watch.poll_interval)
         return JobOutcome("cancelled")
 
     def _stopping(self) -> bool:
         return self._cancelled.is_set() or (self._state is not None and self._state.stopped)
+
+    def _collect(self, name: str, step: str) -> list[PodAttempt]:
+        """Each pod's end, with its log copied into the artifact store (best effort)."""
+        from kubernetes.client.exceptions import ApiException
+
+        state, call = self._state, self._call
+        assert state is not None and call is not None
+        try:
+            pods = call(
+                lambda a, t: a.core.list_namespaced_pod(
+                    self.namespace, label_selector=f"job-name={name}", _request_timeout=t
+                ),
+                f"list the pods of Job {name}",
+                budget=min(10.0, self.watch.api_outage_limit),
+            ).items
+        except (ApiException, KubernetesOrchestratorError):
+            return []
+        pods.sort(key=lambda p: p.metadata.creation_timestamp or datetime.min.replace(tzinfo=UTC))
+        attempts = []
+        for pod in pods:
+            attempt = kube_diagnose.attempt(pod)
+            try:
+                text = call(
+                    lambda a, t, n=pod.metadata.name: a.core.read_namespaced_pod_log(
+                        n,
+                        self.namespace,
+                        container="step",
+                        limit_bytes=_LOG_BYTES,
+                        _request_timeout=t,
+                    ),
+                    f"read the log of pod {pod.metadata.name}",
+                    budget=0,
+                )
+                key = log_key(state.run.run_id, step, pod.metadata.name)
+                state.io.store.put_bytes(key, (text or "").encode())
+                attempt.log = key
+            except Exception:  # no log (never started) or the store failed: keep going
+                pass
+            attempts.append(attempt)
+        return attempts
 
     def _stored(self, step: str) -> StepRecord | None:
         """The step record the step's container wrote, if any."""
@@ -426,22 +462,29 @@ class KubernetesOrchestrator:
             data = state.io.store.get_bytes(step_key(state.run.run_id, step))
         except ArtifactStoreError:
             return None
-        return StepRecord.model_validate(json.loads(data))
+        return StepRecord.model_validate_json(data)
 
     def _finish(
-        self, inv: Invocation, rec: StepRecord, outcome: JobOutcome, stored: StepRecord | None
+        self, inv: Invocation, rec: StepRecord, outcome: JobOutcome, attempts: list[PodAttempt]
     ) -> StepRecord:
-        """Fold the Job's outcome and the container's record into the run's step record."""
+        """Fold the Job's outcome, its pods and the container's record into the run's step
+        record. The container's record is the truth about the step: a Job deleted (by its
+        TTL) after the step completed does not fail it."""
         state = self._state
         assert state is not None
+        stored = self._stored(inv.name)
         with state.lock:
             if state.stopped:
                 return rec
-            ok = outcome.state == "succeeded"
-            if stored is not None and (stored.status.done if ok else stored.status.ended):
-                final = stored
+            ok = outcome.state == "succeeded" or (
+                outcome.state == "gone" and stored is not None and stored.status.done
+            )
+            from_pod = stored is not None and (stored.status.done if ok else stored.status.ended)
+            if from_pod:
+                assert stored is not None
+                final = stored.model_copy(deep=True)
                 if not ok and stored.status.done:  # done, then the pod failed (rare)
-                    final = stored.model_copy(update={"status": Status.FAILED})
+                    final.status = Status.FAILED
             else:
                 final = rec.model_copy(deep=True)
                 final.status = Status.FAILED
@@ -452,48 +495,85 @@ class KubernetesOrchestrator:
                 if ok:
                     message = "its Job succeeded but the step left no finished record"
                 final.error = ErrorInfo(type="KubernetesJobFailed", message=message)
-            if not ok and final.error is None:
-                final.error = ErrorInfo(type="KubernetesJobFailed", message=outcome.message)
+            if not ok:
+                detail = kube_diagnose.summary(attempts)
+                if final.error is None:
+                    final.error = ErrorInfo(type="KubernetesJobFailed", message=outcome.message)
+                if detail and not from_pod:  # the step's own error needs no pod story
+                    final.error.message += f" [pods: {detail}]"
+            final.pods = attempts
             final.attempts = max(final.attempts, outcome.attempts)
-            if final is not stored or final.attempts != stored.attempts:
-                try:
-                    write_step(state.io.store, state.run.run_id, final)
-                except Exception as exc:  # the store went away: still report the step
-                    final.error = final.error or ErrorInfo(
-                        type=type(exc).__qualname__,
-                        message=str(exc),
-                        traceback=traceback.format_exc(),
-                    )
-                    final.status = Status.FAILED
+            if final.status.done:
+                self._remember_outputs(inv.name, final)
+            try:
+                write_step(state.io.store, state.run.run_id, final)
+            except Exception as exc:  # the store went away: still report the step
+                final.error = final.error or ErrorInfo(
+                    type=type(exc).__qualname__,
+                    message=str(exc),
+                    traceback=traceback.format_exc(),
+                )
+                final.status = Status.FAILED
             state.run.steps[inv.name] = final
             return final
+
+    def _remember_outputs(self, step: str, rec: StepRecord) -> None:
+        from provisioner.runtime.artifacts import ArtifactRef, hash_from_uri
+
+        assert self._state is not None
+        self._state.outputs[step] = {
+            out: ArtifactRef(hash_from_uri(uri), uri, rec.serializers.get(out, ""), "", 0)
+            for out, uri in rec.outputs.items()
+        }
 
     # -- clean-up ----------------------------------------------------------------------------
 
     def delete_jobs(self) -> list[str]:
-        """Delete every Job this orchestrator created (their pods too); return their names."""
-        with self._lock:
+        """Delete every Job of this run, by its run-id label and by name (their pods too);
+        return the names this process created."""
+        from kubernetes.client.exceptions import ApiException
+
+        with self._lock:  # a create under way may still land: let it answer first
+            self._created_cond.wait_for(
+                lambda: self._creating == 0, timeout=self.watch.request_timeout
+            )
             names = list(self.created)
+        if self._call is not None and self._state is not None:
+            try:
+                self._call(
+                    lambda a, t: a.batch.delete_collection_namespaced_job(
+                        self.namespace,
+                        label_selector=run_selector(self._run_id),
+                        propagation_policy="Background",
+                        _request_timeout=t,
+                    ),
+                    "delete the run's Jobs",
+                    budget=max(30.0, self.watch.api_outage_limit),
+                )
+            except (ApiException, KubernetesOrchestratorError) as exc:
+                print(f"warning: could not delete the run's Jobs: {exc}", file=sys.stderr)
         for name in names:
             self._delete(name)
         return names
 
     def _delete(self, name: str) -> None:
         from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
 
+        if self._call is None:
+            return
         try:
-            self._api.delete_namespaced_job(
-                name,
-                self.namespace,
-                propagation_policy="Background",
-                _request_timeout=(min(self.request_timeout, 5.0), self.request_timeout),
+            self._call(
+                lambda a, t: a.batch.delete_namespaced_job(
+                    name, self.namespace, propagation_policy="Background", _request_timeout=t
+                ),
+                f"delete Job {name}",
+                budget=max(30.0, self.watch.api_outage_limit),
             )
         except ApiException as exc:
             if exc.status != 404:
                 print(f"warning: could not delete Job {name}: {exc.status}", file=sys.stderr)
-        except (HTTPError, OSError) as exc:
-            print(f"warning: could not delete Job {name}: {_short(exc)}", file=sys.stderr)
+        except KubernetesOrchestratorError as exc:
+            print(f"warning: could not delete Job {name}: {exc.message}", file=sys.stderr)
         with self._lock:
             self.created.pop(name, None)
 
@@ -513,19 +593,3 @@ def _job_outcome(job: Any) -> JobOutcome | None:
             why = ": ".join(p for p in (cond.reason, cond.message) if p) or "the Job failed"
             return JobOutcome("failed", f"Job {job.metadata.name} failed ({why})", attempts)
     return None
-
-
-def _api_message(exc: Any) -> str:
-    try:
-        return json.loads(exc.body).get("message") or exc.reason
-    except (TypeError, ValueError, AttributeError):
-        return str(exc.reason)
-
-
-def _short(exc: BaseException) -> str:
-    """The root cause of a urllib3 error, in one line."""
-    reason = getattr(exc, "reason", None) or exc
-    text = str(reason)
-    if "Connection refused" in text:
-        return "connection refused"
-    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -1,4 +1,4 @@
-"""The kubernetes orchestrator against kmock on loopback, with a fake kubelet running the Jobs."""
+"""The kubernetes orchestrator against the strict fake API server, with the fake controllers."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import socket
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
-from provisioner.runtime import RunCancelled, load_output, load_pipeline, run_pipeline
+from provisioner.runtime import RunCancelled, load_output, run_pipeline
 from provisioner.runtime.errors import PipelineRunFailedError
 from provisioner.runtime.orchestrators.kubernetes import (
     ENV_API_SERVER,
@@ -25,140 +23,24 @@ from provisioner.runtime.orchestrators.kubernetes import (
 )
 from provisioner.runtime.records import Status
 from provisioner.runtime.stores import open_store
-from provisioner.stackconfig import ComponentConnection, StackConfig
+from provisioner.stackconfig import StackConfig
 from tests.runtime import kube_fakes
 from tests.runtime.cli_helpers import invoke
-from tests.runtime.conftest import make_stack
+from tests.runtime.kubernetes.conftest import (
+    NAMESPACE,
+    PIPES,
+    REGISTRY,
+    SERVICE_ACCOUNT,
+    jobs,
+    k8s_stack,
+    pipe,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 
-NAMESPACE = "ml-steps"
-SERVICE_ACCOUNT = "provisioner-runner"
-REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo-steps"
 
-PIPES = """
-import time
-from pathlib import Path
-from provisioner.runtime import get_step_context, pipeline, step
-
-@step
-def load(n: int) -> list[int]:
-    return list(range(n))
-
-@step
-def square(xs: list[int]) -> list[int]:
-    return [x * x for x in xs]
-
-@step
-def negate(xs: list[int]) -> list[int]:
-    return [-x for x in xs]
-
-@step
-def combine(a: list[int], b: list[int]) -> dict:
-    return {"sum": sum(a) + sum(b), "run": get_step_context().run_id}
-
-@pipeline
-def fanout(n: int = 4):
-    xs = load(n)
-    combine(square(xs), negate(xs))
-
-@step
-def boom(xs: list[int]) -> int:
-    raise ValueError("boom on purpose")
-
-@step
-def after_boom(x: int) -> int:
-    return x
-
-@pipeline
-def failing(n: int = 3):
-    xs = load(n)
-    after_boom(boom(xs))
-    square(xs)
-
-@step(retries=1, retry_delay=0)
-def flaky(marker: str) -> str:
-    path = Path(marker)
-    if not path.exists():
-        path.write_text("failed once")
-        raise RuntimeError("first attempt fails")
-    return "ok"
-
-@pipeline
-def retrying(marker: str):
-    flaky(marker)
-
-@step
-def sleepy(seconds: float) -> float:
-    time.sleep(seconds)
-    return seconds
-
-@pipeline
-def slow(seconds: float = 60.0):
-    sleepy(seconds)
-"""
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """The user's project, as the step image holds it (its working directory)."""
-    root = tmp_path_factory.mktemp("k8s-project")
-    (root / "k8s_demo_pipes.py").write_text(PIPES)
-    return root
-
-
-@pytest.fixture(scope="module")
-def api_url() -> str:
-    """kmock on 127.0.0.1."""
-    with kube_fakes.kmock_server() as url:
-        yield url
-
-
-@pytest.fixture
-def kubelet(api_url, project, moto_url):
-    """A fake node for the API server: runs Jobs as processes, with AWS test credentials."""
-    node_env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    kube_fakes.delete_jobs(api_url)
-    with kube_fakes.FakeKubelet(api_url, project, node_env) as node:
-        yield node
-    kube_fakes.delete_jobs(api_url)
-
-
-def k8s_stack(tmp_path: Path, moto_url: str, registry: bool = True) -> StackConfig:
-    """An S3 (moto) stack whose orchestrator is the kubernetes flavor, as aws-recipe makes."""
-    stack = make_stack("s3", root=tmp_path, endpoint=moto_url)
-    stack.components[ComponentType.ORCHESTRATOR] = ComponentConnection(
-        flavor="kubernetes",
-        config={
-            "cluster_name": "demo",
-            "region": "us-east-1",
-            "kube_context": "arn:aws:eks:us-east-1:123456789012:cluster/demo",
-            "service_account_role_arn": "arn:aws:iam::123456789012:role/demo-steps",
-            "namespace": NAMESPACE,
-            "service_account": SERVICE_ACCOUNT,
-        },
-    )
-    if registry:
-        stack.components[ComponentType.CONTAINER_REGISTRY] = ComponentConnection(
-            flavor="aws", config={"uri": REGISTRY}
-        )
-    return stack
-
-
-def run(pipe, stack, api_url, **kwargs):
-    options = {"api_server": api_url, "poll_interval": 0.05, "image": ":v1"}
-    options.update(kwargs.pop("options", {}))
-    return run_pipeline(pipe, stack, orchestrator_options=options, **kwargs)
-
-
-def pipe(project: Path, name: str):
-    return load_pipeline(f"{project / 'k8s_demo_pipes.py'}:{name}")
-
-
-def test_fanout_runs_each_step_as_a_job(tmp_path, moto_url, api_url, project, kubelet):
+def test_fanout_runs_each_step_as_a_job(tmp_path, moto_url, api_url, project, kubelet, cluster):
     stack = k8s_stack(tmp_path, moto_url)
     record = run(pipe(project, "fanout"), stack, api_url, parameters={"n": 4})
 
@@ -177,12 +59,12 @@ def test_fanout_runs_each_step_as_a_job(tmp_path, moto_url, api_url, project, ku
         for up in ups:
             assert steps[step].started_at >= steps[up].ended_at, (step, up)
 
-    jobs = {
+    created = {
         kubelet.jobs[k]["metadata"]["labels"]["provisioner.dev/step"]: kubelet.jobs[k]
         for k in kubelet.jobs
     }
-    assert set(jobs) == set(steps)
-    for step, job in jobs.items():
+    assert set(created) == set(steps)
+    for step, job in created.items():
         meta, spec = job["metadata"], job["spec"]
         assert meta["namespace"] == NAMESPACE
         assert meta["name"] == job_name(record.run_id, step)
@@ -212,29 +94,25 @@ def test_fanout_runs_each_step_as_a_job(tmp_path, moto_url, api_url, project, ku
             "k8s_demo_pipes:fanout",
         ]
         env = {e["name"]: e["value"] for e in container["env"]}
-        assert StackConfig.model_validate_json(env["PROVISIONER_STACK_CONFIG"]) == stack
+        pod_stack = StackConfig.model_validate_json(env["PROVISIONER_STACK_CONFIG"])
+        assert pod_stack.auth.method == "aws-default"  # the pod's credentials are IRSA's
+        assert pod_stack.model_copy(update={"auth": stack.auth}) == stack
         assert env["AWS_REGION"] == "us-east-1"
     # the two branches overlapped: both Jobs were submitted before either pod finished
     # (pod timings, not the steps' own few-millisecond bodies, which may not overlap)
-    pods = {pod.job.rsplit("/", 1)[-1]: pod for pod in kubelet.pods}
+    pods = {pod.job: pod for pod in kubelet.pods}
     branch = {
         s: next(p for name, p in pods.items() if name.startswith(f"prov-{s}-"))
         for s in ("square", "negate")
     }
     assert max(p.started for p in branch.values()) < min(p.ended for p in branch.values())
     # succeeded Jobs are deleted
-    assert kube_fakes.list_jobs(api_url, NAMESPACE) == []
+    assert jobs(cluster) == []
 
 
-def test_second_run_is_cached_in_its_pods(tmp_path, moto_url, api_url, project, kubelet):
-    stack = k8s_stack(tmp_path, moto_url)
-    run(pipe(project, "fanout"), stack, api_url)
-    again = run(pipe(project, "fanout"), stack, api_url)
-    assert again.status is Status.COMPLETED
-    assert set(again.cached_steps) == {"load", "square", "negate", "combine"}
-
-
-def test_failing_step_fails_its_job_and_the_run(tmp_path, moto_url, api_url, project, kubelet):
+def test_failing_step_fails_its_job_and_the_run(
+    tmp_path, moto_url, api_url, project, kubelet, cluster
+):
     stack = k8s_stack(tmp_path, moto_url)
     with pytest.raises(PipelineRunFailedError) as info:
         run(pipe(project, "failing"), stack, api_url)
@@ -249,9 +127,9 @@ def test_failing_step_fails_its_job_and_the_run(tmp_path, moto_url, api_url, pro
     ran = {kubelet.jobs[k]["metadata"]["labels"]["provisioner.dev/step"] for k in kubelet.jobs}
     assert ran == {"load", "boom", "square"}
     boom_job = job_name(record.run_id, "boom")
-    kept = kube_fakes.http(kube_fakes.job_url(api_url, NAMESPACE, boom_job))
+    kept = cluster.get("jobs", NAMESPACE, boom_job)
     assert kept is not None, "a failed Job is kept for its logs"
-    assert kept["status"]["conditions"][0]["type"] == "Failed"
+    assert "Failed" in [c["type"] for c in kept["status"]["conditions"]]
     assert "boom on purpose" in kubelet.log(boom_job)
     stored = open_store(stack)
     assert json.loads(stored.get_bytes(f"runs/{record.run_id}/steps/boom.json"))["status"] == (
@@ -286,7 +164,7 @@ def test_deadline_fails_the_step(tmp_path, moto_url, api_url, project, kubelet):
     assert "DeadlineExceeded" in record.steps["sleepy"].error.message
 
 
-def test_ctrl_c_deletes_created_jobs(tmp_path, moto_url, api_url, project, kubelet):
+def test_ctrl_c_deletes_created_jobs(tmp_path, moto_url, api_url, project, kubelet, cluster):
     stack = k8s_stack(tmp_path, moto_url)
 
     def interrupt_once_running() -> None:
@@ -303,7 +181,7 @@ def test_ctrl_c_deletes_created_jobs(tmp_path, moto_url, api_url, project, kubel
     assert time.monotonic() - t0 < 30
     record = info.value.result
     assert record.status is Status.CANCELLED
-    assert kube_fakes.list_jobs(api_url, NAMESPACE) == []
+    assert jobs(cluster) == []
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and kubelet.pods[0].ended is None:
         time.sleep(0.05)
@@ -326,7 +204,7 @@ def test_image_from_environment(tmp_path, moto_url, api_url, project, kubelet, m
     monkeypatch.setenv(ENV_IMAGE, "registry.example/steps:abc")
     stack = k8s_stack(tmp_path, moto_url)
     record = run_pipeline(
-        pipe(project, "fanout"),
+        pipe(project, "one"),
         stack,
         orchestrator_options={"api_server": api_url, "poll_interval": 0.05},
     )
@@ -373,7 +251,7 @@ def test_cli_image_option(tmp_path, moto_url, api_url, project, kubelet, monkeyp
     result = invoke(
         "pipeline",
         "run",
-        f"{project / 'k8s_demo_pipes.py'}:fanout",
+        f"{project / 'k8s_demo_pipes.py'}:one",
         "--stack",
         str(path),
         "--image",
@@ -399,17 +277,13 @@ def test_names_and_labels_are_valid_for_kubernetes():
 
 
 def test_image_with_other_code_fails_the_step_clearly(
-    tmp_path, moto_url, api_url, project, tmp_path_factory
+    tmp_path, moto_url, api_url, project, tmp_path_factory, cluster
 ):
     stale = tmp_path_factory.mktemp("stale-image")  # an image built from older code
     (stale / "k8s_demo_pipes.py").write_text(PIPES.replace("x * x", "x * x * x"))
     stack = k8s_stack(tmp_path, moto_url)
-    kube_fakes.delete_jobs(api_url)
-    with kube_fakes.FakeKubelet(
-        api_url, stale, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    ):
+    with kube_fakes.FakeKubelet(cluster, stale, {"AWS_ENDPOINT_URL_STS": moto_url}):
         record = run(pipe(project, "fanout"), stack, api_url, raise_on_failure=False)
-    kube_fakes.delete_jobs(api_url)
     assert record.steps["load"].status is Status.COMPLETED
     square = record.steps["square"]
     assert square.status is Status.FAILED
@@ -434,3 +308,19 @@ def test_entrypoint_without_stack_config_exits_2(monkeypatch, capsys):
     monkeypatch.setenv(entrypoint.ENV_STACK_CONFIG, "{not json")
     assert entrypoint.main(["--run-id", "r-1", "--step", "s", "--target", "m:p"]) == 2
     assert "not a valid stack config" in capsys.readouterr().err
+
+
+def test_entrypoint_reports_credential_failures_with_exit_2(
+    tmp_path, moto_url, monkeypatch, capsys
+):
+    from provisioner.runtime import entrypoint
+    from provisioner.stackconfig import AuthReference
+
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    stack = k8s_stack(tmp_path, moto_url).model_copy(
+        update={"auth": AuthReference(method="aws-profile", aws_profile="laptop-only")}
+    )
+    monkeypatch.setenv(entrypoint.ENV_STACK_CONFIG, stack.model_dump_json())
+    assert entrypoint.main(["--run-id", "r-1", "--step", "s", "--target", "m:p"]) == 2
+    assert "laptop-only" in capsys.readouterr().err

@@ -58,12 +58,21 @@ Detailed = Annotated[
         help=f"Exit {CHANGES_EXIT} when there are changes (drift), 0 when there are none: for CI.",
     ),
 ]
+TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+def _truth(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in TRUE + FALSE:
+        raise UserInputError(f"--refresh takes true or false, got {value!r}")
+    return word in TRUE
+
+
 Refresh = Annotated[
-    bool,
+    str,
     typer.Option(
         "--refresh",
-        metavar="BOOL",
-        is_flag=False,
+        metavar="true|false",
         help="Read every resource back before planning, so the plan starts from what is "
         "real and shows drift (embedded engine); --refresh=false skips it.",
     ),
@@ -111,14 +120,14 @@ def preview(
         bool, typer.Option("--all", help="Also list unchanged resources.")
     ] = False,
     detailed_exitcode: Detailed = False,
-    refresh: Refresh = True,
+    refresh: Refresh = "true",
     as_json: Json = False,
 ) -> None:
     """Show what a deploy would change (the plan)."""
     from provisioner import operations
 
     result = operations.preview(
-        ref, engine=engine, offline=offline, backend=backend, refresh=refresh
+        ref, engine=engine, offline=offline, backend=backend, refresh=_truth(refresh)
     )
     _render_preview(result, show_same, as_json)
     if detailed_exitcode and result.plan.has_changes:
@@ -160,7 +169,7 @@ def deploy(
             help="Download the Pulumi CLI into the provisioner home if it is missing.",
         ),
     ] = False,
-    refresh: Refresh = True,
+    refresh: Refresh = "true",
     forget: Forget = None,
     as_json: Json = False,
 ) -> None:
@@ -197,7 +206,7 @@ def deploy(
             confirm=confirm,
             lock_timeout=lock_timeout,
             backend=backend,
-            refresh=refresh,
+            refresh=_truth(refresh),
             forget=forget or (),
         )
     if result is None:

@@ -453,11 +453,17 @@ def _check_forget(forget: Collection[str], resources: list) -> None:
 def _destroy_refused(stack_name: str, plan: Plan, failed: list) -> OperationError:
     deleted = sum(1 for s in plan.steps if s.op == Op.DELETE and s.custom) - len(failed)
     listed = "\n".join(f"  {res.name}: {error.message}" for res, error in failed)
+    hints = dict.fromkeys(error.hint for _, error in failed if error.hint)
     return OperationError(
         f"destroy of stack {stack_name!r} deleted {deleted} resources and left "
         f"{_count(failed, 'resource')} it may not delete:\n{listed}",
-        hint="The state keeps only what is left: fix the cause and rerun destroy, or pass "
-        "`--forget NAME` to leave a resource in place and drop it from the state.",
+        hint=" ".join(
+            [
+                *hints,
+                "The state keeps only what is left: fix the cause and rerun destroy, or pass "
+                "`--forget NAME` to leave a resource in place and drop it from the state.",
+            ]
+        ),
     )
 
 

@@ -4,6 +4,7 @@ destroy deletes what it may, pipes and terminals, exit codes after interrupts, d
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -298,3 +299,30 @@ def test_the_offline_plan_shows_nested_unknowns_as_known_after_apply(home):
     pytest.importorskip("pulumi_aws")
     text = cli(home, "stack", "preview", "aws-recipe", "--offline").stdout
     assert "$unknown" not in text and "(known after apply)" in text
+
+
+@pytest.mark.slow
+def test_a_dead_registry_is_drift_and_the_update_that_repairs_it_shows_its_change(home):
+    from tests.cli.test_crash import registry_pids
+
+    try:
+        assert cli(home, "stack", "deploy", "local-registry-recipe", "--yes").returncode == 0
+        (pid,) = registry_pids(home)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while registry_pids(home) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        text = cli(home, "stack", "preview", "local-registry-recipe").stdout
+        assert "Drift in stack local-registry" in text and "1 to update" in text
+        plan = json.loads(cli(home, "stack", "preview", "local-registry-recipe", "--json").stdout)
+        (step,) = [s for s in plan["steps"] if s["op"] != "same"]
+        assert step["op"] == "update" and step["name"].endswith("container-registry-service")
+        diffs = {d["path"]: (d["old"], d["new"]) for d in step["diffs"]}
+        assert diffs["running"] == (False, {"$unknown": True}) and diffs["pid"][0] is None
+        result = cli(home, "stack", "deploy", "local-registry-recipe", "--yes")
+        assert result.returncode == 0 and "1 updated" in result.stdout, result.stderr
+        assert "running: false → (known after apply)" in result.stdout
+        assert len(registry_pids(home)) == 1
+    finally:
+        for pid in registry_pids(home):
+            os.kill(pid, signal.SIGKILL)

@@ -32,6 +32,7 @@ from provisioner.engines.embedded.values import (
     with_pulumi_unknowns,
 )
 from provisioner.engines.model import (
+    UNKNOWN,
     DiffKind,
     Drift,
     EngineEvent,
@@ -85,6 +86,23 @@ class Registration:
         )
 
 
+def sturdy(on_event: EventCallback) -> EventCallback:
+    """``on_event``, dropped after its first failure (its output pipe closed): progress is
+    never worth stopping or hanging an operation for."""
+    alive = [True]
+
+    def deliver(event: EngineEvent) -> None:
+        if not alive[0]:
+            return
+        try:
+            on_event(event)
+        except Exception:
+            logging.getLogger(__name__).debug("progress callback failed", exc_info=True)
+            alive[0] = False
+
+    return deliver
+
+
 def step_of(res: ResourceState | Registration, op: Op, **extra: Any) -> Step:
     return Step(
         urn=res.urn,
@@ -121,7 +139,7 @@ class Deployment:
     ) -> None:
         self.store = store
         self.preview = preview
-        self._on_event: EventCallback | None = on_event
+        self._on_event = sturdy(on_event)
         self._event_lock = threading.Lock()
         self.steps: list[Step] = []
         self.seen: set[str] = set()
@@ -143,19 +161,9 @@ class Deployment:
         self.emit_event(EngineEvent(kind, step=step, message=message, **kw))
 
     def emit_event(self, event: EngineEvent) -> None:
-        """Forward ``event`` to the callback (serialized: steps run on several threads).
-
-        Progress is never worth stopping a deploy for: a callback that raises (its output
-        pipe closed) is dropped, and the run goes on.
-        """
+        """Forward ``event`` to the callback (serialized: steps run on several threads)."""
         with self._event_lock:
-            if self._on_event is None:
-                return
-            try:
-                self._on_event(event)
-            except Exception:
-                logging.getLogger(__name__).debug("progress callback failed", exc_info=True)
-                self._on_event = None
+            self._on_event(event)
 
     def warn(self, message: str) -> None:
         self.emit(EventKind.DIAGNOSTIC, message=message, severity="warning")
@@ -300,15 +308,15 @@ class Deployment:
         return op, step, dbr
 
     def _drift_diffs(self, old: ResourceState, news: dict[str, Any]) -> list[PropertyDiff]:
-        """What an update with unchanged inputs changes back: recorded outputs that differ
-        from the inputs, else the drift a refresh found, reversed."""
+        """What an update with unchanged inputs changes: recorded outputs that differ from
+        the inputs, else the values that drifted (from what is real now to what the update
+        makes, known after apply)."""
         shown = {k: old.outputs[k] for k in news if k in old.outputs and not k.startswith("__")}
         diffs = diff_properties(shown, {k: news[k] for k in shown})
         if diffs or old.urn not in self.drift:
             return diffs
-        back = {DiffKind.ADD: DiffKind.DELETE, DiffKind.DELETE: DiffKind.ADD}
         return [
-            PropertyDiff(d.path, back.get(d.kind, d.kind), old=d.new, new=d.old)
+            PropertyDiff(d.path, DiffKind.UPDATE, old=d.new, new=UNKNOWN)
             for d in self.drift[old.urn].diffs
         ]
 

@@ -38,7 +38,7 @@ from provisioner import home
 from provisioner.engines.base import Engine
 from provisioner.engines.embedded import checkpoint
 from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, Checkpoint
-from provisioner.engines.embedded.deployment import CLI_HINT, Deployment
+from provisioner.engines.embedded.deployment import CLI_HINT, Deployment, sturdy
 from provisioner.engines.embedded.executor import (
     StateStore,
     delete_order,
@@ -154,6 +154,7 @@ class EmbeddedEngine(Engine):
             OperationError: some resources could not be deleted; the message says which
                 and why, and the state keeps them.
         """
+        on_event = sturdy(on_event)
         plan = Plan(stack=stack_name, engine=self.name)
         path = self._checkpoint_path(stack_name)
         if not path.exists():
@@ -183,6 +184,7 @@ class EmbeddedEngine(Engine):
         return plan
 
     def refresh(self, stack_name: str, on_event: EventCallback = no_events) -> RefreshResult:
+        on_event = sturdy(on_event)
         result = RefreshResult(stack=stack_name, engine=self.name)
         path = self._checkpoint_path(stack_name)
         if not path.exists():
@@ -237,6 +239,7 @@ class EmbeddedEngine(Engine):
         With ``refresh``, every resource is read back first, in memory, and the plan is made
         against what is real (``Plan.drift`` lists what changed).
         """
+        on_event = sturdy(on_event)
         path = self._checkpoint_path(stack_name)
         if baseline is not None:
             store: StateStore = _BaselineStore(path, baseline)
@@ -309,6 +312,7 @@ class EmbeddedEngine(Engine):
             UserInputError: ``forget`` names a resource this deploy does not delete.
             LockedError: another process holds the stack's lock.
         """
+        on_event = sturdy(on_event)
         path = self._checkpoint_path(stack_name)
         lock = StackLock(path.parent, "up", self.lock_timeout)
         lock.acquire()

@@ -215,7 +215,7 @@ def test_deploy_without_a_terminal_prints_the_full_plan(home, tmp_path):
 def test_ctrl_c_at_the_prompt_exits_130_and_changes_nothing(home, tmp_path):
     deployed(home)
     changed = definition(tmp_path, **{"components.orchestrator.config.max_workers": 8})
-    run = TerminalRun(home, "stack", "deploy", str(changed))
+    run = TerminalRun(home, "stack", "deploy", str(changed), tty_stderr=True)
     try:
         run.wait_for("Deploy these changes?")
         run.proc.send_signal(signal.SIGINT)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -341,29 +341,31 @@ def destroy(
     if forget_resources and eng.name != "embedded":
         raise UserInputError("--forget needs the embedded engine")
     record = read_record(name)
-    previous_status = record.status if record else ""
-    previous_owner = record.owner if record else None
-    if record is not None:
-        record.status = "destroying"
-        record.updated_at = now().isoformat()
-        record.owner = _owner()
-        write_record(record)
+    started = False
+
+    def mark_destroying() -> None:
+        nonlocal started
+        if record is not None:
+            write_record(
+                replace(record, status="destroying", updated_at=now().isoformat(), owner=_owner())
+            )
+        started = True
+
     try:
-        if forget_resources:
+        if eng.name == "embedded":  # "destroying" once the lock is held, not while waiting
             from provisioner.engines.embedded.engine import EmbeddedEngine
 
             assert isinstance(eng, EmbeddedEngine)
-            plan = eng.destroy(name, on_event, forget=forget_resources)
+            plan = eng.destroy(name, on_event, forget=forget_resources, on_locked=mark_destroying)
         else:
+            mark_destroying()
             plan = eng.destroy(name, on_event)
     except BaseException as exc:
-        if record is not None:
-            if isinstance(exc, LockedError | UserInputError):
-                record.status, record.owner = previous_status, previous_owner
-            else:  # part of it may be gone: never leave it "destroying"
-                record.status, record.owner = "failed", None
-            record.updated_at = now().isoformat()
-            write_record(record)
+        if record is not None and started and not isinstance(exc, LockedError | UserInputError):
+            # Part of it may be gone: never leave it "destroying".
+            write_record(replace(record, status="failed", updated_at=now().isoformat()))
+        else:
+            _restore_record(name, record)
         raise
     forget(name)
     return plan

@@ -225,11 +225,12 @@ def test_ctrl_c_at_the_prompt_exits_130_and_changes_nothing(home, tmp_path):
     assert status(home) == "deployed"
 
 
-def test_ctrl_c_while_waiting_for_the_lock_leaves_the_status_as_it_was(home):
+@pytest.mark.parametrize("command", ["deploy", "destroy"])
+def test_ctrl_c_while_waiting_for_the_lock_leaves_the_status_as_it_was(home, command):
     deployed(home)
     with StackLock(home / "stacks" / "local", "test"):
         proc = subprocess.Popen(
-            [*PROVISIONER, "stack", "deploy", "local-recipe", "--yes", "--lock-timeout", "60"],
+            [*PROVISIONER, "stack", command, "local-recipe", "--yes", "--lock-timeout", "60"],
             env=env(home),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -311,7 +311,11 @@ class Deployment:
         """What an update with unchanged inputs changes: recorded outputs that differ from
         the inputs, else the values that drifted (from what is real now to what the update
         makes, known after apply)."""
-        shown = {k: old.outputs[k] for k in news if k in old.outputs and not k.startswith("__")}
+        shown = {
+            k: old.outputs[k]
+            for k, v in news.items()
+            if k in old.outputs and v is not None and not k.startswith("__")
+        }
         diffs = diff_properties(shown, {k: news[k] for k in shown})
         if diffs or old.urn not in self.drift:
             return diffs

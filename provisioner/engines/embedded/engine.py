@@ -138,7 +138,12 @@ class EmbeddedEngine(Engine):
         )
 
     def destroy(
-        self, stack_name: str, on_event: EventCallback = no_events, *, forget: Collection[str] = ()
+        self,
+        stack_name: str,
+        on_event: EventCallback = no_events,
+        *,
+        forget: Collection[str] = (),
+        on_locked: Callable[[], None] | None = None,
     ) -> Plan:
         """Delete every resource it may, in reverse dependency order, then the state.
 
@@ -149,6 +154,7 @@ class EmbeddedEngine(Engine):
             stack_name: the stack.
             on_event: progress callback.
             forget: names or URNs to drop from the state without deleting them.
+            on_locked: called once the stack's lock is held, before anything changes.
 
         Raises:
             OperationError: some resources could not be deleted; the message says which
@@ -165,6 +171,8 @@ class EmbeddedEngine(Engine):
         try:
             store = StateStore(path, checkpoint.load(path, stack_name))
             _check_forget(forget, store.cp.resources)
+            if on_locked is not None:
+                on_locked()
             deployment = Deployment(store, preview=False, on_event=on_event, forget=forget)
             deployment.reconcile_pending()
             cp = store.cp

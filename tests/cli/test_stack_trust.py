@@ -149,6 +149,19 @@ def test_destroy_deletes_everything_but_the_store_holding_data_and_converges(hom
     assert checkpoint(home) == [] and not store.exists()
 
 
+def test_the_destroy_prompt_flags_the_delete_that_will_be_refused(home):
+    store = deployed(home)
+    (store / "keep.txt").write_text("data")
+    run = TerminalRun(home, "stack", "destroy", "local")
+    try:
+        run.wait_for("Destroy every resource")
+        run.answer("n\n")
+    finally:
+        code, text = run.finish()
+    assert code == 1 and "the delete will be refused" in text and "not empty" in text
+    assert (store / "keep.txt").exists() and status(home) == "deployed"
+
+
 def test_destroy_can_forget_the_store_and_keep_its_data(home):
     store = deployed(home)
     (store / "keep.txt").write_text("data")

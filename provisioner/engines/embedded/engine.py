@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 from provisioner import home
 from provisioner.engines.base import Engine
 from provisioner.engines.embedded import checkpoint
-from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, Checkpoint
+from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, Checkpoint, ResourceState
+from provisioner.engines.embedded.deletes import predicted_refusal
 from provisioner.engines.embedded.deployment import CLI_HINT, Deployment, sturdy
 from provisioner.engines.embedded.executor import (
     StateStore,
@@ -222,10 +223,13 @@ class EmbeddedEngine(Engine):
         return self._checkpoint_path(stack_name).as_uri()
 
     def resources(self, stack_name: str) -> list[Step]:
-        """The recorded resources, as the delete steps a destroy would take."""
+        """The recorded resources, as the delete steps a destroy would take; a delete the
+        provider will refuse says so in its note."""
         state = checkpoint.load(self._checkpoint_path(stack_name), stack_name, decrypt=False)
         return [
-            Step(r.urn, r.type, r.name, Op.DELETE, custom=r.custom, parent=r.parent)
+            Step(
+                r.urn, r.type, r.name, Op.DELETE, custom=r.custom, parent=r.parent, note=_refused(r)
+            )
             for r in reversed(state.resources)
             if r.type != "pulumi:pulumi:Stack"
         ]
@@ -453,6 +457,18 @@ class _BaselineStore(StateStore):
 def _refusal_note(refusals: list) -> str:
     listed = "; ".join(f"{res.name}: {reason}" for res, reason in refusals)
     return f"{_count(refusals, 'delete')} will be refused by the provider ({listed})"
+
+
+def _refused(res: ResourceState) -> str | None:
+    """ "the delete will be refused: <why>" for a resource read without its secrets' key,
+    or None (also when that cannot be told without them)."""
+    if not isinstance(res.provider, str):
+        return None  # sealed: the provider cannot be loaded without the key
+    try:
+        reason = predicted_refusal(res)
+    except Exception:
+        return None
+    return f"the delete will be refused: {reason}" if reason else None
 
 
 def _check_forget(forget: Collection[str], resources: list) -> None:

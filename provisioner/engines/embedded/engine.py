@@ -483,7 +483,8 @@ def _destroy_refused(stack_name: str, plan: Plan, failed: list) -> OperationErro
     listed = "\n".join(f"  {res.name}: {error.message}" for res, error in failed)
     hints = dict.fromkeys(error.hint for _, error in failed if error.hint)
     return OperationError(
-        f"destroy of stack {stack_name!r} deleted {deleted} resources and left "
+        f"destroy of stack {stack_name!r} deleted {deleted} resource{'' if deleted == 1 else 's'}"
+        " and left "
         f"{_count(failed, 'resource')} it may not delete:\n{listed}",
         hint=" ".join(
             [

@@ -14,7 +14,7 @@ from rich.text import Text
 from provisioner.cli import console, render
 from provisioner.cli.progress import ProgressDisplay
 from provisioner.engines.model import Op, Plan
-from provisioner.errors import UserInputError
+from provisioner.errors import OperationError, UserInputError
 
 if TYPE_CHECKING:
     from provisioner import operations
@@ -210,7 +210,10 @@ def deploy(
             forget=forget or (),
         )
     if result is None:
-        console.err.print("Cancelled; nothing changed.")
+        if as_json:  # stdout still gets its one document
+            console.error(OperationError("cancelled at the prompt; nothing changed"), as_json=True)
+        else:
+            console.err.print("Cancelled; nothing changed.")
         raise typer.Exit(code=1)
     if as_json:
         render.dump_json(

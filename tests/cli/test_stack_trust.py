@@ -214,6 +214,19 @@ def test_deploy_asks_when_stdin_is_a_terminal_even_if_output_is_a_log(home, tmp_
     assert "max_workers: 4" in (home / "stacks" / "local" / "stack-config.yaml").read_text()
 
 
+def test_a_deploy_declined_at_the_prompt_still_prints_one_json_document(home, tmp_path):
+    deployed(home)
+    changed = definition(tmp_path, **{"components.orchestrator.config.max_workers": 8})
+    run = TerminalRun(home, "stack", "deploy", str(changed), "--json", tty_stderr=True)
+    try:
+        run.wait_for("Deploy these changes?")
+        run.answer("n\n")
+    finally:
+        code, text = run.finish()
+    assert code == 1, text
+    assert json.loads(run.proc_stdout)["error"]["message"].startswith("cancelled")
+
+
 def test_deploy_without_a_terminal_prints_the_full_plan(home, tmp_path):
     deployed(home)
     changed = definition(tmp_path, **{"components.orchestrator.config.max_workers": 8})

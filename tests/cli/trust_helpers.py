@@ -89,6 +89,7 @@ class TerminalRun:
         os.close(slave)
         self.tty_stderr = tty_stderr
         self.seen = b""
+        self.proc_stdout = ""
 
     def wait_for(self, text: str, timeout: float = 120) -> None:
         """Read the prompt side until ``text`` appears."""
@@ -110,8 +111,11 @@ class TerminalRun:
         os.write(self.master, text.encode())
 
     def finish(self, timeout: float = 120) -> tuple[int, str]:
+        """Wait for the end; returns the exit code and everything read (``proc_stdout``
+        keeps stdout alone when stderr was the terminal)."""
         try:
             out, _ = self.proc.communicate(timeout=timeout)
         finally:
             os.close(self.master)
+        self.proc_stdout = (out or b"").decode(errors="replace")
         return self.proc.returncode, (self.seen + (out or b"")).decode(errors="replace")

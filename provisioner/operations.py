@@ -363,7 +363,7 @@ def destroy(
     except BaseException as exc:
         if record is not None and started and not isinstance(exc, LockedError | UserInputError):
             # Part of it may be gone: never leave it "destroying".
-            write_record(replace(record, status="failed", updated_at=now().isoformat()))
+            write_record(replace(record, status="failed", updated_at=now().isoformat(), owner=None))
         else:
             _restore_record(name, record)
         raise

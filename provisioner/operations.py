@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ from provisioner.records import (
     list_records,
     read_record,
     record_path,
+    was_destroyed,
     write_record,
 )
 from provisioner.spec.loader import LoadedStack, builtin_recipes, load_stack
@@ -154,12 +155,15 @@ def preview(
     offline: bool = False,
     backend: str | None = None,
     on_event: EventCallback = no_events,
+    refresh: bool = True,
 ) -> PreviewResult:
     """Compute what a deploy of ``ref`` would change.
 
     With ``offline`` (or when the stack needs Pulumi and the CLI is missing), the embedded
     engine plans the program in-process with no credentials, CLI or network. It diffs against
     the embedded checkpoint, else against the Pulumi engine's ``file://`` state of the stack.
+    With ``refresh`` (the default) the embedded engine first reads every resource back, in
+    memory, so the plan is made against what is real and shows the drift.
     """
     select.check_backend(backend)
     stack = load_definition(ref)
@@ -186,6 +190,11 @@ def preview(
         notes += baseline_notes
         assert isinstance(eng, EmbeddedEngine)
         plan = eng.preview(stack, on_event, baseline=state.checkpoint if state else None)
+    elif eng.name == "embedded":
+        from provisioner.engines.embedded.engine import EmbeddedEngine
+
+        assert isinstance(eng, EmbeddedEngine)
+        plan = eng.preview(stack, on_event, refresh=refresh and not offline)
     else:
         plan = eng.preview(stack, on_event)
     target = select.resolve_choice(stack, engine)
@@ -218,10 +227,20 @@ def deploy(
     confirm: Callable[[PreviewResult], bool] | None = None,
     lock_timeout: float = 0.0,
     backend: str | None = None,
+    refresh: bool = True,
+    forget: Collection[str] = (),
 ) -> DeployResult | None:
-    """Preview, confirm, deploy, and write the stack config.
+    """Plan, confirm, apply that plan, and write the stack config.
 
-    Returns None when ``confirm`` declined. Reruns converge after a failure or a kill.
+    ``confirm`` sees the plan the engine applies: the embedded engine holds the stack's
+    lock from the plan to the end of the apply. The stack's status turns ``deploying`` only
+    once the plan is approved; a deploy refused or interrupted before that leaves the
+    record as it was. Returns None when ``confirm`` declined. Reruns converge after a
+    failure or a kill.
+
+    Args:
+        refresh: read the resources back before planning (embedded engine).
+        forget: resources this deploy would delete that only leave the state instead.
     """
     select.check_backend(backend)
     stack = load_definition(ref)
@@ -246,25 +265,31 @@ def deploy(
             f"stack {stack.name!r} was last deployed from {record.recipe or record.definition}; "
             f"this deploy uses {stack.recipe or stack.source.resolve()}"
         )
-    if confirm is not None:
-        plan = eng.preview(stack)
-        draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
-        if not confirm(PreviewResult(stack, plan, eng.name, draft, notes)):
-            return None
-    _write_status(stack, eng, "deploying", backend)
+    started = False
+
+    def approve(plan: Plan) -> bool:
+        nonlocal started
+        if confirm is not None:
+            draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
+            if not confirm(PreviewResult(stack, plan, eng.name, draft, notes)):
+                return False
+        _write_status(stack, eng, "deploying", backend)
+        started = True
+        return True
+
     try:
-        plan = eng.up(stack, on_event)
-    except (LockedError, EngineUnavailableError, UserInputError):
-        # Refused before changing anything (another deploy holds the lock, no CLI, a bad
-        # key): the stack is as it was, so its record is too.
-        if record is not None:
-            write_record(record)
+        plan = eng.plan_and_apply(stack, on_event, confirm=approve, refresh=refresh, forget=forget)
+    except BaseException as exc:
+        if started and not isinstance(exc, LockedError | EngineUnavailableError | UserInputError):
+            _write_status(stack, eng, "failed", backend)
         else:
-            record_path(stack.name).unlink(missing_ok=True)
+            # Refused or interrupted before changing anything (the lock, no CLI, a bad key,
+            # a delete that would be refused, Ctrl-C at the prompt or while waiting for the
+            # lock): the stack is as it was, so its record is too.
+            _restore_record(stack.name, record)
         raise
-    except BaseException:
-        _write_status(stack, eng, "failed", backend)
-        raise
+    if plan is None:
+        return None
     try:
         config = build_stack_config(stack, plan.outputs, eng)
     except OperationError:
@@ -287,25 +312,60 @@ def destroy(
     on_event: EventCallback = no_events,
     lock_timeout: float = 0.0,
     backend: str | None = None,
+    forget_resources: Collection[str] = (),
 ) -> Plan | None:
-    """Delete every resource of the stack and its state; None when there was nothing."""
+    """Delete every resource of the stack it may, then its state; None when there was
+    nothing.
+
+    A resource whose delete is refused stays, with what it needs; every other one is
+    deleted, and a rerun deletes what is left. ``forget_resources`` only leave the state.
+
+    Raises:
+        NotFoundError: ``ref`` names no stack this home knows (never deployed or destroyed).
+        OperationError: some resources could not be deleted; the message says which.
+    """
     name, stack = target_name(ref)
     eng = _engine_for(name, stack, engine, lock_timeout, backend)
     if eng is None:
+        record = read_record(name)
+        if stack is None and record is None and not was_destroyed(name):
+            known = ", ".join(r.name for r in list_records()) or "none"
+            raise NotFoundError(
+                f"no stack named {name!r} in this home (deployed stacks: {known})",
+                hint="Pass a deployed stack's name, its definition file or its stack config.",
+            )
+        if forget_resources:
+            raise NotFoundError(f"stack {name!r} has no state; there is nothing to forget")
         forget(name)
         return None
+    if forget_resources and eng.name != "embedded":
+        raise UserInputError("--forget needs the embedded engine")
     record = read_record(name)
-    if record is not None:
-        record.status = "destroying"
-        record.updated_at = now().isoformat()
-        write_record(record)
+    started = False
+
+    def mark_destroying() -> None:
+        nonlocal started
+        if record is not None:
+            write_record(
+                replace(record, status="destroying", updated_at=now().isoformat(), owner=_owner())
+            )
+        started = True
+
     try:
-        plan = eng.destroy(name, on_event)
-    except BaseException:
-        if record is not None:  # part of it may be gone: never leave it "destroying"
-            record.status = "failed"
-            record.updated_at = now().isoformat()
-            write_record(record)
+        if eng.name == "embedded":  # "destroying" once the lock is held, not while waiting
+            from provisioner.engines.embedded.engine import EmbeddedEngine
+
+            assert isinstance(eng, EmbeddedEngine)
+            plan = eng.destroy(name, on_event, forget=forget_resources, on_locked=mark_destroying)
+        else:
+            mark_destroying()
+            plan = eng.destroy(name, on_event)
+    except BaseException as exc:
+        if record is not None and started and not isinstance(exc, LockedError | UserInputError):
+            # Part of it may be gone: never leave it "destroying".
+            write_record(replace(record, status="failed", updated_at=now().isoformat(), owner=None))
+        else:
+            _restore_record(name, record)
         raise
     forget(name)
     return plan
@@ -385,8 +445,39 @@ def _same_config(a: StackConfig, b: StackConfig) -> bool:
 
 
 def list_stacks() -> list[StackRecord]:
-    """Every stack recorded in the home."""
-    return list_records()
+    """Every stack recorded in the home; one whose deploy or destroy was killed shows as
+    ``interrupted`` (its owner process is gone)."""
+    return [_assess(r) for r in list_records()]
+
+
+def _assess(record: StackRecord) -> StackRecord:
+    """Report a ``deploying``/``destroying`` record whose process died as ``interrupted``
+    (in the returned view only)."""
+    if record.status not in ("deploying", "destroying") or not record.owner:
+        return record
+    from provisioner.runtime.liveness import ProcessState, process_state
+    from provisioner.runtime.records import RunOwner
+
+    try:
+        owner = RunOwner.model_validate(record.owner)
+    except ValueError:
+        return record
+    if process_state(owner) is ProcessState.DEAD:
+        record.status = "interrupted"
+    return record
+
+
+def _owner() -> dict:
+    from provisioner.runtime.liveness import this_owner
+
+    return this_owner().model_dump(mode="json")
+
+
+def _restore_record(name: str, record: StackRecord | None) -> None:
+    if record is not None:
+        write_record(record)
+    else:
+        record_path(name).unlink(missing_ok=True)
 
 
 def _engine_for(
@@ -424,6 +515,7 @@ def _write_status(stack: LoadedStack, eng: Engine, status: str, backend: str | N
             status=status,
             updated_at=now().isoformat(),
             backend=backend if eng.name == "pulumi" else None,
+            owner=_owner() if status in ("deploying", "destroying") else None,
         )
     )
 

@@ -11,6 +11,8 @@ from provisioner import home
 from provisioner.stackconfig import atomic_write_text
 
 RECORD_FILE = "stack.json"
+#: Names of the stacks this home destroyed, so destroying one again is a no-op, not a typo.
+DESTROYED_FILE = "destroyed.json"
 
 
 @dataclass
@@ -26,6 +28,8 @@ class StackRecord:
         status: ``deploying``, ``deployed``, ``failed`` or ``destroying``.
         updated_at: ISO time of the last change.
         backend: the Pulumi backend URL, when the engine is pulumi.
+        owner: the process deploying or destroying it (host, pid, start time, boot and pid
+            namespace), to tell a live one from a killed one.
     """
 
     name: str
@@ -36,6 +40,7 @@ class StackRecord:
     status: str
     updated_at: str
     backend: str | None = None
+    owner: dict | None = None
 
     @property
     def config_path(self) -> Path:
@@ -83,9 +88,29 @@ def list_records() -> list[StackRecord]:
 
 
 def forget(name: str) -> None:
-    """Remove the record and the stack config after a destroy; the engine removes its state."""
+    """Remove the record and the stack config after a destroy; the engine removes its state.
+
+    The name is remembered as destroyed (see :func:`was_destroyed`).
+    """
     folder = home.stack_dir(name)
     for fname in (RECORD_FILE, home.stack_config_path(name).name):
         (folder / fname).unlink(missing_ok=True)
     if folder.is_dir() and not any(folder.iterdir()):
         shutil.rmtree(folder, ignore_errors=True)
+    names = _destroyed()
+    if name not in names:
+        path = home.stacks_dir() / DESTROYED_FILE
+        atomic_write_text(path, json.dumps(sorted(names | {name}), indent=2) + "\n")
+
+
+def was_destroyed(name: str) -> bool:
+    """True if this home destroyed a stack named ``name`` (its record is gone)."""
+    return name in _destroyed()
+
+
+def _destroyed() -> set[str]:
+    try:
+        data = json.loads((home.stacks_dir() / DESTROYED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {n for n in data if isinstance(n, str)} if isinstance(data, list) else set()

@@ -30,6 +30,13 @@ class ProvisionerGroup(TyperGroup):
         except KeyboardInterrupt:
             console.err.print("[red]interrupted[/]; rerun the same command to converge")
             raise typer.Exit(code=130) from None
+        except typer.TyperException as exc:  # a usage error: a bad option, a missing argument
+            if wants_json:
+                message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+                code = getattr(exc, "exit_code", 2)
+                error = {"type": "UsageError", "message": message, "hint": None, "exit_code": code}
+                console.write_json({"error": error})
+            raise
 
 
 def _os_error(exc: OSError) -> ProvisionerError:

@@ -1,4 +1,5 @@
-"""The console-script entry point: Ctrl-C even during start-up exits 130 without a traceback."""
+"""The console-script entry point: Ctrl-C even during start-up exits 130 without a traceback,
+and output nobody reads any more (``| head -1``) is dropped quietly."""
 
 from __future__ import annotations
 
@@ -11,4 +12,18 @@ def main() -> None:
         from provisioner.cli.app import main as run
     except KeyboardInterrupt:
         sys.exit(130)
-    run()
+    try:
+        run()
+    finally:
+        _flush_quietly()
+
+
+def _flush_quietly() -> None:
+    """Flush stdout and stderr; a reader that went away is no error (the work is done)."""
+    from provisioner.cli.console import silence
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            silence(stream)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -49,6 +52,30 @@ def _sigterm_cancels() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
+    """While active, whatever steps print (Python's ``print`` and child processes writing
+    to descriptor 1) goes to stderr, so stdout carries only the command's JSON."""
+    if not active:
+        yield
+        return
+    saved = None
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        out_fd, err_fd = sys.stdout.fileno(), sys.stderr.fileno()
+        sys.stdout.flush()
+        saved = os.dup(out_fd)
+        os.dup2(err_fd, out_fd)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+            os.dup2(saved, out_fd)
+            os.close(saved)
+
+
 @app.command("run")
 def run(
     target: Annotated[
@@ -92,7 +119,11 @@ def run(
     """
     record = None
     try:
-        with warnings.catch_warnings(record=True) as caught, _sigterm_cancels():
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            _sigterm_cancels(),
+            _stdout_to_stderr(as_json),
+        ):
             warnings.simplefilter("always")
             record = _run(target, stack, param or [], no_cache, image)
         for w in caught:
@@ -101,11 +132,16 @@ def run(
     except KeyboardInterrupt as exc:  # at any moment: this command's own message, 130/143
         _cancelled(exc, as_json, record)
     if record.status.value == "failed":
-        raise OperationError(
+        error = OperationError(
             f"run {record.run_id} failed: "
             f"{record.error.message if record.error else 'a step failed'}",
             hint=f"see `provisioner run show {record.run_id} --stack {stack}` for the traceback",
         )
+        if not as_json:
+            raise error
+        # The run record printed above is the one JSON document; the message goes to stderr.
+        console.error(error)
+        raise typer.Exit(code=error.exit_code)
 
 
 def _run(

@@ -89,6 +89,9 @@ def schema(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="File to write; default: stdout."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the schema is JSON either way).")
+    ] = False,
 ) -> None:
     """Print the JSON Schema of stack definitions (for editors), generated from the models."""
     from provisioner.spec.schema import stack_definition_schema

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -43,19 +42,34 @@ SUMMARY_WORDS = {
     Op.SAME: "unchanged",
 }
 MAX_VALUE = 80
+UNKNOWN_TEXT = "(known after apply)"
+#: Stands in for an unknown inside a structure while it is rendered as JSON text.
+_UNKNOWN_MARK = "\x00unknown\x00"
 
 
 def value_text(value: Any, *, exact: bool = False) -> str:
-    """A short, secret-safe rendering of one property value (``exact``: see to_jsonable)."""
+    """A short, secret-safe rendering of one property value; unknowns, nested ones too,
+    read ``(known after apply)`` (``exact``: see to_jsonable)."""
     if isinstance(value, Secret):
         return "[secret]"
     if isinstance(value, Unknown):
-        return "(known after apply)"
+        return UNKNOWN_TEXT
     if isinstance(value, str):
         text = json.dumps(value)
     else:
-        text = json.dumps(to_jsonable(value, exact=exact), sort_keys=True)
+        text = json.dumps(to_jsonable(_mark_unknowns(value), exact=exact), sort_keys=True)
+        text = text.replace(json.dumps(_UNKNOWN_MARK), UNKNOWN_TEXT)
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+
+
+def _mark_unknowns(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return _UNKNOWN_MARK
+    if isinstance(value, dict):
+        return {k: _mark_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mark_unknowns(v) for v in value]
+    return value
 
 
 def visible_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +152,7 @@ def plan_tree(plan: Plan, *, show_same: bool = False) -> Tree:
         parent = nodes.get(step.parent or "", root)
         node = parent.add(_step_label(step))
         nodes[step.urn] = node
-        if step.op == Op.CREATE and step.custom:
+        if step.op == Op.CREATE:  # a component's own inputs too (max_workers)
             for key, value in visible_inputs(step.inputs).items():
                 node.add(Text(f"+ {key}: ", style="green").append(value_text(value)))
         elif step.op in (Op.UPDATE, Op.REPLACE):
@@ -185,7 +199,11 @@ def resource_counts(plan: Plan) -> dict[Op, int]:
 
 
 def render_plan(console: Console, plan: Plan, *, show_same: bool = False) -> None:
-    """Print a plan like ``terraform plan``: a tree of changes and a summary line."""
+    """Print a plan like ``terraform plan``: what drifted, a tree of changes and a summary
+    line."""
+    if plan.drift:
+        console.print(drift_tree(plan.stack, plan.drift, "changed outside provisioner"))
+        console.print()
     if plan.has_changes or show_same:
         console.print(plan_tree(plan, show_same=show_same))
         console.print()
@@ -201,18 +219,26 @@ def render_drift(console: Console, result: RefreshResult) -> None:
             Text(f"No drift: {result.checked} resources match the recorded state.", style="green")
         )
         return
-    tree = Tree(Text(f"Drift in stack {result.stack}", style="bold yellow"))
-    for item in result.drift:
-        node = tree.add(_drift_label(item))
-        for diff in item.diffs:
-            node.add(_diff_line(diff))
-    console.print(tree)
+    console.print(drift_tree(result.stack, result.drift))
     console.print(
         Text(
             f"{len(result.drift)} of {result.checked} resources changed outside provisioner; "
             "the state now records what is real. Run deploy to converge back to the definition."
         )
     )
+
+
+def drift_tree(stack: str, drift: list[Drift], why: str = "") -> Tree:
+    """Drift as a tree: each resource that changed or is gone, with its changed values."""
+    title = Text(f"Drift in stack {stack}", style="bold yellow")
+    if why:
+        title.append(f" ({why})", style="yellow")
+    tree = Tree(title)
+    for item in drift:
+        node = tree.add(_drift_label(item))
+        for diff in item.diffs:
+            node.add(_diff_line(diff))
+    return tree
 
 
 def _drift_label(item: Drift) -> Text:
@@ -286,13 +312,16 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "steps": steps,
         "outputs": _sorted(to_jsonable(plan.outputs)),
         "notes": plan.notes,
+        "drift": [to_jsonable(d) for d in plan.drift],
     }
 
 
 def dump_json(data: Any, *, exact: bool = False) -> None:
-    """Print JSON to stdout, unstyled, so it pipes into jq (``exact``: see to_jsonable)."""
-    sys.stdout.write(json.dumps(to_jsonable(data, exact=exact), indent=2) + "\n")
-    sys.stdout.flush()
+    """Print one JSON document to stdout, unstyled, so it pipes into jq (strict JSON: NaN
+    and Infinity become strings; ``exact``: see to_jsonable)."""
+    from provisioner.cli import console
+
+    console.write_json(to_jsonable(data, exact=exact))
 
 
 def stack_config_view(config: dict[str, Any]) -> Group:

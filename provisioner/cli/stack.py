@@ -14,7 +14,7 @@ from rich.text import Text
 from provisioner.cli import console, render
 from provisioner.cli.progress import ProgressDisplay
 from provisioner.engines.model import Op, Plan
-from provisioner.errors import UserInputError
+from provisioner.errors import OperationError, UserInputError
 
 if TYPE_CHECKING:
     from provisioner import operations
@@ -58,6 +58,35 @@ Detailed = Annotated[
         help=f"Exit {CHANGES_EXIT} when there are changes (drift), 0 when there are none: for CI.",
     ),
 ]
+TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+def _truth(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in TRUE + FALSE:
+        raise UserInputError(f"--refresh takes true or false, got {value!r}")
+    return word in TRUE
+
+
+Refresh = Annotated[
+    str,
+    typer.Option(
+        "--refresh",
+        metavar="true|false",
+        help="Read every resource back before planning, so the plan starts from what is "
+        "real and shows drift (embedded engine); --refresh=false skips it.",
+    ),
+]
+Forget = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--forget",
+        metavar="NAME",
+        help="A resource (name or URN) to drop from the state instead of deleting it: it "
+        "stays in place, and provisioner no longer manages it. Repeatable.",
+        show_default=False,
+    ),
+]
 LockTimeout = Annotated[
     float,
     typer.Option(
@@ -91,12 +120,15 @@ def preview(
         bool, typer.Option("--all", help="Also list unchanged resources.")
     ] = False,
     detailed_exitcode: Detailed = False,
+    refresh: Refresh = "true",
     as_json: Json = False,
 ) -> None:
     """Show what a deploy would change (the plan)."""
     from provisioner import operations
 
-    result = operations.preview(ref, engine=engine, offline=offline, backend=backend)
+    result = operations.preview(
+        ref, engine=engine, offline=offline, backend=backend, refresh=_truth(refresh)
+    )
     _render_preview(result, show_same, as_json)
     if detailed_exitcode and result.plan.has_changes:
         raise typer.Exit(code=CHANGES_EXIT)
@@ -137,12 +169,14 @@ def deploy(
             help="Download the Pulumi CLI into the provisioner home if it is missing.",
         ),
     ] = False,
+    refresh: Refresh = "true",
+    forget: Forget = None,
     as_json: Json = False,
 ) -> None:
     """Create or update a stack's infrastructure (plan, confirm, apply).
 
-    Shows the plan, asks for confirmation on a terminal, applies it with live progress,
-    and writes the stack config (the hand-off file).
+    Shows the full plan, asks for confirmation when stdin is a terminal, applies exactly
+    that plan with live progress, and writes the stack config (the hand-off file).
     """
     from provisioner import operations
 
@@ -150,16 +184,17 @@ def deploy(
         from provisioner.engines.pulumi.cli import ensure_pulumi_cli
 
         ensure_pulumi_cli(on_message=lambda m: console.err.print(m))
-    # As `terraform apply`: ask on a terminal; --yes, or no terminal, skips the question.
+    # As `terraform apply`: ask when a person can answer (stdin is a terminal, wherever the
+    # output goes); with --yes or without one, print the plan for the log and go on.
     ask = not yes and console.interactive()
 
     def confirm(result: operations.PreviewResult) -> bool:
         _warn_all(result.notes)
         # With --json the plan goes to stderr, so stdout stays one JSON document.
         render.render_plan(console.err if as_json else console.out, result.plan)
-        if not result.plan.has_changes:
+        if not ask or not result.plan.has_changes:
             return True
-        return typer.confirm("Deploy these changes?", default=False, err=True)
+        return console.confirm("Deploy these changes?")
 
     if not as_json:
         console.err.print(f"[bold]Deploying[/] {escape(ref)} …")
@@ -168,12 +203,17 @@ def deploy(
             ref,
             engine=engine,
             on_event=progress,
-            confirm=confirm if ask else None,
+            confirm=confirm,
             lock_timeout=lock_timeout,
             backend=backend,
+            refresh=_truth(refresh),
+            forget=forget or (),
         )
     if result is None:
-        console.err.print("Cancelled; nothing changed.")
+        if as_json:  # stdout still gets its one document
+            console.error(OperationError("cancelled at the prompt; nothing changed"), as_json=True)
+        else:
+            console.err.print("Cancelled; nothing changed.")
         raise typer.Exit(code=1)
     if as_json:
         render.dump_json(
@@ -184,8 +224,6 @@ def deploy(
             }
         )
         return
-    if not ask:
-        _warn_all(result.notes)
     console.out.print(_done_line(result))
     console.out.print(Text("Stack config: ").append(str(result.config_path), style="bold"))
     console.out.print(
@@ -229,12 +267,14 @@ def destroy(
     backend: Backend = None,
     yes: Yes = False,
     lock_timeout: LockTimeout = 0.0,
+    forget: Forget = None,
     as_json: Json = False,
 ) -> None:
     """Delete a stack's resources and state.
 
-    Shows what it deletes and asks on a terminal; without one, pass --yes. A second destroy
-    is a no-op.
+    Shows what it deletes and asks on a terminal; without one, pass --yes. It deletes
+    everything it may and names what it may not (a store holding data); a rerun deletes
+    what is left. A second destroy is a no-op; an unknown stack name is an error.
     """
     from provisioner import operations
 
@@ -245,7 +285,12 @@ def destroy(
             _confirm_destroy(name, targets[1], as_json)
     with ProgressDisplay(console.err, "destroy") if not as_json else _Null() as progress:
         plan = operations.destroy(
-            ref, engine=engine, on_event=progress, lock_timeout=lock_timeout, backend=backend
+            ref,
+            engine=engine,
+            on_event=progress,
+            lock_timeout=lock_timeout,
+            backend=backend,
+            forget_resources=forget or (),
         )
     if as_json:
         render.dump_json(
@@ -277,7 +322,7 @@ def _confirm_destroy(name: str, resources: list, as_json: bool) -> None:
         )
     if resources:
         render.render_plan(console.err, Plan(stack=name, engine="", steps=resources))
-    if not typer.confirm(f"Destroy every resource of stack {name!r}?", default=False, err=True):
+    if not console.confirm(f"Destroy every resource of stack {name!r}?"):
         console.err.print("Cancelled; nothing changed.")
         raise typer.Exit(code=1)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from provisioner.engines.model import EventCallback, Plan, RefreshResult, Step, no_events
+from provisioner.errors import UserInputError
 
 if TYPE_CHECKING:
     from provisioner.spec.loader import LoadedStack
@@ -34,6 +36,34 @@ class Engine(ABC):
             OperationError: a provider failed; the state records what did succeed.
             LockedError: another process is updating this stack.
         """
+
+    def plan_and_apply(
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback = no_events,
+        *,
+        confirm: Callable[[Plan], bool] | None = None,
+        refresh: bool = False,
+        forget: Collection[str] = (),
+    ) -> Plan | None:
+        """Plan, let ``confirm`` see the plan (False cancels: None is returned), then apply.
+
+        This default previews and then runs ``up``; an engine that can hold the stack's
+        lock from the plan to the apply overrides it, so the plan approved is the plan
+        applied. ``refresh`` (read resources back first) and ``forget`` (leave resources
+        in place instead of deleting them) need such an engine.
+
+        Raises:
+            UserInputError: ``forget`` was given, and this engine cannot do it.
+        """
+        if forget:
+            raise UserInputError(
+                f"--forget needs the embedded engine; the {self.name} engine cannot forget "
+                "a resource during a deploy"
+            )
+        if confirm is not None and not confirm(self.preview(stack)):
+            return None
+        return self.up(stack, on_event)
 
     @abstractmethod
     def destroy(self, stack_name: str, on_event: EventCallback = no_events) -> Plan:

@@ -108,6 +108,17 @@ class Step:
 
 
 @dataclass
+class Drift:
+    """A resource whose real state differs from the recorded state."""
+
+    urn: str
+    type: str
+    name: str
+    diffs: list[PropertyDiff] = field(default_factory=list)
+    gone: bool = False
+
+
+@dataclass
 class Plan:
     """The result of a preview (or the steps an update or destroy performed).
 
@@ -118,6 +129,7 @@ class Plan:
         outputs: stack outputs; values not yet known are ``UNKNOWN``.
         notes: caveats, e.g. data-source calls answered with placeholders offline.
         offline: True when computed without provider plugins or credentials.
+        drift: what a refresh before the plan found changed outside provisioner.
     """
 
     stack: str
@@ -126,6 +138,7 @@ class Plan:
     outputs: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     offline: bool = False
+    drift: list[Drift] = field(default_factory=list)
 
     def summary(self) -> Counter[Op]:
         """How many steps of each op (component resources included)."""
@@ -134,17 +147,6 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(s.op not in (Op.SAME, Op.READ) for s in self.steps)
-
-
-@dataclass
-class Drift:
-    """A resource whose real state differs from the recorded state."""
-
-    urn: str
-    type: str
-    name: str
-    diffs: list[PropertyDiff] = field(default_factory=list)
-    gone: bool = False
 
 
 @dataclass

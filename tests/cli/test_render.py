@@ -134,3 +134,20 @@ def test_progress_renders_a_live_table_on_a_terminal():
         progress(EngineEvent(EventKind.STEP_START, step))
         progress(EngineEvent(EventKind.STEP_DONE, step))
     assert "created" in buf.getvalue()
+
+
+def test_json_output_is_strict_json(capsys):
+    render.dump_json({"loss": float("nan"), "best": float("inf"), "worst": float("-inf")})
+
+    def refuse(name: str):
+        raise AssertionError(f"{name} is not JSON")
+
+    data = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert data == {"loss": "NaN", "best": "Infinity", "worst": "-Infinity"}
+
+
+def test_nested_unknowns_read_known_after_apply():
+    from provisioner.engines.model import UNKNOWN
+
+    text = render.value_text([UNKNOWN, {"a": UNKNOWN}])
+    assert text == '[(known after apply), {"a": (known after apply)}]'

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provisioner.engines.embedded.checkpoint import ResourceState
+from provisioner.engines.embedded.deletes import matches, predicted_refusal, used_by
 from provisioner.engines.embedded.diff import covers, diff_properties
 from provisioner.engines.embedded.executor import (
     StateStore,
@@ -28,7 +31,17 @@ from provisioner.engines.embedded.values import (
     secret_keys,
     with_pulumi_unknowns,
 )
-from provisioner.engines.model import EngineEvent, EventCallback, EventKind, Op, Step
+from provisioner.engines.model import (
+    UNKNOWN,
+    DiffKind,
+    Drift,
+    EngineEvent,
+    EventCallback,
+    EventKind,
+    Op,
+    PropertyDiff,
+    Step,
+)
 from provisioner.errors import EngineUnavailableError, OperationError, ProvisionerError
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -73,6 +86,23 @@ class Registration:
         )
 
 
+def sturdy(on_event: EventCallback) -> EventCallback:
+    """``on_event``, dropped after its first failure (its output pipe closed): progress is
+    never worth stopping or hanging an operation for."""
+    alive = [True]
+
+    def deliver(event: EngineEvent) -> None:
+        if not alive[0]:
+            return
+        try:
+            on_event(event)
+        except Exception:
+            logging.getLogger(__name__).debug("progress callback failed", exc_info=True)
+            alive[0] = False
+
+    return deliver
+
+
 def step_of(res: ResourceState | Registration, op: Op, **extra: Any) -> Step:
     return Step(
         urn=res.urn,
@@ -92,13 +122,24 @@ class Deployment:
     Args:
         store: the stack's state; a preview never changes it.
         preview: compute steps only; providers' check and diff run, nothing else.
-        on_event: progress callback.
+        on_event: progress callback. One that raises (a closed pipe) is dropped, and the
+            run goes on.
+        forget: names or URNs of resources to drop from the state instead of deleting them.
+        drift: what a refresh before this run found, by URN (shown on drift-fixing updates).
     """
 
-    def __init__(self, store: StateStore, *, preview: bool, on_event: EventCallback) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        *,
+        preview: bool,
+        on_event: EventCallback,
+        forget: Collection[str] = (),
+        drift: dict[str, Drift] | None = None,
+    ) -> None:
         self.store = store
         self.preview = preview
-        self._on_event = on_event
+        self._on_event = sturdy(on_event)
         self._event_lock = threading.Lock()
         self.steps: list[Step] = []
         self.seen: set[str] = set()
@@ -109,12 +150,15 @@ class Deployment:
         #: Encrypted secrets of a Pulumi baseline that the plan assumed unchanged.
         self.assumed_secrets = 0
         self.failure: ProvisionerError | None = None
+        self.forget = set(forget)
+        self.drift = drift or {}
+        #: Deletes the provider will refuse (a preview's finding): (resource, reason).
+        self.refusals: list[tuple[ResourceState, str]] = []
 
     # -- events ---------------------------------------------------------------------------
 
     def emit(self, kind: EventKind, step: Step | None = None, message: str = "", **kw: Any) -> None:
-        with self._event_lock:
-            self._on_event(EngineEvent(kind, step=step, message=message, **kw))
+        self.emit_event(EngineEvent(kind, step=step, message=message, **kw))
 
     def emit_event(self, event: EngineEvent) -> None:
         """Forward ``event`` to the callback (serialized: steps run on several threads)."""
@@ -257,9 +301,28 @@ class Deployment:
         if changes is None:
             changes = bool(diffs)
         op = Op.REPLACE if replaces else Op.UPDATE if changes else Op.SAME
+        if op == Op.UPDATE and not diffs:
+            diffs = self._drift_diffs(old, news)
         step = step_of(reg, op, diffs=diffs if op != Op.SAME else [], replace_reasons=replaces)
         step.inputs = dict(news)
         return op, step, dbr
+
+    def _drift_diffs(self, old: ResourceState, news: dict[str, Any]) -> list[PropertyDiff]:
+        """What an update with unchanged inputs changes: recorded outputs that differ from
+        the inputs, else the values that drifted (from what is real now to what the update
+        makes, known after apply)."""
+        shown = {
+            k: old.outputs[k]
+            for k, v in news.items()
+            if k in old.outputs and v is not None and not k.startswith("__")
+        }
+        diffs = diff_properties(shown, {k: news[k] for k in shown})
+        if diffs or old.urn not in self.drift:
+            return diffs
+        return [
+            PropertyDiff(d.path, DiffKind.UPDATE, old=d.new, new=UNKNOWN)
+            for d in self.drift[old.urn].diffs
+        ]
 
     def _provider_diff(
         self, provider: Any, old: ResourceState, news: dict[str, Any], blob: str | None
@@ -335,7 +398,12 @@ class Deployment:
             else:
                 assert old is not None
                 if dbr:
-                    self.store.delete(old)
+                    kept = self._kept_because(old, self._live([old]))
+                    if kept is None:
+                        self.store.delete(old)
+                    else:
+                        self.warn(f"{old.name}: {kept}")
+                        self._forget(old)
                     done = self.store.create(state)
                 else:
                     done = self.store.create(state, replacing=True)
@@ -388,31 +456,105 @@ class Deployment:
         gone = [r for r in cp.resources if r.delete or r.urn not in self.seen]
         return delete_order(gone, cp.resources)
 
+    def _live(self, doomed: list[ResourceState]) -> list[ResourceState]:
+        ids = {id(r) for r in doomed}
+        return [r for r in self.store.cp.resources if id(r) not in ids and not r.delete]
+
+    def _kept_because(self, res: ResourceState, live: list[ResourceState]) -> str | None:
+        """Why ``res`` leaves the state without a provider delete, or None."""
+        if matches(res, self.forget):
+            return "forgotten: left in place and removed from the state"
+        user = used_by(res, live)
+        if user is not None:
+            return f"only removed from the state: the live {user.name} uses {res.id}"
+        return None
+
     def plan_deletes(self) -> None:
-        """Preview: add a delete step for every doomed resource."""
-        for res in self.doomed():
+        """Preview: add a delete step for every doomed resource, and note every delete (of
+        a doomed or a replaced resource) that its provider will refuse."""
+        doomed = self.doomed()
+        live = self._live(doomed)
+        for res in doomed:
             note = "replaced earlier; deletion still pending" if res.delete else None
             step = self._record(step_of(res, Op.DELETE, note=note))
+            kept = self._kept_because(res, live)
+            step.note = kept or self._refusal(res, step) or note
             self.emit(EventKind.STEP_DONE, step)
+        for step in list(self.steps):
+            old = self.store.cp.live(step.urn) if step.op == Op.REPLACE else None
+            if old is not None and not self._kept_because(old, live):
+                self._refusal(old, step)
 
-    def apply_deletes(self, resources: list[ResourceState] | None = None) -> None:
+    def _refusal(self, res: ResourceState, step: Step) -> str | None:
+        reason = predicted_refusal(res)
+        if reason is None:
+            return None
+        with self.store.lock:
+            self.refusals.append((res, reason))
+        step.note = f"the delete will be refused: {reason}"
+        return step.note
+
+    def apply_deletes(
+        self, resources: list[ResourceState] | None = None, *, keep_going: bool = False
+    ) -> list[tuple[ResourceState, ProvisionerError]]:
         """Delete ``resources`` (default: the doomed ones) in reverse dependency order.
 
+        A resource that a live one still uses (the same ID, or a path inside its path) and
+        one named in ``forget`` only leave the state. With ``keep_going`` a failed delete
+        does not stop the others: what it depends on (its dependencies and its parent) is
+        kept, and every failure is returned.
+
         Raises:
-            OperationError: a protected resource or a provider failure; deletion stops there.
+            OperationError: without ``keep_going``, a protected resource or a provider
+                failure; deletion stops there.
         """
-        for res in self.doomed() if resources is None else resources:
+        doomed = self.doomed() if resources is None else resources
+        live = self._live(doomed)
+        replaced_now = {s.urn for s in self.steps if s.op == Op.REPLACE}
+        failed: list[tuple[ResourceState, ProvisionerError]] = []
+        keep: set[str] = set()
+        for res in doomed:
             step = step_of(res, Op.DELETE, note="replaced" if res.delete else None)
-            if not res.delete:
+            if not (res.delete and res.urn in replaced_now):
                 self._record(step)
-            if res.protect:
-                raise self._fail(step, OperationError(f"{res.name} is protected; not deleting it"))
-            self.emit(EventKind.STEP_START, step)
+            if res.urn in keep and not res.delete:
+                step.op, step.note = Op.SAME, "kept: a resource in it could not be deleted"
+                keep.update(res.dependencies)
+                keep.update([res.parent] if res.parent else [])
+                continue
             try:
-                self.store.delete(res)
-            except BaseException as exc:
-                raise self._fail(step, exc) from exc
+                self._delete(res, step, live)
+            except Exception as exc:
+                if not keep_going:
+                    raise
+                error = exc if isinstance(exc, ProvisionerError) else OperationError(str(exc))
+                failed.append((res, error))
+                keep.update(res.dependencies)
+                keep.update([res.parent] if res.parent else [])
+        return failed
+
+    def _delete(self, res: ResourceState, step: Step, live: list[ResourceState] | None = None):
+        """Delete one resource through its provider, or only forget it when it is kept."""
+        kept = self._kept_because(res, self._live([res]) if live is None else live)
+        if kept is not None:
+            step.note = kept
+            self.warn(f"{res.name}: {kept}")
+            self._forget(res)
             self.emit(EventKind.STEP_DONE, step)
+            return
+        if res.protect:
+            raise self._fail(step, OperationError(f"{res.name} is protected; not deleting it"))
+        self.emit(EventKind.STEP_START, step)
+        try:
+            self.store.delete(res)
+        except BaseException as exc:
+            raise self._fail(step, exc) from exc
+        self.emit(EventKind.STEP_DONE, step)
+
+    def _forget(self, res: ResourceState) -> None:
+        with self.store.lock:
+            self.store.cp.remove(res)
+            self.store.save()
 
     def reconcile_pending(self) -> None:
         """Settle operations a crashed run left pending (see :mod:`.recovery`)."""

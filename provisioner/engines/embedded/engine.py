@@ -30,21 +30,22 @@ such programs before changing anything.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner import home
 from provisioner.engines.base import Engine
 from provisioner.engines.embedded import checkpoint
-from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, Checkpoint
-from provisioner.engines.embedded.deployment import CLI_HINT, Deployment
+from provisioner.engines.embedded.checkpoint import CHECKPOINT_FILE, Checkpoint, ResourceState
+from provisioner.engines.embedded.deletes import predicted_refusal
+from provisioner.engines.embedded.deployment import CLI_HINT, Deployment, sturdy
 from provisioner.engines.embedded.executor import (
     StateStore,
     delete_order,
 )
 from provisioner.engines.embedded.lock import StackLock
-from provisioner.engines.embedded.refresh import refresh_resource
+from provisioner.engines.embedded.refresh import refresh_all
 from provisioner.engines.model import (
     EngineEvent,
     EventCallback,
@@ -55,7 +56,12 @@ from provisioner.engines.model import (
     Step,
     no_events,
 )
-from provisioner.errors import EngineUnavailableError, OperationError, ProvisionerError
+from provisioner.errors import (
+    EngineUnavailableError,
+    OperationError,
+    ProvisionerError,
+    UserInputError,
+)
 
 if TYPE_CHECKING:
     from provisioner.spec.loader import LoadedStack
@@ -86,6 +92,8 @@ class EmbeddedEngine(Engine):
         stack: LoadedStack,
         on_event: EventCallback = no_events,
         baseline: Checkpoint | None = None,
+        *,
+        refresh: bool = False,
     ) -> Plan:
         """Compute the steps an ``up`` would take; nothing is created or written.
 
@@ -94,17 +102,66 @@ class EmbeddedEngine(Engine):
             on_event: progress callback.
             baseline: state to diff against instead of the stack's checkpoint, e.g. a Pulumi
                 checkpoint read by :mod:`.pulumi_state`; it is only read.
+            refresh: read every resource back first (in memory) and plan against what is
+                real; the plan's ``drift`` says what changed outside provisioner.
         """
         from provisioner.program import build_program
 
-        return self.preview_program(stack.name, build_program(stack), on_event, baseline)
+        return self.preview_program(
+            stack.name, build_program(stack), on_event, baseline, refresh=refresh
+        )
 
     def up(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        plan = self.plan_and_apply(stack, on_event)
+        assert plan is not None
+        return plan
+
+    def plan_and_apply(
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback = no_events,
+        *,
+        confirm: Callable[[Plan], bool] | None = None,
+        refresh: bool = False,
+        forget: Collection[str] = (),
+    ) -> Plan | None:
+        """Plan and apply under one hold of the stack's lock, so the plan ``confirm`` saw is
+        the plan applied (see :meth:`up_program`)."""
         from provisioner.program import build_program
 
-        return self.up_program(stack.name, build_program(stack), on_event)
+        return self.up_program(
+            stack.name,
+            build_program(stack),
+            on_event,
+            confirm=confirm,
+            refresh=refresh,
+            forget=forget,
+        )
 
-    def destroy(self, stack_name: str, on_event: EventCallback = no_events) -> Plan:
+    def destroy(
+        self,
+        stack_name: str,
+        on_event: EventCallback = no_events,
+        *,
+        forget: Collection[str] = (),
+        on_locked: Callable[[], None] | None = None,
+    ) -> Plan:
+        """Delete every resource it may, in reverse dependency order, then the state.
+
+        A resource whose delete fails (a guarded store that holds data) stays in the state
+        with what it depends on; every other one is deleted. A rerun deletes what is left.
+
+        Args:
+            stack_name: the stack.
+            on_event: progress callback.
+            forget: names or URNs to drop from the state without deleting them.
+            on_locked: called once the stack's lock is held, before anything changes.
+
+        Raises:
+            OperationError: some resources could not be deleted; the message says which
+                and why, and the state keeps them.
+        """
+        on_event = sturdy(on_event)
         plan = Plan(stack=stack_name, engine=self.name)
         path = self._checkpoint_path(stack_name)
         if not path.exists():
@@ -114,11 +171,18 @@ class EmbeddedEngine(Engine):
         unlink = False
         try:
             store = StateStore(path, checkpoint.load(path, stack_name))
-            deployment = Deployment(store, preview=False, on_event=on_event)
+            _check_forget(forget, store.cp.resources)
+            if on_locked is not None:
+                on_locked()
+            deployment = Deployment(store, preview=False, on_event=on_event, forget=forget)
             deployment.reconcile_pending()
             cp = store.cp
-            deployment.apply_deletes(delete_order(list(cp.resources), cp.resources))
+            failed = deployment.apply_deletes(
+                delete_order(list(cp.resources), cp.resources), keep_going=True
+            )
             plan.steps = deployment.steps
+            if failed:
+                raise _destroy_refused(stack_name, plan, failed)
             path.unlink(missing_ok=True)
             unlink = True
         finally:
@@ -129,6 +193,7 @@ class EmbeddedEngine(Engine):
         return plan
 
     def refresh(self, stack_name: str, on_event: EventCallback = no_events) -> RefreshResult:
+        on_event = sturdy(on_event)
         result = RefreshResult(stack=stack_name, engine=self.name)
         path = self._checkpoint_path(stack_name)
         if not path.exists():
@@ -136,19 +201,14 @@ class EmbeddedEngine(Engine):
         with StackLock(path.parent, "refresh", self.lock_timeout):
             store = StateStore(path, checkpoint.load(path, stack_name))
             Deployment(store, preview=False, on_event=on_event).reconcile_pending()
-            for res in list(store.cp.resources):
-                if not res.custom or not res.provider:
-                    continue
-                result.checked += 1
-                drift = refresh_resource(store, res)
-                if drift is not None:
-                    result.drift.append(drift)
-                    what = "is gone" if drift.gone else f"drifted ({len(drift.diffs)} properties)"
-                    on_event(
-                        EngineEvent(
-                            EventKind.DIAGNOSTIC, message=f"{res.name} {what}", severity="warning"
-                        )
+            result.checked, result.drift = refresh_all(store)
+            for drift in result.drift:
+                what = "is gone" if drift.gone else f"drifted ({len(drift.diffs)} properties)"
+                on_event(
+                    EngineEvent(
+                        EventKind.DIAGNOSTIC, message=f"{drift.name} {what}", severity="warning"
                     )
+                )
             store.save()
         return result
 
@@ -163,10 +223,13 @@ class EmbeddedEngine(Engine):
         return self._checkpoint_path(stack_name).as_uri()
 
     def resources(self, stack_name: str) -> list[Step]:
-        """The recorded resources, as the delete steps a destroy would take."""
+        """The recorded resources, as the delete steps a destroy would take; a delete the
+        provider will refuse says so in its note."""
         state = checkpoint.load(self._checkpoint_path(stack_name), stack_name, decrypt=False)
         return [
-            Step(r.urn, r.type, r.name, Op.DELETE, custom=r.custom, parent=r.parent)
+            Step(
+                r.urn, r.type, r.name, Op.DELETE, custom=r.custom, parent=r.parent, note=_refused(r)
+            )
             for r in reversed(state.resources)
             if r.type != "pulumi:pulumi:Stack"
         ]
@@ -179,23 +242,34 @@ class EmbeddedEngine(Engine):
         program: Program,
         on_event: EventCallback = no_events,
         baseline: Checkpoint | None = None,
+        *,
+        refresh: bool = False,
     ) -> Plan:
         """Preview ``program`` as stack ``stack_name``; nothing is created or written.
 
         With ``baseline``, the plan diffs against that state instead of the stack's checkpoint.
+        With ``refresh``, every resource is read back first, in memory, and the plan is made
+        against what is real (``Plan.drift`` lists what changed).
         """
+        on_event = sturdy(on_event)
         path = self._checkpoint_path(stack_name)
         if baseline is not None:
             store: StateStore = _BaselineStore(path, baseline)
         else:
             store = StateStore(path, checkpoint.load(path, stack_name))
-        deployment = Deployment(store, preview=True, on_event=on_event)
+        drift = refresh_all(store)[1] if refresh and baseline is None else []
+        deployment = Deployment(
+            store, preview=True, on_event=on_event, drift={d.urn: d for d in drift}
+        )
         self._run(deployment, stack_name, program, preview=True)
         deployment.plan_deletes()
+        if deployment.refusals:
+            deployment.notes.append(_refusal_note(deployment.refusals))
         if store.cp.pending:
             names = ", ".join(p.resource.name for p in store.cp.pending)
             deployment.notes.append(f"interrupted operations on {names} are settled by the next up")
         plan = self._plan(stack_name, deployment)
+        plan.drift = drift
         plan.offline = bool(deployment.plugin_types or deployment.invoked)
         if deployment.assumed_secrets:
             plan.notes.append(
@@ -219,22 +293,55 @@ class EmbeddedEngine(Engine):
         return plan
 
     def up_program(
-        self, stack_name: str, program: Program, on_event: EventCallback = no_events
-    ) -> Plan:
+        self,
+        stack_name: str,
+        program: Program,
+        on_event: EventCallback = no_events,
+        *,
+        confirm: Callable[[Plan], bool] | None = None,
+        refresh: bool = False,
+        forget: Collection[str] = (),
+    ) -> Plan | None:
         """Deploy ``program`` as stack ``stack_name``; returns the steps and final outputs.
+
+        The stack's lock is held from the plan to the end of the apply, so nothing can
+        change the state between the plan ``confirm`` approves and the steps taken.
+
+        Args:
+            stack_name: the stack.
+            program: the inline program.
+            on_event: progress callback.
+            confirm: called with the plan before anything changes; False cancels (None is
+                returned and nothing is written).
+            refresh: read every resource back first and plan against what is real.
+            forget: names or URNs of resources this deploy would delete that only leave
+                the state (left in place).
 
         Raises:
             EngineUnavailableError: the program needs provider plugins (nothing is changed).
-            OperationError: a provider failed; the state records what succeeded.
+            OperationError: a provider failed (the state records what succeeded), or a
+                delete the plan needs will be refused (nothing is changed).
+            UserInputError: ``forget`` names a resource this deploy does not delete.
             LockedError: another process holds the stack's lock.
         """
+        on_event = sturdy(on_event)
         path = self._checkpoint_path(stack_name)
         lock = StackLock(path.parent, "up", self.lock_timeout)
         lock.acquire()
+        deployment = None
         try:
             store = StateStore(path, checkpoint.load(path, stack_name))
-            self._refuse_plugins(store, stack_name, program)
-            deployment = Deployment(store, preview=False, on_event=on_event)
+            drift = refresh_all(store)[1] if refresh else []
+            plan = self._probe(store, stack_name, program, drift, forget)
+            if confirm is not None and not confirm(plan):
+                return None
+            deployment = Deployment(
+                store,
+                preview=False,
+                on_event=on_event,
+                forget=forget,
+                drift={d.urn: d for d in drift},
+            )
             deployment.reconcile_pending()
             self._run(deployment, stack_name, program, preview=False)
             deployment.apply_deletes()
@@ -247,6 +354,7 @@ class EmbeddedEngine(Engine):
             if nothing:
                 _remove_if_empty(path.parent)
         plan = self._plan(stack_name, deployment)
+        plan.drift = drift
         on_event(EngineEvent(EventKind.SUMMARY, message=_summary(plan)))
         return plan
 
@@ -255,10 +363,44 @@ class EmbeddedEngine(Engine):
     def _checkpoint_path(self, stack_name: str) -> Path:
         return home.stack_dir(stack_name) / CHECKPOINT_FILE
 
-    def _refuse_plugins(self, store: StateStore, stack_name: str, program: Program) -> None:
-        """Preview first: refuse before creating anything if a plugin would be needed."""
-        probe = Deployment(store, preview=True, on_event=no_events)
+    def _probe(
+        self,
+        store: StateStore,
+        stack_name: str,
+        program: Program,
+        drift: list,
+        forget: Collection[str],
+    ) -> Plan:
+        """The plan of an ``up``, made under its lock; refuses before anything changes when
+        a plugin would be needed, a delete will be refused, or ``forget`` names nothing
+        that is deleted."""
+        probe = Deployment(
+            store, preview=True, on_event=no_events, forget=forget, drift={d.urn: d for d in drift}
+        )
         self._run(probe, stack_name, program, preview=True)
+        self._refuse_plugins(probe)
+        probe.plan_deletes()
+        deleted = [s for s in probe.steps if s.op in (Op.DELETE, Op.REPLACE)]
+        unknown = sorted(set(forget) - {s.name for s in deleted} - {s.urn for s in deleted})
+        if unknown:
+            doomed = ", ".join(sorted({s.name for s in deleted})) or "nothing"
+            raise UserInputError(
+                f"cannot forget {', '.join(unknown)}: this deploy deletes no resource of that "
+                f"name (it deletes or replaces: {doomed})"
+            )
+        if probe.refusals:
+            raise OperationError(
+                f"nothing was changed: {_refusal_note(probe.refusals)}",
+                hint="Move the data away, or set `force_destroy: true` and deploy once; or "
+                "pass `--forget NAME` to leave a resource in place and only drop it from the "
+                "state.",
+            )
+        plan = self._plan(stack_name, probe)
+        plan.drift = drift
+        return plan
+
+    def _refuse_plugins(self, probe: Deployment) -> None:
+        """Refuse before creating anything if a plugin would be needed."""
         needs = list(dict.fromkeys(probe.plugin_types + probe.invoked))
         if needs:
             plugins = sorted({t.split(":")[0] for t in needs})
@@ -310,6 +452,48 @@ class _BaselineStore(StateStore):
 
     def save(self) -> None:
         raise OperationError("internal error: a preview tried to write its baseline state")
+
+
+def _refusal_note(refusals: list) -> str:
+    listed = "; ".join(f"{res.name}: {reason}" for res, reason in refusals)
+    return f"{_count(refusals, 'delete')} will be refused by the provider ({listed})"
+
+
+def _refused(res: ResourceState) -> str | None:
+    """ "the delete will be refused: <why>" for a resource read without its secrets' key,
+    or None (also when that cannot be told without them)."""
+    if not isinstance(res.provider, str):
+        return None  # sealed: the provider cannot be loaded without the key
+    try:
+        reason = predicted_refusal(res)
+    except Exception:
+        return None
+    return f"the delete will be refused: {reason}" if reason else None
+
+
+def _check_forget(forget: Collection[str], resources: list) -> None:
+    known = {r.name for r in resources} | {r.urn for r in resources}
+    unknown = sorted(set(forget) - known)
+    if unknown:
+        raise UserInputError(f"cannot forget {', '.join(unknown)}: the stack has no such resource")
+
+
+def _destroy_refused(stack_name: str, plan: Plan, failed: list) -> OperationError:
+    deleted = sum(1 for s in plan.steps if s.op == Op.DELETE and s.custom) - len(failed)
+    listed = "\n".join(f"  {res.name}: {error.message}" for res, error in failed)
+    hints = dict.fromkeys(error.hint for _, error in failed if error.hint)
+    return OperationError(
+        f"destroy of stack {stack_name!r} deleted {deleted} resource{'' if deleted == 1 else 's'}"
+        " and left "
+        f"{_count(failed, 'resource')} it may not delete:\n{listed}",
+        hint=" ".join(
+            [
+                *hints,
+                "The state keeps only what is left: fix the cause and rerun destroy, or pass "
+                "`--forget NAME` to leave a resource in place and drop it from the state.",
+            ]
+        ),
+    )
 
 
 def _count(items: list, word: str) -> str:

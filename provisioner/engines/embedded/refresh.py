@@ -36,3 +36,20 @@ def refresh_resource(store: StateStore, res: ResourceState) -> Drift | None:
     if not diffs:
         return None
     return Drift(urn=res.urn, type=res.type, name=res.name, diffs=diffs)
+
+
+def refresh_all(store: StateStore) -> tuple[int, list[Drift]]:
+    """Read back every resource that has a provider, updating the state in memory (not saved).
+
+    Returns:
+        How many resources were read, and the drift found.
+    """
+    checked, drift = 0, []
+    for res in list(store.cp.resources):
+        if not res.custom or not res.provider:
+            continue
+        checked += 1
+        found = refresh_resource(store, res)
+        if found is not None:
+            drift.append(found)
+    return checked, drift

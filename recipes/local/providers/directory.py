@@ -101,21 +101,33 @@ class LocalDirectoryProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(_outs(news, bool(olds.get("created"))))
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def check_delete(self, id_: str, props: dict[str, Any]) -> str | None:
+        """Why ``delete`` would refuse, or None; changes nothing."""
         path = Path(props.get("path") or id_)
         if not props.get("created") or not path.exists():
-            return
+            return None
         if not path.is_dir():
-            raise OperationError(f"{_purpose(props)} path {path} is no longer a directory")
+            return f"{_purpose(props)} path {path} is no longer a directory"
         entries = _count_entries(path)
         if entries and props.get("guard_data") and not props.get("force_destroy"):
             more = "+" if entries >= 1000 else ""
-            raise OperationError(
+            return (
                 f"refusing to delete {_purpose(props)} directory {path}: "
-                f"it is not empty ({entries}{more} entries)",
+                f"it is not empty ({entries}{more} entries)"
+            )
+        return None
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        refusal = self.check_delete(id_, props)
+        if refusal:
+            raise OperationError(
+                refusal,
                 hint="Move or delete the data yourself, or set `force_destroy: true` in the "
                 "component's config and deploy once before destroying.",
             )
+        path = Path(props.get("path") or id_)
+        if not props.get("created") or not path.exists():
+            return
         shutil.rmtree(path, ignore_errors=False)
 
 

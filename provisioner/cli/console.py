@@ -8,18 +8,22 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
+from provisioner.cli.sanitize import install
 from provisioner.errors import ProvisionerError
 
 # Data goes to stdout: no markup or emoji codes are read from it (a path may hold "[x]" or
 # ":x:"), and when piped it is not squeezed into 80 columns.
-out = Console(
-    highlight=False,
-    markup=False,
-    emoji=False,
-    width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 200),
+# Both print terminal control characters from data as escapes (see sanitize).
+out = install(
+    Console(
+        highlight=False,
+        markup=False,
+        emoji=False,
+        width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 200),
+    )
 )
 # Messages and progress go to stderr; user data in them is escaped.
-err = Console(stderr=True, highlight=False, emoji=False)
+err = install(Console(stderr=True, highlight=False, emoji=False))
 
 
 def error(exc: ProvisionerError, *, as_json: bool = False) -> None:

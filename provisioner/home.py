@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -51,10 +52,8 @@ def make_dirs(path: Path) -> Path:
     current = ensure_home()
     for part in rel.parts:
         current = current / part
-        try:
+        with contextlib.suppress(FileExistsError):
             current.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
     return path
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from typer.testing import CliRunner
 
 from provisioner import home, refs
+from provisioner.cli.app import app
 from provisioner.errors import NotFoundError
 from provisioner.operations import ref_kind
 from provisioner.stackconfig import load_stack_config
@@ -20,16 +22,14 @@ def cloned_repo(tmp_path, monkeypatch):
     store is the attacker's."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    attacker = make_stack("local", root=tmp_path / "attacker")
-    attacker.name = "prod"
+    attacker = make_stack("local", root=tmp_path / "attacker").model_copy(update={"name": "prod"})
     attacker.write(repo / "prod")
     monkeypatch.chdir(repo)
     return attacker
 
 
 def deploy_prod(tmp_path):
-    real = make_stack("local", root=tmp_path / "real")
-    real.name = "prod"
+    real = make_stack("local", root=tmp_path / "real").model_copy(update={"name": "prod"})
     real.write(home.stack_config_path("prod"))
     return real
 
@@ -45,9 +45,9 @@ def test_a_bare_name_is_the_deployed_stack_and_the_file_is_named_in_a_warning(
     assert [type(w.message) for w in caught] == [refs.ShadowedFileWarning]
     assert "write ./prod to use the file" in str(caught[0].message)
 
-    result = invoke("run", "list", "--stack", "prod")
-    assert result.exit_code == 0
-    assert "./prod" in result.stderr  # the warning reaches the user
+    result = CliRunner().invoke(app, ["run", "list", "--stack", "prod"])
+    assert result.exit_code == 0, result.output
+    assert "warning: 'prod' means the deployed stack 'prod'" in result.output
 
 
 def test_a_bare_name_without_a_deployed_stack_is_not_read_from_the_file(cloned_repo):

@@ -85,7 +85,7 @@ def _warnings_as_lines() -> None:
     """Print the project's own warnings as one ``warning:`` line (no file and line number)."""
     original = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+    def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, ProvisionerWarning):
             console.warn(str(message))
         else:
@@ -93,6 +93,7 @@ def _warnings_as_lines() -> None:
 
     if getattr(original, "__name__", "") != "show":
         warnings.showwarning = show
+    warnings.simplefilter("always", ProvisionerWarning)
 
 
 def _register() -> None:

@@ -53,6 +53,7 @@ def open_client(stack: str, *, allow_pickle: bool | None = None) -> RunClient:
     announce_endpoint(config)
     return RunClient(config, allow_pickle=allow_pickle)
 
+
 STATUS_STYLE = {
     "completed": "green",
     "cached": "cyan",

@@ -390,9 +390,7 @@ class ArtifactIO:
             )
         serializer = serializer_named(manifest["serializer"])
         try:
-            return serializer.load(
-                StoredFiles(self, hash_, manifest), manifest.get("metadata", {})
-            )
+            return serializer.load(StoredFiles(self, hash_, manifest), manifest.get("metadata", {}))
         except ProvisionerError:
             raise
         except Exception as exc:

@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from provisioner import refs
-
 from provisioner.catalog.flavor import Flavor, FlavorConfig
 from provisioner.catalog.registry import registry
 from provisioner.catalog.types import REQUIRED_TO_RUN, Cloud, ComponentType

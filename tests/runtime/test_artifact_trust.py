@@ -67,12 +67,17 @@ def plant(store, serializer: str, files: dict[str, bytes], metadata=None, type_=
 
 
 def point_output(store, run_id: str, step_name: str, output: str, hash_: str, serializer: str):
-    """Rewrite a step record so one output names another artifact."""
+    """Rewrite a run's records so one step output names another artifact."""
+    uri = store.object_uri(artifact_key(hash_))
     key = step_key(run_id, step_name)
     record = json.loads(store.get_bytes(key))
-    record["outputs"][output] = store.object_uri(artifact_key(hash_))
+    record["outputs"][output] = uri
     record["serializers"][output] = serializer
     store.put_bytes(key, json.dumps(record).encode())
+    run_key = f"runs/{run_id}/run.json"
+    run = json.loads(store.get_bytes(run_key))
+    run["steps"][step_name] = record
+    store.put_bytes(run_key, json.dumps(run).encode())
 
 
 @step
@@ -134,7 +139,7 @@ def test_a_changed_data_file_is_refused(stack, config, tmp_path):
     store = open_store(stack)
     hash_ = _hash_of(store, "victim", "metrics")
     store.put_bytes(artifact_key(hash_, "data/0"), b'{"accuracy": 1.0}')
-    with pytest.raises(ArtifactIntegrityError, match="file 'data.json' has 17 bytes"):
+    with pytest.raises(ArtifactIntegrityError, match=r"file 'data\.json' has 17 bytes"):
         load_output(stack, "victim", "metrics")
     result = invoke("run", "output", "victim", "metrics", "--stack", str(config))
     assert result.exit_code == 1 and "does not verify" in result.stderr
@@ -174,13 +179,13 @@ def test_the_serializer_must_match_the_step_record(stack, config):
         load_output(stack, "victim", "metrics")
 
 
-MODULE = '''
+MODULE = """
 from pathlib import Path
 Path({marker!r}).write_text("imported")
 
 class Model:
     pass
-'''
+"""
 
 
 def test_a_source_file_named_by_a_run_record_is_never_imported(stack, config, tmp_path):

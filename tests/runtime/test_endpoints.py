@@ -91,7 +91,7 @@ def test_the_store_config_endpoint_url_is_checked_too(collector, tmp_path):
     stack = make_stack("s3", root=tmp_path, endpoint="")
     stack.endpoints.clear()
     stack.components["artifact_store"].config["endpoint_url"] = f"http://{EVIL}:{collector}"
-    with pytest.raises(EndpointRefusedError, match="artifact_store.config.endpoint_url"):
+    with pytest.raises(EndpointRefusedError, match=r"artifact_store\.config\.endpoint_url"):
         open_store(stack)
     assert Recorder.seen == []
 
@@ -101,7 +101,8 @@ def test_an_azure_account_url_off_the_blob_domains_gets_no_signed_request(
 ):
     monkeypatch.setenv("VICTIM_AZURE_KEY", ACCOUNT_KEY)
     stack = make_stack("azure", root=tmp_path, endpoint=collector)
-    stack.auth = AuthReference(method="env", env={"azure_account_key": "VICTIM_AZURE_KEY"})
+    auth = AuthReference(method="env", env={"azure_account_key": "VICTIM_AZURE_KEY"})
+    stack = stack.model_copy(update={"auth": auth})
     config = stack.components["artifact_store"].config
     config["account_url"] = f"http://{EVIL}:{collector}/devstoreaccount1"
     config["account_name"] = "devstoreaccount1"

@@ -153,8 +153,10 @@ class StateCipher:
         elif version == LEGACY_FORMAT and self.legacy:
             aad = _LEGACY_AAD
         else:
-            raise ValueError(f"a sealed value of format {version!r} under a format "
-                             f"{self.header.get('v')!r} header")
+            raise ValueError(
+                f"a sealed value of format {version!r} under a format "
+                f"{self.header.get('v')!r} header"
+            )
         return json.loads(self.open_bytes(stored.get("ciphertext"), aad))
 
     def fits(self, kind: str, source: bytes) -> bool:
@@ -178,17 +180,17 @@ def cipher_for_write(current: StateCipher | None) -> StateCipher:
     else:
         kind, material = KEY_FILE, _load_or_create_key()
     source = _digest(material)
-    same_key = current is not None and current.fits(kind, source)
-    if same_key and not current.legacy:  # type: ignore[union-attr]
-        return current  # type: ignore[return-value]
-    if kind == PASSPHRASE and len(passphrase.decode(errors="replace")) < MIN_PASSPHRASE:  # type: ignore[union-attr]
-        if not same_key:  # a stack already encrypted with it stays readable and writable
-            raise OperationError(
-                f"{ENV_VAR} is too short to protect the state: use at least "
-                f"{MIN_PASSPHRASE} characters",
-                hint=f"choose a longer passphrase (or unset {ENV_VAR} to use the key file "
-                f"{key_path()})",
-            )
+    if current is not None and current.fits(kind, source):
+        if not current.legacy:
+            return current
+    elif kind == PASSPHRASE and len(material.decode(errors="replace")) < MIN_PASSPHRASE:
+        # (a stack already encrypted with a short one stays readable and writable with it)
+        raise OperationError(
+            f"{ENV_VAR} is too short to protect the state: use at least "
+            f"{MIN_PASSPHRASE} characters",
+            hint=f"choose a longer passphrase (or unset {ENV_VAR} to use the key file "
+            f"{key_path()})",
+        )
     salt = os.urandom(16)
     header: dict[str, Any] = {"v": FORMAT, "kind": kind, "salt": _b64(salt)}
     if kind == PASSPHRASE:

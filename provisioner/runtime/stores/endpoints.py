@@ -125,7 +125,11 @@ def store_endpoint(stack: StackConfig) -> Endpoint | None:
     if comp is None:
         return None
     scheme = store_uri(stack).split("://", 1)[0]
-    keys = {"s3": ("s3", "endpoint_url"), "gs": ("gcs", "endpoint_url"), "az": ("azure_blob", "account_url")}
+    keys = {
+        "s3": ("s3", "endpoint_url"),
+        "gs": ("gcs", "endpoint_url"),
+        "az": ("azure_blob", "account_url"),
+    }
     if scheme not in keys:
         return None
     override, field = keys[scheme]

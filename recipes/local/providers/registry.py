@@ -123,7 +123,9 @@ class _Layout:
         import bcrypt
 
         password = secrets.token_urlsafe(24)
-        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+        # The registry checks the bcrypt hash on every request. The password is 192 random
+        # bits, so no cost factor makes guessing harder; the lowest one keeps requests fast.
+        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
         _write_private(self.htpasswd, f"{USERNAME}:{hashed}\n")
         _write_private(
             self.credentials, json.dumps({"username": USERNAME, "password": password}) + "\n"
@@ -179,6 +181,7 @@ def _outs(
     return {
         "service_dir": str(layout.root),
         "listen_port": props.get("listen_port", 0),
+        "allow_delete": bool(props.get("allow_delete", False)),
         "port": port,
         "uri": f"127.0.0.1:{port}" if port else None,
         "pid": state.get("pid") if running else None,
@@ -360,8 +363,7 @@ class LocalRegistryProvider(ResourceProvider):
             )
         if exited:
             raise OperationError(
-                f"the OCI registry in {layout.root} exited at once; last log lines:\n"
-                f"{last_error}"
+                f"the OCI registry in {layout.root} exited at once; last log lines:\n{last_error}"
             )
         raise OperationError(
             f"the OCI registry in {layout.root} did not answer on 127.0.0.1 within "

@@ -42,6 +42,7 @@ def test_a_sealed_value_moved_to_another_stack_does_not_decrypt(engine, ws, prov
     program = secret_input_program(str(ws.root), str(ws.journal), PASSWORD)
     engine.up_program("dev", program)
     stolen = raw(provisioner_home)["outputs"]["token"]
+    (ws.root / "p").mkdir()
     engine.up_program(
         "prod", secret_input_program(str(ws.root / "p"), str(ws.journal), "other" + PASSWORD)
     )
@@ -88,7 +89,9 @@ def write_format_1(path, cp: checkpoint.Checkpoint, *, passphrase: str | None = 
         header = {"v": 1, "kind": "key-file", "salt": base64.b64encode(salt).decode()}
     else:
         n, r, p = 2**15, 8, 1
-        key = hashlib.scrypt(passphrase.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+        key = hashlib.scrypt(
+            passphrase.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 << 20, dklen=32
+        )
         header = {"v": 1, "kind": "passphrase", "salt": base64.b64encode(salt).decode()}
         header.update(kdf="scrypt", n=n, r=r, p=p)
     header["check"] = _legacy_seal(key, b"provisioner checkpoint key check")

@@ -42,7 +42,9 @@ def test_deploy_refresh_repair_destroy(provisioner_home):
     for sub in ("artifacts", "workspaces", "mlruns"):
         assert (root / sub / stack.name).is_dir()
     uri = comps["container_registry"]["connection"]["uri"]
-    creds = json.loads(Path(comps["container_registry"]["connection"]["credentials_file"]).read_text())
+    creds = json.loads(
+        Path(comps["container_registry"]["connection"]["credentials_file"]).read_text()
+    )
     auth = auth_header((creds["username"], creds["password"]))
     host, port = uri.split(":")
     assert host == "127.0.0.1" and process.http_ok(int(port), "/v2/", headers=auth)

@@ -302,7 +302,7 @@ def test_check(provider):
 
 def test_pushes_pulls_and_deletes_need_the_generated_credentials(registry):
     """Any local user could push, overwrite or delete images: now only the deployer can."""
-    props, result = registry
+    _props, result = registry
     outs = result.outs
     port = outs["port"]
     status, _, _ = request(port, "GET", "/v2/", auth=False)

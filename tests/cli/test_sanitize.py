@@ -8,7 +8,6 @@ import re
 from rich.console import Console
 from rich.text import Text
 
-from provisioner.cli.sanitize import clean, install
 from provisioner.runtime import pipeline, step
 from provisioner.runtime.stores import open_store
 from tests.runtime.cli_helpers import invoke
@@ -58,6 +57,8 @@ def test_a_run_record_cannot_write_escape_sequences_to_the_terminal(tmp_path):
 
 
 def test_the_filter_keeps_styles_newlines_and_tabs():
+    from provisioner.cli.sanitize import clean, install
+
     console = install(Console(force_terminal=True, color_system="standard", width=80))
     with console.capture() as captured:
         console.print(Text("ok\tgo\nred" + FAKE, style="red"))

@@ -12,17 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from provisioner.errors import UserInputError
 from provisioner.runtime.stores import open_store
-from provisioner.runtime.stores.endpoints import (
-    TRUST_ENV,
-    EndpointRefusedError,
-    check_endpoint,
-    is_loopback,
-)
 from provisioner.stackconfig import AuthReference
 from tests.runtime.cli_helpers import invoke
 from tests.runtime.conftest import make_stack
 
+TRUST_ENV = "PROVISIONER_TRUSTED_ENDPOINTS"
 EVIL = "collector.example"
 ACCOUNT_KEY = "ZmFrZS1rZXktZm9yLXRlc3Rz" * 3
 
@@ -74,15 +70,15 @@ def _config(tmp_path, stack):
 def test_an_s3_override_to_another_host_gets_no_credentials(collector, tmp_path, scheme):
     stack = make_stack("s3", root=tmp_path, endpoint=f"{scheme}://{EVIL}:{collector}")
     result = invoke("run", "list", "--stack", str(_config(tmp_path, stack)))
+    assert Recorder.seen == []  # no request, so no signature, key id or session token
     assert result.exit_code == 2, result.stdout
     assert f"endpoints.s3: {EVIL}" in result.stderr or "plain http" in result.stderr
-    assert Recorder.seen == []  # no request, so no signature, key id or session token
 
 
 def test_plain_http_off_loopback_is_refused_even_when_trusted(collector, tmp_path, monkeypatch):
     monkeypatch.setenv(TRUST_ENV, EVIL)
     stack = make_stack("s3", root=tmp_path, endpoint=f"http://{EVIL}:{collector}")
-    with pytest.raises(EndpointRefusedError, match="plain http"):
+    with pytest.raises(UserInputError, match="plain http"):
         open_store(stack)
     assert Recorder.seen == []
 
@@ -91,7 +87,7 @@ def test_the_store_config_endpoint_url_is_checked_too(collector, tmp_path):
     stack = make_stack("s3", root=tmp_path, endpoint="")
     stack.endpoints.clear()
     stack.components["artifact_store"].config["endpoint_url"] = f"http://{EVIL}:{collector}"
-    with pytest.raises(EndpointRefusedError, match=r"artifact_store\.config\.endpoint_url"):
+    with pytest.raises(UserInputError, match=r"artifact_store\.config\.endpoint_url"):
         open_store(stack)
     assert Recorder.seen == []
 
@@ -107,30 +103,34 @@ def test_an_azure_account_url_off_the_blob_domains_gets_no_signed_request(
     config["account_url"] = f"http://{EVIL}:{collector}/devstoreaccount1"
     config["account_name"] = "devstoreaccount1"
     result = invoke("run", "list", "--stack", str(_config(tmp_path, stack)))
+    assert Recorder.seen == []  # no request signed with the account key
     assert result.exit_code == 2, result.stdout
-    assert Recorder.seen == []
     config["account_url"] = f"https://{EVIL}/"
-    with pytest.raises(EndpointRefusedError, match="not an Azure blob domain"):
+    with pytest.raises(UserInputError, match="not an Azure blob domain"):
         open_store(stack)
 
 
 def test_the_reader_can_trust_a_host_by_name(monkeypatch):
+    from provisioner.runtime.stores.endpoints import check_endpoint
+
     monkeypatch.delenv(TRUST_ENV, raising=False)
-    with pytest.raises(EndpointRefusedError, match=TRUST_ENV):
+    with pytest.raises(UserInputError, match=TRUST_ENV):
         check_endpoint("https://minio.corp.example:9000", "endpoints.s3")
     monkeypatch.setenv(TRUST_ENV, "other.example, minio.corp.example")
     assert check_endpoint("https://minio.corp.example:9000", "endpoints.s3").url
     monkeypatch.setenv(TRUST_ENV, "minio.corp.example:9001")
-    with pytest.raises(EndpointRefusedError):
+    with pytest.raises(UserInputError):
         check_endpoint("https://minio.corp.example:9000", "endpoints.s3")
     for good in ("https://acct.blob.core.windows.net", "https://a.blob.core.chinacloudapi.cn"):
         assert check_endpoint(good, "account_url", azure_blob=True).url == good
     for bad in ("ftp://127.0.0.1/", "not a url", "http://"):
-        with pytest.raises(EndpointRefusedError):
+        with pytest.raises(UserInputError):
             check_endpoint(bad, "endpoints.s3")
 
 
 def test_loopback_is_what_the_file_alone_may_name():
+    from provisioner.runtime.stores.endpoints import is_loopback
+
     for host in ("127.0.0.1", "127.0.0.9", "localhost", "::1", "[::1]"):
         assert is_loopback(host), host
     for host in ("10.0.0.1", "169.254.169.254", "localhost.example", "0.0.0.0"):

@@ -59,18 +59,7 @@ def parse(text: str, name: str) -> tuple[Any, LineMap]:
         raise SpecError(
             name, [("", None, "is empty; expected a mapping with 'name', 'cloud' and 'components'")]
         )
-    if _expanded_size(node, {}, 0) > MAX_NODES:  # aliases count each time they are used
-        raise SpecError(
-            name,
-            [
-                (
-                    "",
-                    None,
-                    f"expands to more than {MAX_NODES} values (YAML aliases count every time "
-                    "they are used); is it a stack definition?",
-                )
-            ],
-        )
+    _check_expanded_size(node, name)
     lines: LineMap = {}
     _walk(node, (), lines, name, 0, set(), [0])
     try:
@@ -78,6 +67,36 @@ def parse(text: str, name: str) -> tuple[Any, LineMap]:
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, name) from None
     return data, lines
+
+
+def _check_expanded_size(node: yaml.Node, name: str) -> None:
+    """Refuse YAML that expands to more than MAX_NODES values, naming the top-level field
+    (and its line) at which the count passes the limit.
+
+    Raises:
+        SpecError: too many values once aliases are expanded.
+    """
+    memo: dict[int, int] = {}
+    if _expanded_size(node, memo, 0) <= MAX_NODES:
+        return
+    field, line, total = "", None, 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            total += _expanded_size(value_node, memo, 1)
+            if total > MAX_NODES:
+                field, line = str(key_node.value), key_node.start_mark.line + 1
+                break
+    raise SpecError(
+        name,
+        [
+            (
+                field,
+                line,
+                f"expands to more than {MAX_NODES} values (YAML aliases count every time "
+                "they are used); is it a stack definition?",
+            )
+        ],
+    )
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:

@@ -68,3 +68,7 @@ class LockedError(OperationError):
 
 class EngineUnavailableError(OperationError):
     """The chosen engine cannot run here (for example, no Pulumi CLI)."""
+
+
+class ProvisionerWarning(UserWarning):
+    """Something the user should know, printed by the CLI as one ``warning:`` line."""

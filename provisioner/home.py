@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -25,6 +26,59 @@ def home() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return Path.home() / ".provisioner"
+
+
+def ensure_home() -> Path:
+    """The home, created private (mode 0700) if it does not exist yet.
+
+    Other local users must not list its stacks or read their configs, keys and locks.
+    """
+    root = home()
+    if not root.is_dir():
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(root, 0o700)
+    return root
+
+
+def make_dirs(path: Path) -> Path:
+    """Create ``path`` and its missing parents; inside the home, each new folder is 0700."""
+    path = Path(path)
+    root = home()
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    current = ensure_home()
+    for part in rel.parts:
+        current = current / part
+        with contextlib.suppress(FileExistsError):
+            current.mkdir(mode=0o700)
+    return path
+
+
+def inside(path: Path) -> bool:
+    """Whether ``path`` lies in the home."""
+    return Path(path).absolute().is_relative_to(home())
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (other threads may be creating files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode(path: Path) -> int:
+    """The mode of a new file: 0600 in the home, else what the umask gives (as ``open``)."""
+    return 0o600 if inside(path) else 0o666 & ~current_umask()
 
 
 def stacks_dir() -> Path:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import yaml
 
-from provisioner import home, integrations
+from provisioner import home, integrations, refs
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.engines import select
 from provisioner.engines.base import Engine
@@ -98,8 +98,9 @@ def ref_kind(ref: str) -> RefKind:
     if ref in builtin_recipes():
         return "recipe"
     path = Path(ref).expanduser()
-    if path.is_file():
+    if refs.is_file_ref(ref) and path.is_file():
         return "stack-config" if is_stack_config_file(path) else "definition"
+    refs.warn_if_shadowed(ref)
     return "name"
 
 

@@ -99,9 +99,14 @@ class StackConfig(StrictModel):
         atomic_write_text(path, self.to_yaml())
 
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never a mix.
+
+    The file is private (0600) in the home, and as the umask makes it elsewhere, unless
+    ``mode`` says otherwise.
+    """
+    mode = home.file_mode(path) if mode is None else mode
+    home.make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -141,22 +146,28 @@ def load_stack_config(ref: str | Path) -> StackConfig:
         NotFoundError: no such file or deployed stack.
         SpecError: the file is not a valid stack config.
     """
-    path = Path(ref).expanduser()
-    if not path.is_file():
-        name = str(ref)
-        if "/" in name or name.endswith((".yaml", ".yml", ".json")):
+    from provisioner import refs
+
+    if refs.is_file_ref(ref):
+        path = Path(ref).expanduser()
+        if not path.is_file():
             raise NotFoundError(f"{ref}: no such stack config file")
+    else:
+        name = str(ref)
         try:
             path = home.stack_config_path(name)
         except UserInputError:
             raise NotFoundError(
-                f"{ref!r} is neither a stack config file nor a stack name"
+                f"{ref!r} is neither a stack config file nor a stack name",
+                hint=refs.file_hint(name),
             ) from None
         if not path.is_file():
             raise NotFoundError(
                 f"no deployed stack named {name!r} (looked for {path}); deploy it or pass the "
-                "path of a stack config file"
+                "path of a stack config file",
+                hint=refs.file_hint(name),
             )
+        refs.warn_if_shadowed(name)
     from provisioner.spec import yamlsource
     from provisioner.spec.loader import problems_from
 

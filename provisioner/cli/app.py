@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +12,7 @@ from typer.core import TyperGroup
 
 from provisioner import __version__, home
 from provisioner.cli import console
-from provisioner.errors import ProvisionerError
+from provisioner.errors import ProvisionerError, ProvisionerWarning
 
 
 class ProvisionerGroup(TyperGroup):
@@ -84,6 +85,22 @@ def root(
     """Provision MLOps stacks from a stack definition, and run pipelines on them."""
     if home_dir:
         home.set_home(home_dir)
+    _warnings_as_lines()
+
+
+def _warnings_as_lines() -> None:
+    """Print the project's own warnings as one ``warning:`` line (no file and line number)."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ProvisionerWarning):
+            console.warn(str(message))
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    if getattr(original, "__name__", "") != "show":
+        warnings.showwarning = show
+    warnings.simplefilter("always", ProvisionerWarning)
 
 
 def _register() -> None:

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.markup import escape
 
+from provisioner.cli.sanitize import install
 from provisioner.errors import ProvisionerError
 
 
@@ -71,15 +72,18 @@ stderr = PipeSafe(lambda: sys.stderr)
 
 # Data goes to stdout: no markup or emoji codes are read from it (a path may hold "[x]" or
 # ":x:"), and when piped it is not squeezed into 80 columns.
-out = Console(
-    file=stdout,  # type: ignore[arg-type]
-    highlight=False,
-    markup=False,
-    emoji=False,
-    width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 200),
+# Both print terminal control characters from data as escapes (see sanitize).
+out = install(
+    Console(
+        file=stdout,  # type: ignore[arg-type]
+        highlight=False,
+        markup=False,
+        emoji=False,
+        width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 200),
+    )
 )
 # Messages and progress go to stderr; user data in them is escaped.
-err = Console(file=stderr, highlight=False, emoji=False)  # type: ignore[arg-type]
+err = install(Console(file=stderr, highlight=False, emoji=False))  # type: ignore[arg-type]
 
 
 def plain_json(value: Any) -> Any:

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from provisioner.cli import console, render
-from provisioner.cli.run import JsonOption, StackOption, run_summary, steps_table
+from provisioner.cli.run import (
+    JsonOption,
+    StackOption,
+    announce_endpoint,
+    run_summary,
+    steps_table,
+)
 from provisioner.errors import OperationError
 
 if TYPE_CHECKING:
@@ -152,6 +158,7 @@ def _run(
     from provisioner.runtime.targets import load_pipeline
 
     config = resolve_stack(stack)
+    announce_endpoint(config)
     pipe = load_pipeline(target)
     return run_pipeline(
         pipe,

@@ -14,7 +14,9 @@ from rich.text import Text
 from provisioner.cli import console, render
 
 if TYPE_CHECKING:
+    from provisioner.runtime import RunClient
     from provisioner.runtime.records import RunRecord
+    from provisioner.stackconfig import StackConfig
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -31,6 +33,26 @@ StackOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def announce_endpoint(config: StackConfig) -> None:
+    """Say on stderr where store requests go when the stack config overrides the endpoint."""
+    from provisioner.runtime.stores.endpoints import store_endpoint
+
+    endpoint = store_endpoint(config)
+    if endpoint is not None:
+        console.err.print(Text(f"artifact store endpoint: {endpoint.describe()}", "dim"))
+
+
+def open_client(stack: str, *, allow_pickle: bool | None = None) -> RunClient:
+    """The run client of ``stack``, after saying which endpoint it talks to."""
+    from provisioner.runtime import RunClient
+    from provisioner.runtime.runner import resolve_stack
+
+    config = resolve_stack(stack)
+    announce_endpoint(config)
+    return RunClient(config, allow_pickle=allow_pickle)
+
 
 STATUS_STYLE = {
     "completed": "green",
@@ -110,9 +132,7 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List runs on a stack, newest first."""
-    from provisioner.runtime import list_pipeline_runs
-
-    runs = list_pipeline_runs(stack, pipeline, limit)
+    runs = open_client(stack).list_runs(pipeline, limit)
     if as_json:
         render.dump_json(
             [
@@ -154,10 +174,9 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one run: its parameters, steps, outputs (small JSON values inline) and errors."""
-    from provisioner.runtime import RunClient
     from provisioner.runtime.outputs import INLINE_BYTES, small_json_values
 
-    client = RunClient(stack)
+    client = open_client(stack)
     run = client.get_run(run_id)
     if as_json:
         render.dump_json(run.model_dump(mode="json"), exact=True)
@@ -274,16 +293,27 @@ def output(
             show_default=False,
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With -o: overwrite files that exist.")
+    ] = False,
+    allow_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--allow-pickle",
+            help="Load a pickled value even if another home wrote it. Loading a pickle runs "
+            "code chosen by its writer: use it only if you trust every writer of the store.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show one step output: JSON values as JSON, other values summarised.
 
-    Loading a pickled value runs code from the store: trust its writers.
+    Every byte read is verified against the artifact's address. A pickled value loads only
+    if this home wrote it, or with --allow-pickle; -o FILE copies it without loading it.
     """
-    from provisioner.runtime import RunClient
     from provisioner.runtime.outputs import export_files, output_info, read_raw, summarize
 
-    client = RunClient(stack)
+    client = open_client(stack, allow_pickle=allow_pickle or None)
     run = client.get_run(run_id)
     info = output_info(client, run, step, name)
     if out_file == "-":
@@ -291,7 +321,7 @@ def output(
         sys.stdout.flush()
         return
     if out_file is not None:
-        written = export_files(client, info, Path(out_file).expanduser())
+        written = export_files(client, info, Path(out_file).expanduser(), force=force)
         if as_json:
             render.dump_json(info.as_dict() | {"written": [str(p) for p in written]})
             return

@@ -6,8 +6,12 @@ import hashlib
 import json
 from typing import Any
 
-from provisioner.runtime.artifacts import ArtifactIO, hash_from_uri
-from provisioner.runtime.errors import ArtifactNotFoundError
+from provisioner.runtime.artifacts import PICKLE_NAME, ArtifactIO, artifact_key, hash_from_uri
+from provisioner.runtime.errors import (
+    ArtifactIntegrityError,
+    ArtifactNotFoundError,
+    InvalidNameError,
+)
 
 CACHE = "cache"
 
@@ -30,15 +34,45 @@ def cache_key(code_hash: str, parameters: dict[str, Any], inputs: dict[str, str]
 
 
 def lookup(io: ArtifactIO, key: str) -> dict[str, Any] | None:
-    """The cached entry for ``key`` if every output artifact in it is complete."""
+    """The cached entry for ``key`` if every output artifact in it verifies, else None.
+
+    Anyone who can write to the store can write a cache entry, so an entry is used only if
+    each output it names is complete and verifies against its address (manifest and every
+    file), and its serializer, type and size are taken from the verified manifest. An entry
+    with a pickle this reader does not load (see :mod:`provisioner.runtime.trust`) is a miss,
+    so the step runs again instead.
+    """
     try:
         entry = json.loads(io.get_bytes(f"{CACHE}/{key}.json"))
-    except ArtifactNotFoundError:
-        return None
-    for out in entry.get("outputs", {}).values():
-        if not io.is_complete(hash_from_uri(out["uri"])):
+        outputs = entry["outputs"]
+        if not isinstance(outputs, dict):
             return None
-    return entry
+        checked = {}
+        for name, out in outputs.items():
+            hash_ = hash_from_uri(out["uri"])
+            manifest = io.verify(hash_)
+            if manifest["serializer"] == PICKLE_NAME and not io.may_load_pickle(hash_):
+                return None
+            checked[name] = {
+                "hash": hash_,
+                "uri": io.store.object_uri(artifact_key(hash_)),
+                "serializer": manifest["serializer"],
+                "type": str(manifest.get("type", "")),
+                "size": int(manifest.get("size", 0)),
+            }
+    except (
+        ArtifactNotFoundError,
+        ArtifactIntegrityError,
+        InvalidNameError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+    ):
+        return None
+    run_id = entry.get("run_id")
+    return {"run_id": run_id if isinstance(run_id, str) else None, "outputs": checked}
 
 
 def record(io: ArtifactIO, key: str, entry: dict[str, Any]) -> None:

@@ -7,8 +7,7 @@ from typing import Any
 
 from provisioner.errors import UserInputError
 from provisioner.runtime.artifacts import ArtifactIO, hash_from_uri
-from provisioner.runtime.errors import ArtifactImportError, InvalidNameError, RunNotFoundError
-from provisioner.runtime.imports import import_file
+from provisioner.runtime.errors import ArtifactImportError
 from provisioner.runtime.records import RunRecord, list_runs, read_run
 from provisioner.runtime.runner import download_dir, resolve_stack
 from provisioner.runtime.stores import ArtifactStore, open_store
@@ -18,14 +17,21 @@ from provisioner.stackconfig import StackConfig
 class RunClient:
     """Runs and artifacts of one stack, for anyone holding its stack config.
 
+    Every artifact read is verified against its address; pickles load only if this home
+    wrote them or ``allow_pickle`` opts in (see :mod:`provisioner.runtime.trust`).
+
     Args:
         stack: a StackConfig, a stack config file, or a deployed stack's name.
+        allow_pickle: load pickles from any writer of the store (loading one runs its
+            code); None reads ``$PROVISIONER_ALLOW_PICKLE``.
     """
 
-    def __init__(self, stack: StackConfig | str | Path) -> None:
+    def __init__(
+        self, stack: StackConfig | str | Path, *, allow_pickle: bool | None = None
+    ) -> None:
         self.stack = resolve_stack(stack)
         self.store: ArtifactStore = open_store(self.stack)
-        self.io = ArtifactIO(self.store, download_dir(self.stack))
+        self.io = ArtifactIO(self.store, download_dir(self.stack), allow_pickle=allow_pickle)
 
     def list_runs(self, pipeline: str | None = None, limit: int | None = None) -> list[RunRecord]:
         """Runs, newest first."""
@@ -55,51 +61,35 @@ class RunClient:
     def load_output(self, run_id: str, step: str, output: str = "output") -> Any:
         """Load one output of one step of a past run.
 
-        A pickled value whose class module is not importable here is retried once after
-        importing the run's pipeline file (recorded in the run, with its folder put on
-        ``sys.path``), so it loads from any directory on the machine that ran it.
+        The artifact must verify against its address and be stored with the serializer the
+        step record names. Code is never imported on the record's say-so: a pickled value
+        whose class's module is not importable here fails with the module the run recorded.
 
         Raises:
             RunNotFoundError: no such run, step or output.
             ArtifactNotFoundError: the artifact is missing or incomplete.
+            ArtifactIntegrityError: it does not verify, or its serializer is not the recorded one.
+            PickleNotAllowedError: a pickle this reader has not opted in to.
             SerializationError: it cannot be rebuilt here (ArtifactImportError: its class's
                 module cannot be imported, with how to fix it).
         """
         run = self.get_run(run_id)
-        return self._load(hash_from_uri(run.output_uri(step, output)), run)
+        uri = run.output_uri(step, output)
+        expected = run.steps[step].serializers.get(output)
+        return self._load(hash_from_uri(uri), run, expected)
 
-    def _load(self, hash_: str, run: RunRecord | None = None) -> Any:
+    def _load(self, hash_: str, run: RunRecord | None = None, serializer: str | None = None) -> Any:
         try:
-            return self.io.load(hash_)
+            return self.io.load(hash_, serializer)
         except ArtifactImportError as exc:
-            if exc.module == "__main__":
-                raise
-            run = run or self._producer(hash_)
-            if run is None or not run.source_file:
-                raise
-            source = Path(run.source_file)
-            if not source.is_file():
+            if exc.module != "__main__" and run is not None and run.module:
+                where = f" (from {run.source_file})" if run.source_file else ""
                 exc.hint = (
-                    f"run {run.run_id} imported its pipeline from {source}, which is not here; "
-                    f"{exc.hint}"
+                    f"run {run.run_id} imported its pipeline as module {run.module!r}{where}; "
+                    "provisioner never imports code a run record names: put that module's "
+                    "folder on PYTHONPATH (or import it) yourself, if you trust it"
                 )
-                raise
-            try:
-                import_file(source)
-            except UserInputError as import_exc:
-                exc.hint = f"importing {source} to load it failed: {import_exc.message}"
-                raise exc from None
-        return self.io.load(hash_)
-
-    def _producer(self, hash_: str) -> RunRecord | None:
-        """The run that stored an artifact, from its manifest (None if unknown)."""
-        run_id = self.io.manifest(hash_).get("producer", {}).get("run_id")
-        if not run_id:
-            return None
-        try:
-            return self.get_run(run_id)
-        except (RunNotFoundError, InvalidNameError):
-            return None
+            raise
 
 
 def list_pipeline_runs(
@@ -115,7 +105,12 @@ def get_run(stack: StackConfig | str | Path, run_id: str) -> RunRecord:
 
 
 def load_output(
-    stack: StackConfig | str | Path, run_id: str, step: str, output: str = "output"
+    stack: StackConfig | str | Path,
+    run_id: str,
+    step: str,
+    output: str = "output",
+    *,
+    allow_pickle: bool | None = None,
 ) -> Any:
-    """Load a step's output of a past run."""
-    return RunClient(stack).load_output(run_id, step, output)
+    """Load a step's output of a past run (see :meth:`RunClient.load_output`)."""
+    return RunClient(stack, allow_pickle=allow_pickle).load_output(run_id, step, output)

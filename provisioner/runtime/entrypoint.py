@@ -137,9 +137,14 @@ def _state(stack: StackConfig, store: ArtifactStore, run: RunRecord, step: str, 
         )
     inv = replace(inv, step=inv.step.configure(retries=0))  # the Job's backoffLimit retries
     workdir = Path(tempfile.mkdtemp(prefix="provisioner-step-"))
-    state = RunState(run, pipeline, stack, ArtifactIO(store, workdir), run.cache)
+    io = ArtifactIO(store, workdir)
+    state = RunState(run, pipeline, stack, io, run.cache)
     for name in inv.upstream:
         state.outputs[name] = _upstream_refs(store, run.run_id, name)
+        # A step container is part of the run that launched it: it loads the pickles its
+        # upstream steps wrote for this run (each verified against its address), as the run's
+        # own process would. Cache entries get no such trust.
+        io.trust(ref.hash for ref in state.outputs[name].values())
     return state, inv
 
 

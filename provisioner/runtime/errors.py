@@ -52,6 +52,25 @@ class SerializationError(OperationError):
     """A step output that no serializer can store, or an artifact that cannot be loaded."""
 
 
+class ArtifactIntegrityError(SerializationError):
+    """A stored artifact that does not match its address: its manifest or a data file was
+    changed after it was written (or never was what it claims)."""
+
+    def __init__(self, uri: str, cause: str) -> None:
+        self.uri = uri
+        super().__init__(
+            f"artifact {uri} does not verify: {cause}",
+            hint="someone or something changed it in the store; do not trust this store's "
+            "copy (rerun the step that produced it)",
+        )
+
+
+class PickleNotAllowedError(SerializationError):
+    """A pickled artifact this reader has not opted in to load (loading a pickle runs code)."""
+
+    exit_code = 2
+
+
 class ArtifactImportError(SerializationError):
     """A stored value (a pickle) whose class lives in a module that cannot be imported here.
 

@@ -221,7 +221,7 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
         if refs is not None:
             status = Status.CACHED
         else:
-            inputs = {arg: state.io.load(ref.hash) for arg, ref in in_refs.items()}
+            inputs = {arg: state.io.load(ref.hash, ref.serializer) for arg, ref in in_refs.items()}
             refs = _call(state, inv, rec, inputs)
             status = Status.COMPLETED
         with state.lock:  # a cancelled run's step (still running here) records nothing

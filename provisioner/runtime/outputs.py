@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import reprlib
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -10,9 +9,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.errors import UserInputError
-from provisioner.runtime.artifacts import artifact_key, hash_from_uri
+from provisioner.errors import ProvisionerError, UserInputError
+from provisioner.runtime.artifacts import StoredFiles, hash_from_uri
 from provisioner.runtime.errors import ArtifactStoreError, RunNotFoundError
+from provisioner.runtime.serializers.builtin import load_json
 
 if TYPE_CHECKING:
     from provisioner.runtime.client import RunClient
@@ -89,27 +89,51 @@ def output_info(client: RunClient, run: RunRecord, step: str, output: str | None
         serializer=str(manifest.get("serializer", "?")),
         type=str(manifest.get("type", "?")),
         size=int(manifest.get("size", 0)),
-        files=[entry["name"] for entry in manifest.get("files", [])],
+        files=[entry["name"] for entry in manifest["files"]],
     )
 
 
-def export_files(client: RunClient, info: OutputInfo, dest: Path) -> list[Path]:
+def _safe_target(root: Path, name: str) -> Path:
+    """``root/name`` if it stays inside ``root`` and no part of it is a symlink.
+
+    Raises:
+        UserInputError: the name escapes ``root``, or a folder or file on the way is a symlink.
+    """
+    target = root.joinpath(*name.split("/"))
+    current = root
+    for part in name.split("/"):
+        current = current / part
+        if current.is_symlink():
+            raise UserInputError(f"refusing to write through the symlink {current}")
+    if not target.resolve().is_relative_to(root.resolve()):
+        raise UserInputError(f"refusing to write {target}: it is outside {root}")
+    return target
+
+
+def export_files(
+    client: RunClient, info: OutputInfo, dest: Path, *, force: bool = False
+) -> list[Path]:
     """Copy the output's stored files, as they are, to ``dest``; the value is never loaded.
 
     One file is written to ``dest`` itself; several go into the folder ``dest``, under
-    their names.
+    their names. Every file is verified against the digest its manifest records before it
+    appears; names that would leave ``dest`` and symlinks on the way are refused.
 
     Raises:
         UserInputError: ``dest`` is an existing folder for a one-file output, or an
-            existing file for a several-file output.
+            existing file for a several-file output; a target exists (without ``force``);
+            an unsafe name or a symlink.
+        ArtifactIntegrityError: a file does not match its digest.
         ArtifactStoreError: the copy failed.
     """
     hash_ = hash_from_uri(info.uri)
     manifest = client.io.manifest(hash_)
-    entries = manifest.get("files", [])
+    entries = manifest["files"]
+    if dest.is_symlink():
+        raise UserInputError(f"refusing to write through the symlink {dest}")
     if len(entries) == 1:
         if dest.is_dir():
-            dest = dest / entries[0]["name"].rsplit("/", 1)[-1]
+            dest = _safe_target(dest, entries[0]["name"].rsplit("/", 1)[-1])
         targets = [(entries[0], dest)]
     else:
         if dest.exists() and not dest.is_dir():
@@ -117,12 +141,22 @@ def export_files(client: RunClient, info: OutputInfo, dest: Path) -> list[Path]:
                 f"{dest} is a file, but output {info.output!r} has {len(entries)} files: "
                 "give a folder"
             )
-        targets = [(e, dest.joinpath(*e["name"].split("/"))) for e in entries]
+        targets = [(e, _safe_target(dest, e["name"])) for e in entries]
+    existing = [str(path) for _e, path in targets if path.exists() or path.is_symlink()]
+    if existing and not force:
+        raise UserInputError(
+            f"{', '.join(existing[:3])}{' …' if len(existing) > 3 else ''} already exists",
+            hint="pass --force to overwrite",
+        )
+    for _e, path in targets:
+        if path.is_symlink() or path.is_dir():
+            raise UserInputError(f"refusing to overwrite {path}: it is a symlink or a folder")
+    files = StoredFiles(client.io, hash_, manifest)
     written = []
     for entry, path in targets:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            client.store.get_file(artifact_key(hash_, entry["key"]), path)
+            files.fetch_verified(entry, path)
         except OSError as exc:
             raise ArtifactStoreError(info.uri, f"cannot write {path}: {exc}") from None
         written.append(path)
@@ -130,18 +164,19 @@ def export_files(client: RunClient, info: OutputInfo, dest: Path) -> list[Path]:
 
 
 def read_raw(client: RunClient, info: OutputInfo) -> bytes:
-    """The bytes of a one-file output, as stored.
+    """The bytes of a one-file output, as stored (verified against their digest).
 
     Raises:
         UserInputError: the output has several files.
     """
     hash_ = hash_from_uri(info.uri)
-    entries = client.io.manifest(hash_).get("files", [])
+    manifest = client.io.manifest(hash_)
+    entries = manifest["files"]
     if len(entries) != 1:
         raise UserInputError(
             f"output {info.output!r} has {len(entries)} files; write them to a folder with -o DIR"
         )
-    return client.io.get_bytes(artifact_key(hash_, entries[0]["key"]))
+    return StoredFiles(client.io, hash_, manifest).read_bytes(entries[0]["name"])
 
 
 def summarize(value: Any, width: int = 1000) -> str:
@@ -192,12 +227,14 @@ def small_json_values(
         try:
             hash_ = hash_from_uri(uri)
             manifest = client.io.manifest(hash_)
-            entries = manifest.get("files", [])
-            if manifest.get("size", limit + 1) > limit or len(entries) != 1:
+            entries = manifest["files"]
+            if manifest["serializer"] != "json" or len(entries) != 1:
                 return None
-            data = client.io.get_bytes(artifact_key(hash_, entries[0]["key"]))
-            return (step, name), json.loads(data)
-        except (ArtifactStoreError, ValueError, KeyError, UserInputError):
+            if entries[0]["size"] > limit:
+                return None
+            data = StoredFiles(client.io, hash_, manifest).read_bytes(entries[0]["name"])
+            return (step, name), load_json(data)
+        except (ProvisionerError, ValueError, KeyError, TypeError):
             return None
 
     if not wanted:

@@ -111,7 +111,7 @@ def download_dir(stack: StackConfig) -> Path:
     workspace = orch.config.get("workspace") if orch else None
     if workspace:
         return Path(workspace).expanduser() / "artifacts"
-    return home.home() / "cache" / "artifacts"
+    return home.make_dirs(home.home() / "cache" / "artifacts")
 
 
 def _orchestrator(stack: StackConfig, options: dict[str, Any] | None = None) -> Any:

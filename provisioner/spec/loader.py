@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from provisioner import refs
 from provisioner.catalog.flavor import Flavor, FlavorConfig, validate_data
 from provisioner.catalog.registry import registry
 from provisioner.catalog.types import REQUIRED_TO_RUN, Cloud, ComponentType
@@ -81,12 +82,13 @@ def resolve_path(ref: str) -> tuple[Path, str | None]:
     if ref in builtins:
         return builtins[ref], ref
     path = Path(ref).expanduser()
-    if path.exists() or any(sep in ref for sep in "/\\") or ref.endswith((".yaml", ".yml")):
+    if refs.is_file_ref(ref):
         if not path.exists():
             raise NotFoundError(f"{ref}: no such file")
         return path, None
     raise NotFoundError(
-        f"{ref!r} is neither a built-in recipe nor a file; built-in recipes: {', '.join(builtins)}"
+        f"{ref!r} is neither a built-in recipe nor a file; built-in recipes: {', '.join(builtins)}",
+        hint=refs.file_hint(ref),
     )
 
 

@@ -59,6 +59,7 @@ def parse(text: str, name: str) -> tuple[Any, LineMap]:
         raise SpecError(
             name, [("", None, "is empty; expected a mapping with 'name', 'cloud' and 'components'")]
         )
+    _check_expanded_size(node, name)
     lines: LineMap = {}
     _walk(node, (), lines, name, 0, set(), [0])
     try:
@@ -66,6 +67,60 @@ def parse(text: str, name: str) -> tuple[Any, LineMap]:
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, name) from None
     return data, lines
+
+
+def _check_expanded_size(node: yaml.Node, name: str) -> None:
+    """Refuse YAML that expands to more than MAX_NODES values, naming the top-level field
+    (and its line) at which the count passes the limit.
+
+    Raises:
+        SpecError: too many values once aliases are expanded.
+    """
+    memo: dict[int, int] = {}
+    if _expanded_size(node, memo, 0) <= MAX_NODES:
+        return
+    field, line, total = "", None, 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            total += _expanded_size(value_node, memo, 1)
+            if total > MAX_NODES:
+                field, line = str(key_node.value), key_node.start_mark.line + 1
+                break
+    raise SpecError(
+        name,
+        [
+            (
+                field,
+                line,
+                f"expands to more than {MAX_NODES} values (YAML aliases count every time "
+                "they are used); is it a stack definition?",
+            )
+        ],
+    )
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
+    """How many values ``node`` becomes once every alias in it is expanded (a node reached
+    again while it is being counted, a recursive alias, counts as too many)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if depth > MAX_DEPTH:  # reported by the walk, with its field and line
+        return 1
+    memo[key] = MAX_NODES + 1
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        for _key_node, value_node in node.value:
+            total += _expanded_size(value_node, memo, depth + 1)
+            if total > MAX_NODES:
+                break
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            total += _expanded_size(item, memo, depth + 1)
+            if total > MAX_NODES:
+                break
+    memo[key] = total
+    return total
 
 
 def _yaml_error(exc: yaml.YAMLError, name: str) -> SpecError:

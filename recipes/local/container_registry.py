@@ -23,10 +23,12 @@ class LocalContainerRegistryArgs:
     Attributes:
         service_dir: absolute folder for the registry's config, log, state and data.
         port: port on 127.0.0.1; 0 picks a free one at deploy time.
+        allow_delete: let clients delete images.
     """
 
     service_dir: str
     port: int = 0
+    allow_delete: bool = False
 
     @classmethod
     def from_config(
@@ -34,11 +36,14 @@ class LocalContainerRegistryArgs:
     ) -> LocalContainerRegistryArgs:
         """Args from the flavor config; the service lives in ``<home>/services/<stack>/<name>``."""
         service_dir = paths.resolve_dir(None, paths.service_dir(ctx.spec.name, name))
-        return cls(service_dir=service_dir, port=config.port)
+        return cls(service_dir=service_dir, port=config.port, allow_delete=config.allow_delete)
 
 
 class LocalContainerRegistry(pulumi.ComponentResource):
-    """An OCI registry on 127.0.0.1; connection: ``{"uri": "127.0.0.1:<port>"}``."""
+    """An OCI registry on 127.0.0.1 with htpasswd auth.
+
+    Connection: ``{"uri": "127.0.0.1:<port>", "credentials_file": "<service dir>/credentials.json"}``.
+    """
 
     TYPE = "provisioner:local:ContainerRegistry"
 
@@ -53,8 +58,16 @@ class LocalContainerRegistry(pulumi.ComponentResource):
         self.args = LocalContainerRegistryArgs.from_config(config, ctx, name)
         self.service = LocalRegistryService(
             f"{name}-service",
-            LocalRegistryServiceArgs(service_dir=self.args.service_dir, listen_port=self.args.port),
+            LocalRegistryServiceArgs(
+                service_dir=self.args.service_dir,
+                listen_port=self.args.port,
+                allow_delete=self.args.allow_delete,
+            ),
             pulumi.ResourceOptions(parent=self),
         )
-        self.connection: dict[str, Any] = {"uri": self.service.uri}
+        # the password stays in the 0600 credentials file; the stack config names the file
+        self.connection: dict[str, Any] = {
+            "uri": self.service.uri,
+            "credentials_file": self.service.credentials_file,
+        }
         self.register_outputs({"connection": self.connection})

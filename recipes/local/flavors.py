@@ -50,6 +50,14 @@ class LocalContainerRegistryConfig(FlavorConfig):
     port: Annotated[
         int, Field(default=0, ge=0, le=65535, description="Port on 127.0.0.1; 0 picks a free one.")
     ]
+    allow_delete: Annotated[
+        bool,
+        Field(
+            default=False,
+            description="Let clients delete images from the registry (off: images can only "
+            "be pushed and pulled).",
+        ),
+    ]
 
 
 class LocalMLflowConfig(FlavorConfig):

@@ -173,7 +173,8 @@ def _python(args: list[str], cwd, home) -> subprocess.CompletedProcess[str]:
 
 
 def test_pickled_outputs_of_a_pipeline_file_load_in_later_processes(tmp_path):
-    """Edit-and-rerun reuses a cached pickle; load_output works from any directory."""
+    """Edit-and-rerun reuses a cached pickle of this home; load_output works where the
+    pipeline's module is importable, and never imports the file a run record names."""
     config = tmp_path / "stack.yaml"
     make_stack("local", root=tmp_path).write(config)
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
@@ -200,16 +201,18 @@ def test_pickled_outputs_of_a_pipeline_file_load_in_later_processes(tmp_path):
         "except Exception as exc:\n"
         "    print(type(exc).__name__, exc)\n"
     )
-    loaded = _python(["-c", load], elsewhere, tmp_path / "home")  # not the project's folder
+    loaded = _python(["-c", load], project, tmp_path / "home")  # where the module is
     assert loaded.stdout.split("\n")[:2] == ["modelpipes Model 3", "15"], loaded.stderr
-    script.rename(project / "moved.py")
-    gone = _python(["-c", load], elsewhere, tmp_path / "home")
+    gone = _python(["-c", load], elsewhere, tmp_path / "home")  # not the project's folder
     assert gone.stdout.startswith("ArtifactImportError cannot load artifact"), gone.stderr
     assert "it is a pickled modelpipes.Model, and module 'modelpipes' cannot be imported" in (
         gone.stdout
     )
-    assert f"imported its pipeline from {script}, which is not here" in gone.stdout
+    assert f"imported its pipeline as module 'modelpipes' (from {script})" in gone.stdout
+    assert "never imports code a run record names" in gone.stdout
     assert "Traceback" not in gone.stdout + gone.stderr
+    other_home = _python(["-c", load], project, tmp_path / "other-home")
+    assert other_home.stdout.startswith("PickleNotAllowedError"), other_home.stderr
 
 
 @pytest.mark.parametrize(

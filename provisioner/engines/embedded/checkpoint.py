@@ -154,49 +154,65 @@ class _Codec:
             self.used = True
         return self.cp.cipher
 
-    def seal(self, value: Any) -> Any:
-        return self._cipher().seal(value)
+    def seal(self, value: Any, context: tuple[str, ...]) -> Any:
+        """Seal ``value`` bound to this stack and ``context`` (URN and field path)."""
+        return self._cipher().seal(value, (self.cp.stack, *context))
 
-    def open(self, stored: Any) -> Any:
+    def open(self, stored: Any, context: tuple[str, ...]) -> Any:
         if self.cp.sealed:
             return Sealed(stored)
         try:
-            return self._cipher().open(stored)
+            return self._cipher().open(stored, (self.cp.stack, *context))
         except ValueError as exc:
+            where = "/".join(context)
             raise OperationError(
                 f"the state checkpoint {self.path} is damaged: a secret value in it does not "
-                f"decrypt ({exc})"
+                f"decrypt at {where} (was it moved there?) ({exc})"
             ) from exc
 
-    def seal_blob(self, blob: str | None) -> Any:
+    def sealer(self, *context: str) -> Any:
+        """A ``Seal`` for one property bag: each value is bound to ``context`` and its path."""
+        return lambda value, path: self.seal(value, (*context, *path))
+
+    def opener(self, *context: str) -> Any:
+        """The inverse of :meth:`sealer`."""
+        return lambda stored, path: self.open(stored, (*context, *path))
+
+    def seal_blob(self, blob: str | None, urn: str) -> Any:
         if isinstance(blob, SecretText):
-            return tag_secret(self.seal(str(blob)))
+            return tag_secret(self.seal(str(blob), (urn, "provider")))
         return blob
 
-    def open_blob(self, stored: Any, plain_secrets: bool) -> Any:
+    def open_blob(self, stored: Any, plain_secrets: bool, urn: str) -> Any:
         secret, inner = untag_secret(stored)
         if not secret:
             return stored
         if plain_secrets:
             return SecretText(inner)
-        opened = self.open(inner)
+        opened = self.open(inner, (urn, "provider"))
         return opened if isinstance(opened, Sealed) else SecretText(opened)
+
+
+#: The context of the stack's own outputs (no resource URN contains angle brackets).
+_STACK_OUTPUTS = "<stack outputs>"
 
 
 def _res_to_json(res: ResourceState, codec: _Codec) -> dict[str, Any]:
     data = asdict(res)
-    data["inputs"] = to_json(res.inputs, codec.seal)
-    data["outputs"] = to_json(res.outputs, codec.seal)
-    data["provider"] = codec.seal_blob(res.provider)
+    data["inputs"] = to_json(res.inputs, codec.sealer(res.urn, "inputs"))
+    data["outputs"] = to_json(res.outputs, codec.sealer(res.urn, "outputs"))
+    data["provider"] = codec.seal_blob(res.provider, res.urn)
     return data
 
 
 def _res_from_json(data: dict[str, Any], codec: _Codec, plain_secrets: bool) -> ResourceState:
-    unseal = None if plain_secrets else codec.open
     res = ResourceState(**data)
-    res.inputs = from_json(res.inputs, unseal)
-    res.outputs = from_json(res.outputs, unseal)
-    res.provider = codec.open_blob(res.provider, plain_secrets)
+    if plain_secrets:
+        res.inputs, res.outputs = from_json(res.inputs), from_json(res.outputs)
+    else:
+        res.inputs = from_json(res.inputs, codec.opener(res.urn, "inputs"))
+        res.outputs = from_json(res.outputs, codec.opener(res.urn, "outputs"))
+    res.provider = codec.open_blob(res.provider, plain_secrets, res.urn)
     return res
 
 
@@ -250,7 +266,7 @@ def load(path: Path, stack: str, *, decrypt: bool = True) -> Checkpoint:
             for p in raw.get("pending", [])
         ]
         outputs = raw.get("outputs", {})
-        cp.outputs = from_json(outputs, None if plain_secrets else codec.open)
+        cp.outputs = from_json(outputs, None if plain_secrets else codec.opener(_STACK_OUTPUTS))
     except (KeyError, TypeError) as exc:
         raise OperationError(f"state checkpoint {path} is damaged: {exc!r}") from exc
     if plain_secrets and secret_tagged(raw):
@@ -279,7 +295,7 @@ def save(path: Path, cp: Checkpoint) -> None:
             {"op": p.op, "started": p.started, "resource": _res_to_json(p.resource, codec)}
             for p in cp.pending
         ],
-        "outputs": to_json(cp.outputs, codec.seal),
+        "outputs": to_json(cp.outputs, codec.sealer(_STACK_OUTPUTS)),
     }
     if codec.used:
         doc = {**doc, "version": CHECKPOINT_VERSION, "secrets": cp.cipher.header}

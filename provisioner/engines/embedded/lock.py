@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from provisioner import home
 from provisioner.errors import LockedError
 
 LOCK_FILE = "lock"
@@ -51,10 +52,10 @@ class StackLock:
         Raises:
             LockedError: another process still holds it; the message names the holder.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        home.make_dirs(self.path.parent)
         deadline = time.monotonic() + self.timeout
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -9,6 +9,12 @@ that is specific to one checkpoint: it is derived from a random salt kept in the
 
 The header also holds a sealed check value, so a wrong passphrase or key file is told apart
 from a damaged value. ``cryptography`` is imported only when a value is sealed or opened.
+
+Format 2 binds each sealed value to where it belongs: the additional authenticated data
+holds the stack name, the resource URN and the field path, so a value moved to another
+field, resource or stack no longer decrypts. A passphrase must have at least
+:data:`MIN_PASSPHRASE` characters, and scrypt costs N=2^17. Format 1 (a constant AAD, scrypt
+N=2^15) is still read, and the next write re-encrypts everything in format 2.
 """
 
 from __future__ import annotations
@@ -33,13 +39,19 @@ ENV_VAR = "PROVISIONER_CONFIG_PASSPHRASE"
 PASSPHRASE = "passphrase"
 KEY_FILE = "key-file"
 
-#: Version of the header and of each sealed value.
-FORMAT = 1
+#: Version of the header and of each sealed value written now.
+FORMAT = 2
+#: The previous format: read (to migrate), never written.
+LEGACY_FORMAT = 1
+#: Fewest characters a passphrase may have for new encryption.
+MIN_PASSPHRASE = 12
 
-_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**17, "r": 8, "p": 1}
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
-_AAD = b"provisioner checkpoint secret v1"
+_LEGACY_AAD = b"provisioner checkpoint secret v1"
+_AAD_PREFIX = b"provisioner checkpoint secret v2\0"
+_CHECK_CONTEXT = ("<key check>",)
 _CHECK = b"provisioner checkpoint key check"
 _KEY_INFO = b"provisioner checkpoint key v1"
 
@@ -84,16 +96,21 @@ class StateCipher:
             self._aead = AESGCM(self._key)
         return self._aead
 
-    def seal_bytes(self, data: bytes) -> str:
-        """``data`` encrypted and authenticated: base64 of nonce, ciphertext and tag."""
-        nonce = os.urandom(_NONCE_BYTES)
-        return base64.b64encode(nonce + self._cipher().encrypt(nonce, data, _AAD)).decode()
+    @property
+    def legacy(self) -> bool:
+        """True for a format-1 header (read to migrate; its values have a constant AAD)."""
+        return self.header.get("v") == LEGACY_FORMAT
 
-    def open_bytes(self, token: str) -> bytes:
+    def seal_bytes(self, data: bytes, aad: bytes) -> str:
+        """``data`` encrypted and authenticated with ``aad``: base64 of nonce, ciphertext, tag."""
+        nonce = os.urandom(_NONCE_BYTES)
+        return base64.b64encode(nonce + self._cipher().encrypt(nonce, data, aad)).decode()
+
+    def open_bytes(self, token: str, aad: bytes) -> bytes:
         """Inverse of :meth:`seal_bytes`.
 
         Raises:
-            ValueError: ``token`` is malformed or was not sealed with this key.
+            ValueError: ``token`` is malformed or was not sealed with this key and ``aad``.
         """
         from cryptography.exceptions import InvalidTag
 
@@ -104,24 +121,43 @@ class StateCipher:
         if len(raw) < _NONCE_BYTES + 16:
             raise ValueError("truncated ciphertext")
         try:
-            return self._cipher().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _AAD)
+            return self._cipher().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
         except InvalidTag as exc:
             raise ValueError("ciphertext does not authenticate") from exc
 
-    def seal(self, value: Any) -> dict[str, Any]:
-        """The stored form of a secret's JSON value: ``{"ciphertext": ..., "v": 1}``."""
-        data = json.dumps(value, separators=(",", ":")).encode()
-        return {"ciphertext": self.seal_bytes(data), "v": FORMAT}
+    def seal(self, value: Any, context: tuple[str, ...]) -> dict[str, Any]:
+        """The stored form of a secret's JSON value: ``{"ciphertext": ..., "v": 2}``.
 
-    def open(self, stored: Any) -> Any:
-        """Inverse of :meth:`seal`.
+        Args:
+            value: the JSON form of the secret's value.
+            context: where it belongs (stack, resource URN, field path); it must be given
+                again to open it.
+        """
+        data = json.dumps(value, separators=(",", ":")).encode()
+        return {"ciphertext": self.seal_bytes(data, _aad(context)), "v": FORMAT}
+
+    def open(self, stored: Any, context: tuple[str, ...]) -> Any:
+        """Inverse of :meth:`seal`, for a value sealed for ``context``.
+
+        A format-1 value (constant AAD) opens only under a format-1 header: once a checkpoint
+        is written in format 2, an old value pasted into it is refused.
 
         Raises:
-            ValueError: ``stored`` is not a sealed value this key opens.
+            ValueError: ``stored`` is not a sealed value this key opens for ``context``.
         """
-        if not isinstance(stored, dict) or stored.get("v") != FORMAT:
-            raise ValueError("not a sealed value of a known version")
-        return json.loads(self.open_bytes(stored.get("ciphertext")))
+        if not isinstance(stored, dict):
+            raise ValueError("not a sealed value")
+        version = stored.get("v")
+        if version == FORMAT and not self.legacy:
+            aad = _aad(context)
+        elif version == LEGACY_FORMAT and self.legacy:
+            aad = _LEGACY_AAD
+        else:
+            raise ValueError(
+                f"a sealed value of format {version!r} under a format "
+                f"{self.header.get('v')!r} header"
+            )
+        return json.loads(self.open_bytes(stored.get("ciphertext"), aad))
 
     def fits(self, kind: str, source: bytes) -> bool:
         """True if this cipher's key comes from ``source`` of the given kind."""
@@ -145,13 +181,22 @@ def cipher_for_write(current: StateCipher | None) -> StateCipher:
         kind, material = KEY_FILE, _load_or_create_key()
     source = _digest(material)
     if current is not None and current.fits(kind, source):
-        return current
+        if not current.legacy:
+            return current
+    elif kind == PASSPHRASE and len(material.decode(errors="replace")) < MIN_PASSPHRASE:
+        # (a stack already encrypted with a short one stays readable and writable with it)
+        raise OperationError(
+            f"{ENV_VAR} is too short to protect the state: use at least "
+            f"{MIN_PASSPHRASE} characters",
+            hint=f"choose a longer passphrase (or unset {ENV_VAR} to use the key file "
+            f"{key_path()})",
+        )
     salt = os.urandom(16)
     header: dict[str, Any] = {"v": FORMAT, "kind": kind, "salt": _b64(salt)}
     if kind == PASSPHRASE:
         header.update(kdf="scrypt", **_SCRYPT)
     cipher = StateCipher(_derive(header, material, salt), header, source)
-    header["check"] = cipher.seal_bytes(_CHECK)
+    header["check"] = cipher.seal_bytes(_CHECK, _aad(_CHECK_CONTEXT))
     return cipher
 
 
@@ -161,7 +206,7 @@ def _load_or_create_key() -> bytes:
     key = _read_key(path)
     if key is not None:
         return key
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home.make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-key-", suffix=".tmp")
     try:
         os.write(fd, base64.b64encode(os.urandom(_KEY_BYTES)) + b"\n")
@@ -194,11 +239,11 @@ def cipher_for_read(header: Any, where: Path) -> StateCipher:
         OperationError: the header is unknown, or the passphrase or key file it needs is
             missing or is not the one the secrets were encrypted with.
     """
-    if not isinstance(header, dict) or header.get("v") != FORMAT:
+    if not isinstance(header, dict) or header.get("v") not in (FORMAT, LEGACY_FORMAT):
         version = header.get("v") if isinstance(header, dict) else header
         raise OperationError(
             f"the secrets in the state checkpoint {where} use encryption format {version!r}; "
-            f"this provisioner reads format {FORMAT}",
+            f"this provisioner reads formats {LEGACY_FORMAT} and {FORMAT}",
             hint="Upgrade provisioner to read this state.",
         )
     kind = header.get("kind")
@@ -251,7 +296,8 @@ def cipher_for_read(header: Any, where: Path) -> StateCipher:
             f"the secrets header of the state checkpoint {where} is damaged"
         ) from exc
     try:
-        ok = cipher.open_bytes(check) == _CHECK
+        aad = _LEGACY_AAD if cipher.legacy else _aad(_CHECK_CONTEXT)
+        ok = cipher.open_bytes(check, aad) == _CHECK
     except ValueError:
         ok = False
     if not ok:
@@ -278,6 +324,11 @@ def _read_key(path: Path) -> bytes | None:
 
 
 # -- keys -----------------------------------------------------------------------------------
+
+
+def _aad(context: tuple[str, ...]) -> bytes:
+    """The additional data that binds a sealed value to its place."""
+    return _AAD_PREFIX + json.dumps(list(context), separators=(",", ":")).encode()
 
 
 def _passphrase() -> bytes | None:

@@ -12,8 +12,9 @@ PROVIDER_KEY = "__provider"
 _SECRET_JSON = "__secret__"
 _ASSET_JSON = "__asset__"
 
-#: Turns the JSON form of a secret's value into what the checkpoint stores, and back.
-Seal = Callable[[Any], Any]
+#: Turns the JSON form of a secret's value into what the checkpoint stores, and back; the
+#: second argument is the value's path below the property bag it sits in (keys, indexes).
+Seal = Callable[[Any, tuple[str, ...]], Any]
 
 
 class SecretText(str):
@@ -142,7 +143,7 @@ def secret_keys(props: dict[str, Any]) -> set[str]:
     return {k for k, v in props.items() if isinstance(v, Secret)}
 
 
-def to_json(value: Any, seal: Seal | None = None) -> Any:
+def to_json(value: Any, seal: Seal | None = None, path: tuple[str, ...] = ()) -> Any:
     """A model value -> a JSON-safe value (secrets and assets tagged).
 
     Args:
@@ -155,36 +156,36 @@ def to_json(value: Any, seal: Seal | None = None) -> Any:
 
     if isinstance(value, Secret):
         inner = to_json(value.value)
-        return {_SECRET_JSON: inner if seal is None else seal(inner)}
+        return {_SECRET_JSON: inner if seal is None else seal(inner, path)}
     if isinstance(value, Unknown):
         raise ValueError("unknown values are never recorded in the state")
     if isinstance(value, Sealed):
         raise ValueError("a secret read without its key cannot be recorded again")
     if isinstance(value, dict):
-        return {k: to_json(v, seal) for k, v in value.items()}
+        return {k: to_json(v, seal, (*path, str(k))) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [to_json(v, seal) for v in value]
+        return [to_json(v, seal, (*path, str(i))) for i, v in enumerate(value)]
     if isinstance(value, pulumi.Asset | pulumi.Archive):
         fields = {k: getattr(value, k) for k in ("path", "text", "uri") if hasattr(value, k)}
         return {_ASSET_JSON: type(value).__name__, **fields}
     return value
 
 
-def from_json(value: Any, unseal: Seal | None = None) -> Any:
+def from_json(value: Any, unseal: Seal | None = None, path: tuple[str, ...] = ()) -> Any:
     """Inverse of :func:`to_json`: ``unseal`` gets what is kept under a secret tag and returns
     the JSON form of the secret's value."""
     if isinstance(value, dict):
         if _SECRET_JSON in value and len(value) == 1:
             stored = value[_SECRET_JSON]
-            return Secret(from_json(stored if unseal is None else unseal(stored)))
+            return Secret(from_json(stored if unseal is None else unseal(stored, path)))
         if _ASSET_JSON in value:
             import pulumi
 
             fields = {k: v for k, v in value.items() if k != _ASSET_JSON}
             return getattr(pulumi, value[_ASSET_JSON])(*fields.values())
-        return {k: from_json(v, unseal) for k, v in value.items()}
+        return {k: from_json(v, unseal, (*path, str(k))) for k, v in value.items()}
     if isinstance(value, list):
-        return [from_json(v, unseal) for v in value]
+        return [from_json(v, unseal, (*path, str(i))) for i, v in enumerate(value)]
     return value
 
 

@@ -13,6 +13,38 @@ from provisioner.runtime.serializers.base import ArtifactFiles, Saved, Serialize
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 _IN_MEMORY_LIMIT = 32 << 20
+#: Deepest nesting a stored JSON value may have (the writer stores at most about 200 levels
+#: as JSON); deeper input is refused instead of exhausting the interpreter's stack.
+MAX_JSON_DEPTH = 256
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and dicts more than ``limit`` levels (checked without
+    recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def load_json(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> Any:
+    """Parse stored JSON, refusing values nested more than ``limit`` levels.
+
+    Raises:
+        ValueError: not JSON, or nested too deeply (the message says which).
+    """
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"JSON nested more than {limit} levels deep") from None
+    if _too_deep(value, limit):
+        raise ValueError(f"JSON nested more than {limit} levels deep")
+    return value
 
 
 def _is_json(value: Any, depth: int = 0) -> bool:
@@ -41,7 +73,7 @@ class JSONSerializer(Serializer):
         return Saved({"data.json": data})
 
     def load(self, files: ArtifactFiles, metadata: dict[str, Any]) -> Any:
-        return json.loads(files.read_bytes("data.json"))
+        return load_json(files.read_bytes("data.json"))
 
 
 class BytesSerializer(Serializer):

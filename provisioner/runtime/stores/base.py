@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,11 +94,20 @@ class ArtifactStore(ABC):
 
 @contextlib.contextmanager
 def local_temp_for(dest: Path) -> Iterator[Path]:
-    """A temporary file beside ``dest`` that replaces ``dest`` only on success."""
+    """A temporary file beside ``dest`` that replaces ``dest`` only on success.
+
+    The file gets the mode a plain ``open`` would give (0666 less the umask), not
+    ``mkstemp``'s 0600: a file a user exports must be as readable as any file they make.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    tmp_path = Path(tmp)
+    while True:
+        tmp_path = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.part"
+        try:
+            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        break
     try:
         yield tmp_path
         os.replace(tmp_path, dest)

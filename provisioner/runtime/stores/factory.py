@@ -9,6 +9,7 @@ from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
 from provisioner.runtime.errors import StackNotRunnableError
 from provisioner.runtime.stores.base import ArtifactStore
+from provisioner.runtime.stores.endpoints import store_endpoint
 
 if TYPE_CHECKING:
     from provisioner.stackconfig import StackConfig
@@ -55,10 +56,19 @@ def _env(stack: StackConfig, purpose: str) -> str | None:
     return value
 
 
+def _endpoint_url(stack: StackConfig) -> str | None:
+    endpoint = store_endpoint(stack)
+    return endpoint.url if endpoint else None
+
+
 def open_store(stack: StackConfig) -> ArtifactStore:
     """The artifact store of ``stack``, connected with its endpoints and auth references.
 
+    An endpoint override is honoured only on loopback, or on a host the reader trusts (see
+    :mod:`provisioner.runtime.stores.endpoints`).
+
     Raises:
+        EndpointRefusedError: an endpoint override this reader does not send credentials to.
         StackNotRunnableError: no artifact store in the stack.
         UserInputError: an unknown URI scheme, or a named env var that is unset.
         ArtifactStoreError: the backend's SDK is missing or the URI is malformed.
@@ -80,7 +90,7 @@ def open_store(stack: StackConfig) -> ArtifactStore:
 
         return S3ArtifactStore(
             uri,
-            endpoint_url=stack.endpoints.get("s3") or config.get("endpoint_url"),
+            endpoint_url=_endpoint_url(stack),
             region=config.get("region") or stack.location.get("region"),
             profile=stack.auth.aws_profile,
             access_key_id=_env(stack, "aws_access_key_id"),
@@ -93,15 +103,16 @@ def open_store(stack: StackConfig) -> ArtifactStore:
 
         return GCSArtifactStore(
             uri,
-            endpoint_url=stack.endpoints.get("gcs") or config.get("endpoint_url"),
+            endpoint_url=_endpoint_url(stack),
             project=config.get("project") or stack.location.get("project"),
         )
     from provisioner.runtime.stores.azure import AzureArtifactStore
 
+    connection_string = _env(stack, "azure_connection_string")  # the reader's own secret
     return AzureArtifactStore(
         uri,
-        account_url=stack.endpoints.get("azure_blob") or config.get("account_url"),
-        connection_string=_env(stack, "azure_connection_string"),
+        account_url=None if connection_string else _endpoint_url(stack),
+        connection_string=connection_string,
         account_key=_env(stack, "azure_account_key"),
         account_name=config.get("account_name"),
         client_id=stack.auth.azure_client_id,

@@ -152,11 +152,13 @@ def wait_port_free(port: int, timeout: float) -> bool:
     return True
 
 
-def http_ok(port: int, path: str = "/", timeout: float = 1.0) -> bool:
+def http_ok(
+    port: int, path: str = "/", timeout: float = 1.0, headers: dict[str, str] | None = None
+) -> bool:
     """True when ``GET http://127.0.0.1:port{path}`` answers 200 (no proxies consulted)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         resp = conn.getresponse()
         resp.read()
         return resp.status == 200
@@ -166,11 +168,13 @@ def http_ok(port: int, path: str = "/", timeout: float = 1.0) -> bool:
         conn.close()
 
 
-def wait_http_ok(pid: int, port: int, path: str, timeout: float) -> bool:
+def wait_http_ok(
+    pid: int, port: int, path: str, timeout: float, headers: dict[str, str] | None = None
+) -> bool:
     """Poll ``path`` on ``port`` until it answers 200, the process dies, or ``timeout`` s pass."""
     deadline = time.monotonic() + timeout
     while True:
-        if http_ok(port, path, timeout=0.5):
+        if http_ok(port, path, timeout=0.5, headers=headers):
             return True
         if not pid_alive(pid) or time.monotonic() >= deadline:
             return False

@@ -1,9 +1,17 @@
-"""A managed OCI registry service (Debian's docker-registry) on 127.0.0.1, as a dynamic resource."""
+"""A managed OCI registry service (Debian's docker-registry) on 127.0.0.1, as a dynamic resource.
+
+The registry is private to the user who deployed it: pushes and pulls need the credentials
+generated at deploy (an htpasswd file for the registry, and the username and password in a
+0600 credentials file that the stack config references by path, never by value); deletes are
+disabled unless ``allow_delete`` is set; the service folder is 0700.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import shutil
 import time
 from dataclasses import dataclass
@@ -34,11 +42,14 @@ START_TIMEOUT = 15.0
 #: Port attempts when the port is picked automatically and is taken in the meantime.
 PORT_ATTEMPTS = 3
 
-INPUT_KEYS = ("service_dir", "listen_port")
+INPUT_KEYS = ("service_dir", "listen_port", "allow_delete")
 STATE_FILE = "state.json"
 CONFIG_FILE = "config.yml"
 LOG_FILE = "registry.log"
 DATA_DIR = "data"
+HTPASSWD_FILE = "htpasswd"
+CREDENTIALS_FILE = "credentials.json"
+USERNAME = "provisioner"
 
 
 def registry_binary() -> Path:
@@ -84,6 +95,43 @@ class _Layout:
     def state(self) -> Path:
         return self.root / STATE_FILE
 
+    @property
+    def htpasswd(self) -> Path:
+        return self.root / HTPASSWD_FILE
+
+    @property
+    def credentials(self) -> Path:
+        return self.root / CREDENTIALS_FILE
+
+    def make_root(self) -> None:
+        """Create the service folder private to this user (0700), or tighten it."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)
+
+    def read_credentials(self) -> tuple[str, str] | None:
+        try:
+            data = json.loads(self.credentials.read_text())
+            return str(data["username"]), str(data["password"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def ensure_credentials(self) -> tuple[str, str]:
+        """The registry's username and password, generated once (0600 files)."""
+        found = self.read_credentials()
+        if found is not None and self.htpasswd.is_file():
+            return found
+        import bcrypt
+
+        password = secrets.token_urlsafe(24)
+        # The registry checks the bcrypt hash on every request. The password is 192 random
+        # bits, so no cost factor makes guessing harder; the lowest one keeps requests fast.
+        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
+        _write_private(self.htpasswd, f"{USERNAME}:{hashed}\n")
+        _write_private(
+            self.credentials, json.dumps({"username": USERNAME, "password": password}) + "\n"
+        )
+        return USERNAME, password
+
     def read_state(self) -> dict[str, Any]:
         try:
             return json.loads(self.state.read_text())
@@ -96,17 +144,34 @@ class _Layout:
         os.replace(tmp, self.state)
 
 
-def _write_config(layout: _Layout, port: int) -> None:
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by this user only (0600)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def auth_header(credentials: tuple[str, str]) -> dict[str, str]:
+    """The HTTP basic ``Authorization`` header for the registry's credentials."""
+    token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def _write_config(layout: _Layout, port: int, allow_delete: bool) -> None:
     config = {
         "version": 0.1,
         "log": {"level": "info", "formatter": "text"},
         "storage": {
             "filesystem": {"rootdirectory": str(layout.data)},
-            "delete": {"enabled": True},
+            "delete": {"enabled": bool(allow_delete)},
         },
+        "auth": {"htpasswd": {"realm": "provisioner", "path": str(layout.htpasswd)}},
         "http": {"addr": f"127.0.0.1:{port}", "headers": {"X-Content-Type-Options": ["nosniff"]}},
     }
-    layout.config.write_text(yaml.safe_dump(config, sort_keys=False))
+    _write_private(layout.config, yaml.safe_dump(config, sort_keys=False))
 
 
 def _outs(
@@ -116,12 +181,14 @@ def _outs(
     return {
         "service_dir": str(layout.root),
         "listen_port": props.get("listen_port", 0),
+        "allow_delete": bool(props.get("allow_delete", False)),
         "port": port,
         "uri": f"127.0.0.1:{port}" if port else None,
         "pid": state.get("pid") if running else None,
         "data_dir": str(layout.data),
         "config_file": str(layout.config),
         "log_file": str(layout.log),
+        "credentials_file": str(layout.credentials),
         "binary": state.get("binary"),
         "running": running,
     }
@@ -149,6 +216,8 @@ class LocalRegistryProvider(ResourceProvider):
             news = {**news, "listen_port": port}
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             failures.append(CheckFailure("listen_port", f"must be 0..65535, got {port!r}"))
+        if not isinstance(news.get("allow_delete", False), bool):
+            failures.append(CheckFailure("allow_delete", "must be true or false"))
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -219,10 +288,12 @@ class LocalRegistryProvider(ResourceProvider):
     @staticmethod
     def _alive(layout: _Layout, state: dict[str, Any]) -> bool:
         pid, port = state.get("pid"), state.get("port")
+        credentials = layout.read_credentials()
         return bool(
             port
+            and credentials
             and process.pid_alive(pid, str(layout.config))
-            and process.http_ok(int(port), "/v2/")
+            and process.http_ok(int(port), "/v2/", headers=auth_header(credentials))
         )
 
     @staticmethod
@@ -236,16 +307,23 @@ class LocalRegistryProvider(ResourceProvider):
         """Return the state of a live registry for ``layout``, starting one if needed."""
         state = layout.read_state()
         wanted = int(props.get("listen_port") or 0)
-        if process.pid_alive(state.get("pid"), str(layout.config)):
+        allow_delete = bool(props.get("allow_delete", False))
+        layout.make_root()
+        had_auth = layout.read_credentials() is not None and layout.htpasswd.is_file()
+        headers = auth_header(layout.ensure_credentials())
+        if had_auth and process.pid_alive(state.get("pid"), str(layout.config)):
             port = state.get("port")
-            if (wanted in (0, port)) and process.wait_http_ok(
-                state["pid"], int(port), "/v2/", START_TIMEOUT
+            if (
+                wanted in (0, port)
+                and state.get("allow_delete", False) == allow_delete
+                and process.wait_http_ok(state["pid"], int(port), "/v2/", START_TIMEOUT, headers)
             ):
                 return state
+        if process.pid_alive(state.get("pid"), str(layout.config)):
             process.stop_process(state.get("pid"), str(layout.config))
         binary = registry_binary()
-        layout.data.mkdir(parents=True, exist_ok=True)
-        last_error = ""
+        layout.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        last_error, exited, port = "", False, wanted
         for attempt in range(PORT_ATTEMPTS if not wanted else 1):
             if wanted:
                 port = wanted
@@ -253,26 +331,43 @@ class LocalRegistryProvider(ResourceProvider):
                 port = int(prefer_port)
             else:
                 port = process.free_port()
-            _write_config(layout, port)
+            _write_config(layout, port, allow_delete)
             started = time.monotonic()
             pid = process.spawn_detached(
                 [str(binary), "serve", str(layout.config)], layout.log, layout.root, _child_env()
             )
-            state = {"pid": pid, "port": port, "binary": str(binary), "started_at": time.time()}
+            state = {
+                "pid": pid,
+                "port": port,
+                "binary": str(binary),
+                "started_at": time.time(),
+                "allow_delete": allow_delete,
+            }
             layout.write_state(state)
-            if process.wait_http_ok(pid, port, "/v2/", START_TIMEOUT):
+            if process.wait_http_ok(pid, port, "/v2/", START_TIMEOUT, headers):
                 state["start_seconds"] = round(time.monotonic() - started, 3)
                 layout.write_state(state)
                 return state
+            exited = not process.pid_alive(pid)
             last_error = process.tail(layout.log)
             process.stop_process(pid, str(layout.config))
             if "address already in use" not in last_error:
                 break
+        if exited and "address already in use" in last_error:
+            raise OperationError(
+                f"the OCI registry in {layout.root} could not listen on 127.0.0.1:{port}: "
+                f"the port is taken (bind: address already in use); last log lines:\n"
+                f"{last_error}",
+                hint="Choose another `port` in the component's config (0 picks a free one), "
+                "or stop what listens there.",
+            )
+        if exited:
+            raise OperationError(
+                f"the OCI registry in {layout.root} exited at once; last log lines:\n{last_error}"
+            )
         raise OperationError(
             f"the OCI registry in {layout.root} did not answer on 127.0.0.1 within "
             f"{START_TIMEOUT:.0f} s; last log lines:\n{last_error}",
-            hint="If the port is taken, choose another `port` in the component's config "
-            "(0 picks a free one).",
         )
 
 
@@ -283,10 +378,12 @@ class LocalRegistryServiceArgs:
     Attributes:
         service_dir: absolute folder for the service's config, log, state and data.
         listen_port: port on 127.0.0.1; 0 picks a free one.
+        allow_delete: let clients delete images (off: pushed images can only be added to).
     """
 
     service_dir: str
     listen_port: int = 0
+    allow_delete: bool = False
 
 
 class LocalRegistryService(
@@ -298,6 +395,7 @@ class LocalRegistryService(
     uri: pulumi.Output[str]
     pid: pulumi.Output[int]
     data_dir: pulumi.Output[str]
+    credentials_file: pulumi.Output[str]
 
     def __init__(
         self,
@@ -308,7 +406,9 @@ class LocalRegistryService(
         props = {
             "service_dir": args.service_dir,
             "listen_port": args.listen_port,
+            "allow_delete": args.allow_delete,
             **{k: None for k in ("port", "uri", "pid", "data_dir", "config_file", "log_file")},
+            "credentials_file": None,
             **{k: None for k in ("binary", "running")},
         }
         super().__init__(LocalRegistryProvider(), name, props, opts)

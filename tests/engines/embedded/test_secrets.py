@@ -99,7 +99,7 @@ def test_secret_input_deploys_encrypted_and_stays_masked(engine, ws, provisioner
     assert doc["version"] == 2 and doc["secrets"]["kind"] == "key-file"
     (creds,) = [r for r in doc["resources"] if r["urn"] == CREDS]
     sealed = creds["inputs"]["content"]["__secret__"]
-    assert set(sealed) == {"ciphertext", "v"} and sealed["v"] == 1
+    assert set(sealed) == {"ciphertext", "v"} and sealed["v"] == 2
     assert set(creds["provider"]) == {"__secret__"}  # the SDK marks FileProvider's blob secret
     assert leaks(provisioner_home, PASSWORD) == [] and leaks(provisioner_home, "hush") == []
     assert oct(key_path().stat().st_mode & 0o777) == "0o600"
@@ -367,7 +367,7 @@ def test_key_file_is_created_once_when_raced(tmp_path):
     assert [p.name for p in key_path().parent.iterdir()] == ["state.key"]  # no temp files
     for cipher in ciphers:  # every writer used the one key that stayed on disk
         opened = secrets.cipher_for_read(cipher.header, tmp_path / "cp.json")
-        assert opened.open(cipher.seal({"a": [1, "x"]})) == {"a": [1, "x"]}
+        assert opened.open(cipher.seal({"a": [1, "x"]}, ("s", "u")), ("s", "u")) == {"a": [1, "x"]}
     assert key_path().read_bytes() == key
     assert len({c.header["salt"] for c in ciphers}) == 16  # a fresh salt per checkpoint
 
@@ -376,8 +376,9 @@ def test_sealed_values_authenticate():
     from provisioner.engines.embedded import secrets
 
     cipher = secrets.cipher_for_write(None)
-    stored = cipher.seal("value")
-    assert cipher.open(stored) == "value" and "value" not in json.dumps(stored)
+    stored = cipher.seal("value", ("dev", "urn", "inputs", "k"))
+    assert cipher.open(stored, ("dev", "urn", "inputs", "k")) == "value"
+    assert "value" not in json.dumps(stored)
     data = bytearray(base64.b64decode(stored["ciphertext"]))
     data[0] ^= 1
     for bad in (
@@ -387,13 +388,13 @@ def test_sealed_values_authenticate():
         "value",
     ):
         with pytest.raises(ValueError):
-            cipher.open(bad)
+            cipher.open(bad, ("dev", "urn", "inputs", "k"))
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"v": 2}, "encryption format 2"),
+        ({"v": 3}, "encryption format 3"),
         ({"kind": "kms"}, "unknown key kind 'kms'"),
         ({"n": 2**30}, "secrets header .* is damaged"),
         ({"salt": "AAAA"}, "secrets header .* is damaged"),

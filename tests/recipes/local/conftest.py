@@ -74,6 +74,7 @@ class LocalMocks(pulumi.runtime.Mocks):
             port = int(state.get("listen_port") or 0) or 5123
             state.update(port=port, uri=f"127.0.0.1:{port}", pid=4242, running=True)
             state["data_dir"] = str(Path(state["service_dir"]) / "data")
+            state["credentials_file"] = str(Path(state["service_dir"]) / "credentials.json")
             return state["service_dir"], state
         return f"{args.name}-id", state
 

@@ -24,9 +24,14 @@ def test_service_and_connection(prov_home, ctx, monitor, deploy):
         prov_home / "services" / "demo" / "demo-container-registry"
     )
     assert child.inputs["listen_port"] == 5123
+    assert child.inputs["allow_delete"] is False
     provider = dill.loads(base64.b64decode(child.inputs["__provider"]))
     assert isinstance(provider, LocalRegistryProvider)
-    assert out["connection"] == {"uri": "127.0.0.1:5123"}
+    service_dir = prov_home / "services" / "demo" / "demo-container-registry"
+    assert out["connection"] == {
+        "uri": "127.0.0.1:5123",
+        "credentials_file": str(service_dir / "credentials.json"),
+    }
     assert len(monitor.registrations) == 2
 
 
@@ -35,4 +40,4 @@ def test_port_zero_is_picked_at_deploy(prov_home, ctx, monitor, deploy):
     out = deploy(lambda: LocalContainerRegistry("demo-container-registry", config, ctx))
     assert monitor.by_name("demo-container-registry-service").inputs["listen_port"] == 0
     # The mock provider answers like the real one: the port chosen at create time.
-    assert out["connection"] == {"uri": "127.0.0.1:5123"}
+    assert out["connection"]["uri"] == "127.0.0.1:5123"

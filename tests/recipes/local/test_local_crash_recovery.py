@@ -13,6 +13,7 @@ from provisioner.engines import failpoints
 from provisioner.engines.embedded import EmbeddedEngine
 from provisioner.engines.model import Op
 from provisioner.recipes.local.providers import process
+from provisioner.recipes.local.providers.registry import auth_header
 from provisioner.spec.loader import load_stack
 
 SERVICE = "local-registry-container-registry-service"
@@ -45,7 +46,9 @@ def test_killed_after_registry_create_is_adopted(provisioner_home):
         uri = plan.outputs["components"]["container_registry"]["connection"]["uri"]
         assert uri == f"127.0.0.1:{orphan['port']}"
         assert json.loads((service_dir / "state.json").read_text())["pid"] == orphan["pid"]
-        assert process.http_ok(orphan["port"], "/v2/")
+        creds = json.loads((service_dir / "credentials.json").read_text())
+        auth = auth_header((creds["username"], creds["password"]))
+        assert process.http_ok(orphan["port"], "/v2/", headers=auth)
 
         engine.destroy("local-registry")
         assert not process.pid_alive(orphan["pid"])

@@ -15,6 +15,7 @@ from provisioner.engines.embedded import EmbeddedEngine
 from provisioner.engines.model import Op
 from provisioner.errors import OperationError
 from provisioner.recipes.local.providers import process
+from provisioner.recipes.local.providers.registry import auth_header
 from provisioner.spec.loader import load_stack
 
 SERVICE_TYPE = "pulumi-python:dynamic/provisioner:LocalRegistryService"
@@ -41,8 +42,13 @@ def test_deploy_refresh_repair_destroy(provisioner_home):
     for sub in ("artifacts", "workspaces", "mlruns"):
         assert (root / sub / stack.name).is_dir()
     uri = comps["container_registry"]["connection"]["uri"]
+    creds = json.loads(
+        Path(comps["container_registry"]["connection"]["credentials_file"]).read_text()
+    )
+    auth = auth_header((creds["username"], creds["password"]))
     host, port = uri.split(":")
-    assert host == "127.0.0.1" and process.http_ok(int(port), "/v2/")
+    assert host == "127.0.0.1" and process.http_ok(int(port), "/v2/", headers=auth)
+    assert not process.http_ok(int(port), "/v2/")  # no credentials, no access
 
     assert set(engine.up(stack).summary()) == {Op.SAME}
     assert engine.refresh(stack.name).drift == []
@@ -61,7 +67,7 @@ def test_deploy_refresh_repair_destroy(provisioner_home):
         f"{stack.name}-container-registry-service": Op.UPDATE
     }
     assert repaired.outputs["components"]["container_registry"]["connection"]["uri"] == uri
-    assert process.http_ok(int(port), "/v2/")
+    assert process.http_ok(int(port), "/v2/", headers=auth)
     new_pid = int(registry_state(stack.name)["pid"])
     assert new_pid != pid
 
@@ -75,7 +81,7 @@ def test_deploy_refresh_repair_destroy(provisioner_home):
 
     engine.destroy(stack.name)
     assert not engine.has_state(stack.name)
-    assert not process.http_ok(int(port), "/v2/")
+    assert not process.http_ok(int(port), "/v2/", headers=auth)
     assert not process.pid_alive(new_pid)
     for sub in ("artifacts", "workspaces", "mlruns"):
         assert not (root / sub / stack.name).exists()

@@ -49,7 +49,11 @@ def test_shipped_local_recipes(recipe, prov_home, monitor, monkeypatch):
         prov_home / "workspaces" / stack.name
     )
     if "container_registry" in components:
-        assert components["container_registry"]["connection"] == {"uri": "127.0.0.1:5123"}
+        service = prov_home / "services" / stack.name / f"{stack.name}-container-registry"
+        assert components["container_registry"]["connection"] == {
+            "uri": "127.0.0.1:5123",
+            "credentials_file": str(service / "credentials.json"),
+        }
         assert components["experiment_tracker"]["connection"]["tracking_uri"].startswith(
             f"file://{prov_home}/mlruns/"
         )

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import time
 from pathlib import Path
 
@@ -20,16 +21,33 @@ from provisioner.recipes.local.providers.registry import (
     BINARY_ENV,
     DEFAULT_BINARY,
     LocalRegistryProvider,
+    auth_header,
 )
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
+#: Credentials of the registries the tests started, by port (from their credentials files).
+_AUTH: dict[int, dict[str, str]] = {}
 
 
-def request(port, method, path, body=b"", headers=None):
+def login(outs: dict) -> dict:
+    """Remember the registry's credentials (read from the file its outputs name)."""
+    data = json.loads(Path(outs["credentials_file"]).read_text())
+    _AUTH[outs["port"]] = auth_header((data["username"], data["password"]))
+    return outs
+
+
+def ok(outs: dict) -> bool:
+    """The registry answers an authenticated ``/v2/``."""
+    login(outs)
+    return process.http_ok(outs["port"], "/v2/", headers=_AUTH[outs["port"]])
+
+
+def request(port, method, path, body=b"", headers=None, auth=True):
     """One plain-HTTP request to the registry; returns (status, headers, body)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        sent = {**(_AUTH.get(port, {}) if auth else {}), **(headers or {})}
+        conn.request(method, path, body=body, headers=sent)
         resp = conn.getresponse()
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
@@ -125,6 +143,7 @@ def registry(provider, tmp_path):
     started = time.monotonic()
     result = provider.create(props)
     result.outs["_wall"] = time.monotonic() - started
+    login(result.outs)
     yield props, result
     provider.delete(result.id, {k: v for k, v in result.outs.items() if k != "_wall"})
 
@@ -175,7 +194,7 @@ def test_read_detects_a_killed_registry_and_update_restarts_it(provider, registr
 
     diff = provider.diff(result.id, drift.outs, props)
     assert diff.changes is True and diff.replaces == []
-    updated = provider.update(result.id, drift.outs, props).outs
+    updated = login(provider.update(result.id, drift.outs, props).outs)
     assert updated["running"] is True and updated["pid"] != outs["pid"]
     log = Path(updated["log_file"]).read_text()
     assert updated["port"] == outs["port"], log  # the handed-out URI keeps working
@@ -188,9 +207,10 @@ def test_delete_stops_and_cleans_up(provider, tmp_path):
     result = provider.create({"service_dir": str(service_dir), "listen_port": 0})
     pid, port = result.outs["pid"], result.outs["port"]
 
+    assert ok(result.outs)
     provider.delete(result.id, result.outs)
     assert not process.pid_alive(pid)
-    assert not process.http_ok(port, "/v2/")
+    assert not process.http_ok(port, "/v2/", headers=_AUTH[port])
     assert not service_dir.exists() and not service_dir.parent.exists()
     provider.delete(result.id, result.outs)  # idempotent
     assert provider.read(result.id, result.outs).id == ""
@@ -219,7 +239,7 @@ def test_adopt_restarts_a_registry_that_died_half_way(provider, tmp_path):
     adopted = provider.adopt(props)
     try:
         assert adopted.outs["running"] is True
-        assert process.http_ok(adopted.outs["port"], "/v2/")
+        assert ok(adopted.outs)
     finally:
         provider.delete(adopted.id, adopted.outs)
 
@@ -228,7 +248,7 @@ def test_registry_env_cannot_move_it_off_loopback(provider, tmp_path, monkeypatc
     monkeypatch.setenv("REGISTRY_HTTP_ADDR", f"127.0.0.1:{process.free_port()}")
     result = provider.create({"service_dir": str(tmp_path / "reg"), "listen_port": 0})
     try:
-        assert process.http_ok(result.outs["port"], "/v2/")
+        assert ok(result.outs)
         assert (
             f"listening on 127.0.0.1:{result.outs['port']}"
             in Path(result.outs["log_file"]).read_text()
@@ -241,7 +261,7 @@ def test_fixed_port(provider, tmp_path):
     port = process.free_port()
     result = provider.create({"service_dir": str(tmp_path / "reg"), "listen_port": port})
     try:
-        assert result.outs["port"] == port and process.http_ok(port, "/v2/")
+        assert result.outs["port"] == port and ok(result.outs)
     finally:
         provider.delete(result.id, result.outs)
 
@@ -254,8 +274,10 @@ def test_taken_port_is_a_clear_error_and_leaves_nothing(provider, tmp_path):
         service_dir = tmp_path / "reg"
         with pytest.raises(OperationError) as err:
             provider.create({"service_dir": str(service_dir), "listen_port": port})
-    assert "did not answer on 127.0.0.1" in str(err.value)
-    assert "address already in use" in str(err.value)
+    message = str(err.value)
+    assert f"could not listen on 127.0.0.1:{port}: the port is taken" in message
+    assert "address already in use" in message
+    assert "did not answer" not in message and "15 s" not in message
     assert not service_dir.exists()
 
 
@@ -276,3 +298,55 @@ def test_check(provider):
     )
     failures = provider.check({}, {"service_dir": "rel", "listen_port": 70000}).failures
     assert sorted(f.property for f in failures) == ["listen_port", "service_dir"]
+
+
+def test_pushes_pulls_and_deletes_need_the_generated_credentials(registry):
+    """Any local user could push, overwrite or delete images: now only the deployer can."""
+    _props, result = registry
+    outs = result.outs
+    port = outs["port"]
+    status, _, _ = request(port, "GET", "/v2/", auth=False)
+    assert status == 401
+    status, _, _ = request(port, "POST", "/v2/team/demo/blobs/uploads/", auth=False)
+    assert status == 401
+    bad = auth_header(("provisioner", "guess"))
+    status, _, _ = request(port, "POST", "/v2/team/demo/blobs/uploads/", headers=bad, auth=False)
+    assert status == 401
+
+    manifest = push_image(port, "team/demo", "v1", b"layer")  # with the credentials
+    status, _, _ = request(
+        port, "GET", "/v2/team/demo/manifests/v1", headers={"Accept": MANIFEST_TYPE}, auth=False
+    )
+    assert status == 401
+    # deletes are disabled, even with the credentials
+    status, _, _ = request(port, "DELETE", f"/v2/team/demo/manifests/{digest(manifest)}")
+    assert status in (405, 400), status
+    assert pull_layer(port, "team/demo", "v1") == b"layer"
+
+
+def test_credentials_are_private_files_and_never_in_the_outputs(registry):
+    props, result = registry
+    root = Path(props["service_dir"])
+    creds = Path(result.outs["credentials_file"])
+    password = json.loads(creds.read_text())["password"]
+    assert len(password) >= 24
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    for path in (creds, root / "htpasswd", Path(result.outs["config_file"])):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    htpasswd = (root / "htpasswd").read_text()
+    assert htpasswd.startswith("provisioner:$2") and password not in htpasswd
+    assert password not in json.dumps(result.outs)
+    assert password not in Path(result.outs["config_file"]).read_text()
+
+
+def test_allow_delete_turns_deletes_on(provider, tmp_path):
+    result = provider.create(
+        {"service_dir": str(tmp_path / "reg"), "listen_port": 0, "allow_delete": True}
+    )
+    try:
+        port = login(result.outs)["port"]
+        manifest = push_image(port, "demo", "v1", b"x")
+        status, _, _ = request(port, "DELETE", f"/v2/demo/manifests/{digest(manifest)}")
+        assert status == 202
+    finally:
+        provider.delete(result.id, result.outs)

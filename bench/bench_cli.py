@@ -1,4 +1,13 @@
-"""Wall time of `provisioner --help`, a local-recipe deploy and destroy, and the aws-recipe offline plan."""
+"""Wall time of the CLI: `--help`, a local-recipe deploy and destroy, the aws-recipe offline plan,
+and the offline plan's cost per resource as a generated stack grows.
+
+Every command runs in a subprocess against a temporary provisioner home, as a user runs it.
+The per-resource rows plan a generated program of AWS resources (components, buckets, roles,
+policies that depend on the buckets, subnets) in this process after a warm-up, so they show the
+engine's per-resource work without imports.
+
+    python bench/bench_cli.py [--runs 5] [--sizes 59 300] [--quick]
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+
+TARGET_OFFLINE_PLAN = 1.5  # seconds, imports included, on a quiet machine
 
 
 def _time(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
@@ -17,52 +29,184 @@ def _time(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(
-            cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            cmd,
+            env=env,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         times.append(time.perf_counter() - start)
     return times
 
 
-def _row(label: str, times: list[float]) -> str:
-    return f"{label:<44} median {statistics.median(times):7.3f} s   min {min(times):7.3f} s   (n={len(times)})"
+def generated_program(count: int) -> Callable[[], None]:
+    """A program that registers ``count`` resources, root stack included.
+
+    It repeats a unit shaped like the recipes: a component holding a bucket, a role, a role
+    policy built from the bucket's (unknown) ARN, and a subnet.
+    """
+
+    def program() -> None:
+        import json
+
+        import pulumi
+        import pulumi_aws as aws
+
+        left = count - 1  # the root stack is one
+        unit = 0
+        while left > 0:
+            name = f"unit{unit}"
+            comp = pulumi.ComponentResource("provisioner:bench:Unit", name, None)
+            child = pulumi.ResourceOptions(parent=comp)
+            tags = {"stack": "bench", "managed-by": "provisioner", "unit": str(unit)}
+            bucket = role = None
+            for kind in ("bucket", "role", "policy", "subnet")[: left - 1]:
+                if kind == "bucket":
+                    bucket = aws.s3.Bucket(f"{name}-bucket", tags=tags, opts=child)
+                elif kind == "role":
+                    assume = {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "codebuild.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                    role = aws.iam.Role(
+                        f"{name}-role", assume_role_policy=json.dumps(assume), tags=tags, opts=child
+                    )
+                elif kind == "policy":
+                    policy = bucket.arn.apply(  # type: ignore[union-attr]
+                        lambda arn: json.dumps(
+                            {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {"Effect": "Allow", "Action": "s3:*", "Resource": [arn]}
+                                ],
+                            }
+                        )
+                    )
+                    aws.iam.RolePolicy(
+                        f"{name}-policy",
+                        role=role.id,  # type: ignore[union-attr]
+                        policy=policy,
+                        opts=child,
+                    )
+                else:
+                    aws.ec2.Subnet(
+                        f"{name}-subnet",
+                        vpc_id="vpc-00000000",
+                        cidr_block=f"10.{unit // 256}.{unit % 256}.0/24",
+                        tags=tags,
+                        opts=child,
+                    )
+            left -= 1 + min(4, left - 1)
+            unit += 1
+
+    return program
+
+
+def plan_generated(sizes: list[int], runs: int) -> dict[int, tuple[int, list[float]]]:
+    """{size: (resources planned, seconds of each run)}, planning in this process."""
+    from provisioner.engines.embedded.engine import EmbeddedEngine
+
+    engine = EmbeddedEngine()
+    engine.preview_program("bench-warmup", generated_program(10))  # imports, first-call costs
+    out = {}
+    for size in sizes:
+        times, count = [], 0
+        for _ in range(runs):
+            start = time.perf_counter()
+            plan = engine.preview_program(f"bench-{size}", generated_program(size))
+            times.append(time.perf_counter() - start)
+            count = len(plan.steps)
+        out[size] = (count, times)
+    return out
+
+
+def _aws_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pulumi_aws") is not None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[59, 300])
+    parser.add_argument(
+        "--quick", action="store_true", help="One run, small stacks: checks the bench still runs."
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.runs, args.sizes = 1, [10, 30]
     home = tempfile.mkdtemp(prefix="bench-home-")
-    env = {**os.environ, "PROVISIONER_HOME": home}
+    os.environ["PROVISIONER_HOME"] = home  # the in-process plans too
+    env = dict(os.environ)
     py = [sys.executable, "-m", "provisioner"]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(_row("provisioner --help", _time([*py, "--help"], env, args.runs)))
-    print(
-        _row(
-            "python -c pass (interpreter floor)",
-            _time([sys.executable, "-c", "pass"], env, args.runs),
+    rows: list[tuple[str, list[float] | str]] = []
+
+    rows.append(("python -c pass (interpreter floor)", _time([sys.executable, "-c", "pass"], env, args.runs)))
+    rows.append(("provisioner --help", _time([*py, "--help"], env, args.runs)))
+    zenml = shutil.which("zenml")
+    peer_runs = max(1, args.runs // 2)
+    rows.append(
+        (
+            "zenml --help (peer)",
+            _time([zenml, "--help"], env, peer_runs)
+            if zenml
+            else "not installed: pip install -e '.[bench]'",
         )
     )
-    zenml = shutil.which("zenml")
-    if zenml:
-        print(_row("zenml --help (peer)", _time([zenml, "--help"], env, max(2, args.runs // 2))))
-    else:
-        print(
-            "zenml --help (peer)                          not installed (pip install -e '.[bench]')"
-        )
     deploys, destroys = [], []
     for _ in range(args.runs):
         deploys += _time([*py, "stack", "deploy", "local-recipe", "--yes"], env, 1)
         destroys += _time([*py, "stack", "destroy", "local", "--yes"], env, 1)
-    print(_row("provisioner stack deploy local-recipe", deploys))
-    print(_row("provisioner stack destroy local", destroys))
-    offline = [*py, "stack", "preview", "aws-recipe", "--offline"]
-    print(
-        _row(
-            "stack preview aws-recipe --offline (target 3 s)",
-            _time(offline, env, max(2, args.runs // 2)),
-        )
-    )
+    rows.append(("stack deploy local-recipe", deploys))
+    rows.append(("stack destroy local", destroys))
+    offline = f"stack preview aws-recipe --offline (target < {TARGET_OFFLINE_PLAN} s)"
+    if _aws_installed():
+        cmd = [*py, "stack", "preview", "aws-recipe", "--offline"]
+        rows.append((offline, _time(cmd, env, max(2, args.runs))))
+        generated = plan_generated(args.sizes, max(1, args.runs // 2))
+    else:
+        rows.append((offline, "pulumi_aws not installed: pip install -e '.[aws]'"))
+        generated = {}
     shutil.rmtree(home, ignore_errors=True)
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"CLI wall time (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    for col in ("command", "median", "min", "n"):
+        table.add_column(col, justify="left" if col == "command" else "right")
+    for label, times in rows:
+        if isinstance(times, str):
+            table.add_row(label, times, "", "0")
+        else:
+            median = statistics.median(times)
+            table.add_row(label, f"{median:.3f} s", f"{min(times):.3f} s", str(len(times)))
+    console = Console(width=max(Console().width, 110))
+    console.print(table)
+
+    per = Table(title="offline plan of a generated AWS stack, in process, warm (imports excluded)")
+    for col in ("resources", "median", "min", "per resource (median)", "n"):
+        per.add_column(col, justify="right")
+    for count, times in generated.values():
+        median = statistics.median(times)
+        per.add_row(
+            str(count),
+            f"{median:.3f} s",
+            f"{min(times):.3f} s",
+            f"{median / count * 1000:.2f} ms",
+            str(len(times)),
+        )
+    if not generated:
+        per.caption = "not run: pulumi_aws is not installed"
+    console.print(per)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.aws.flavors import ECRContainerRegistryConfig
+from provisioner.recipes.aws.sdk import aws
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.errors import UserInputError
 from provisioner.recipes.aws import iam, siblings
 from provisioner.recipes.aws.flavors import EKSOrchestratorConfig
 from provisioner.recipes.aws.network import AWSNetwork, AWSNetworkArgs
+from provisioner.recipes.aws.sdk import aws
 
 #: AWS-managed policies EKS requires; none grants more than the cluster or its nodes need.
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.catalog.types import ComponentType
 from provisioner.recipes.aws import iam, siblings
 from provisioner.recipes.aws.flavors import SageMakerMLflowConfig
+from provisioner.recipes.aws.sdk import aws
 
 #: What pipeline steps may do on the tracking server: tracking and the model registry.
 MLFLOW_CLIENT_ACTIONS = tuple(

@@ -22,12 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH), str(BENCH.parent)]  # _emulators, and tests' stack helper
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _emulators
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # tests' stack helper
 
 from _emulators import moto_s3_process
 
 from tests.runtime.conftest import BUCKET, make_stack
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

@@ -149,7 +149,12 @@ def main() -> None:
     py = [sys.executable, "-m", "provisioner"]
     rows: list[tuple[str, list[float] | str]] = []
 
-    rows.append(("python -c pass (interpreter floor)", _time([sys.executable, "-c", "pass"], env, args.runs)))
+    rows.append(
+        (
+            "python -c pass (interpreter floor)",
+            _time([sys.executable, "-c", "pass"], env, args.runs),
+        )
+    )
     rows.append(("provisioner --help", _time([*py, "--help"], env, args.runs)))
     zenml = shutil.which("zenml")
     peer_runs = max(1, args.runs // 2)

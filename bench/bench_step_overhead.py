@@ -64,12 +64,14 @@ def deploy_local_stack(home: str):
     ``PROVISIONER_HOME`` points this process at ``home`` too, so the runtime finds the stack.
     """
     os.environ["PROVISIONER_HOME"] = home
-    subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-m", "provisioner", "stack", "deploy", "local-recipe", "--yes"],
-        check=True,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if proc.returncode != 0:
+        sys.exit(f"provisioner stack deploy local-recipe failed:\n{proc.stderr}")
     from provisioner.stackconfig import load_stack_config
 
     return load_stack_config("local")
@@ -165,6 +167,7 @@ def main() -> None:
     zen = "skipped (--no-zenml)" if args.no_zenml else bench_zenml(args.steps, args.repeat)
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
@@ -183,7 +186,7 @@ def main() -> None:
             row += ["not run", "-", "-"]
         table.add_row(*row)
     if not isinstance(zen, dict):
-        table.caption = f"zenml: {zen}"
+        table.caption = escape(f"zenml: {zen}")
     console = Console()
     console.print(table)
     lo, hi = min(args.steps), max(args.steps)
@@ -195,8 +198,6 @@ def main() -> None:
             f"                                      zenml {slope_zen * 1000:.0f} ms  "
             f"-> {slope_zen / slope_ours:.0f}x less overhead per step (target >= 20x)"
         )
-    else:
-        console.print(f"[yellow]ZenML: {zen}[/]")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ with its input and output types: more than a megabyte of generated code for EC2 
 where a recipe needs a few classes. Here a service answers ``aws.ec2.Vpc`` by importing
 ``pulumi_aws/ec2/vpc.py`` (and what that module imports), and runs the service's ``__init__``
 only for a name it cannot place, or for ``dir()``. Every name resolves to the same object as
-with the plain SDK, and the package stays whole for any other user.
+with the plain SDK, and the package stays whole for any other user. A service that is loaded
+already, or a ``pulumi_aws`` without lazy services, is left as it is.
 
 Recipes write ``from provisioner.recipes.aws.sdk import aws`` instead of
 ``import pulumi_aws as aws``.
@@ -39,10 +40,13 @@ def _lookup(service: ModuleType, name: str) -> Any:
     """What ``service.<name>`` is once the service's ``__init__`` has run."""
     files = _files(service.__path__[0])
     if files.get(name) == name:
-        # A submodule, which is what ``from . import outputs`` asks for; a ``get_x``
-        # module's function of the same name shadows it, as in the service's __init__.
+        # A submodule, which is what ``from . import outputs`` asks for. A ``get_x`` module's
+        # function of the same name replaces it on the service, as the service's __init__ does.
         module = _import(service, name)
-        return vars(module).get(name, module)
+        if name not in vars(module):
+            return module
+        setattr(service, name, vars(module)[name])
+        return vars(module)[name]
     key = name.lower().replace("_", "")
     for candidate in dict.fromkeys((key, key.removesuffix("args"))):
         if not name.startswith("_") and candidate in files:
@@ -65,9 +69,17 @@ def _per_resource(service: ModuleType) -> None:
     """Make a service that ``pulumi_aws`` has not loaded yet load per resource."""
     if type(service).__name__ != "_LazyModule":
         return  # loaded already, or not the SDK's lazy module: left as it is
-    service.__class__ = ModuleType  # no load on every attribute read; __getattr__ below
-    service.__getattr__ = lambda name: _lookup(service, name)  # type: ignore[method-assign]
-    service.__dir__ = lambda: (_complete(service), sorted(vars(service)))[1]  # type: ignore[method-assign]
+
+    def lookup(name: str) -> Any:
+        return _lookup(service, name)
+
+    def listing() -> list[str]:
+        _complete(service)
+        return sorted(vars(service))
+
+    service.__class__ = ModuleType  # no load on every attribute read: only what is missing
+    service.__getattr__ = lookup  # type: ignore[method-assign]
+    service.__dir__ = listing  # type: ignore[method-assign]
 
 
 for _service in list(vars(aws).values()):

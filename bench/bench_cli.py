@@ -168,7 +168,8 @@ def main() -> None:
         )
     )
     rows.append(("provisioner --help", _time([*py, "--help"], env, args.runs)))
-    zenml = shutil.which("zenml")
+    here = os.path.dirname(sys.executable)  # this environment's scripts, on PATH or not
+    zenml = shutil.which("zenml", path=here) or shutil.which("zenml")
     peer_runs = max(1, args.runs // 2)
     rows.append(
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pulumi
 import pytest
@@ -40,16 +41,30 @@ def test_a_run_makes_an_event_loop_per_thread_not_per_request_and_closes_them(mo
 
 @pytest.fixture(scope="module")
 def loop():
-    """An event loop for the SDK's serializer, set for this thread while the tests run."""
+    """An event loop to run the SDK's serializer on (never this thread's current loop)."""
     loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     yield loop
-    asyncio.set_event_loop(None)
     loop.close()
 
 
 def sdk_struct(loop, values):
     return loop.run_until_complete(rpc.serialize_properties(to_rpc(values), {}))
+
+
+def in_own_thread(fn):
+    """``fn()`` on a thread with an event loop of its own, as the monitor's calls run."""
+
+    def run():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return fn()
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 scalars = (
@@ -79,6 +94,6 @@ def test_plain_values_become_the_struct_the_sdk_builds(loop, props):
 
 def test_other_values_go_through_the_sdk(loop):
     props = {"code": pulumi.StringAsset("print(1)"), "n": 1, "gone": None}
-    struct = _serialize(props)
+    struct = in_own_thread(lambda: _serialize(props))
     assert struct == sdk_struct(loop, props)
     assert set(struct) == {"code", "n"}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from provisioner.cli import console, render
-from provisioner.cli.run import JsonOption, StackOption, run_summary, steps_table
+from provisioner.cli.run import JsonOption, StackOption, run_summary, stack_flag, steps_table
 from provisioner.errors import OperationError
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def run(
             "looked up in the current directory first).",
         ),
     ],
-    stack: StackOption,
+    stack: StackOption = None,
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -104,12 +104,12 @@ def run(
         raise OperationError(
             f"run {record.run_id} failed: "
             f"{record.error.message if record.error else 'a step failed'}",
-            hint=f"see `provisioner run show {record.run_id} --stack {stack}` for the traceback",
+            hint=f"see `provisioner run show {record.run_id}{stack_flag(stack)}` for the traceback",
         )
 
 
 def _run(
-    target: str, stack: str, params: list[str], no_cache: bool, image: str | None = None
+    target: str, stack: str | None, params: list[str], no_cache: bool, image: str | None = None
 ) -> RunRecord:
     from provisioner.runtime.params import parse_cli_parameters
     from provisioner.runtime.runner import resolve_stack, run_pipeline

@@ -19,10 +19,11 @@ class RunClient:
     """Runs and artifacts of one stack, for anyone holding its stack config.
 
     Args:
-        stack: a StackConfig, a stack config file, or a deployed stack's name.
+        stack: a StackConfig, a stack config file, or a deployed stack's name; None: the
+            active stack.
     """
 
-    def __init__(self, stack: StackConfig | str | Path) -> None:
+    def __init__(self, stack: StackConfig | str | Path | None = None) -> None:
         self.stack = resolve_stack(stack)
         self.store: ArtifactStore = open_store(self.stack)
         self.io = ArtifactIO(self.store, download_dir(self.stack))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from provisioner.catalog.types import Cloud
+from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.errors import NotFoundError, OperationError
+
+if TYPE_CHECKING:
+    from provisioner.stackconfig import StackConfig
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,43 @@ def require_for_cloud(cloud: Cloud, what: str) -> None:
             f"{'is' if len(missing) == 1 else 'are'} not installed)",
             hint=integ.hint.capitalize() + ".",
         )
+
+
+#: What the runtime imports for an artifact store, by URI scheme: (integration, module).
+STORE_NEEDS: dict[str, tuple[str, str]] = {
+    "s3": ("aws", "boto3"),
+    "gs": ("gcp", "google.cloud.storage"),
+    "az": ("azure", "azure.storage.blob"),
+}
+#: What the runtime imports for an orchestrator, by flavor.
+ORCHESTRATOR_NEEDS: dict[str, tuple[str, str]] = {"kubernetes": ("kubernetes", "kubernetes")}
+
+
+def require_for_stack(stack: StackConfig) -> None:
+    """Fail before anything runs if the runtime cannot import what ``stack`` needs.
+
+    Raises:
+        MissingIntegrationError: one message naming every missing integration and the exact
+            ``provisioner integration install`` command.
+    """
+    needs: list[tuple[str, str]] = []
+    store = stack.component(ComponentType.ARTIFACT_STORE)
+    uri = store.config.get("uri") if store else None
+    if isinstance(uri, str) and "://" in uri:
+        needs.append(STORE_NEEDS.get(uri.split("://", 1)[0], ("", "")))
+    orchestrator = stack.component(ComponentType.ORCHESTRATOR)
+    if orchestrator is not None:
+        needs.append(ORCHESTRATOR_NEEDS.get(orchestrator.flavor, ("", "")))
+    missing = [(name, module) for name, module in needs if name and not _find(module)]
+    if not missing:
+        return
+    names = list(dict.fromkeys(name for name, _ in missing))
+    modules = ", ".join(module for _, module in missing)
+    raise MissingIntegrationError(
+        f"stack {stack.name!r} needs the {' and '.join(names)} integration"
+        f"{'s' if len(names) > 1 else ''} ({modules} not installed)",
+        hint=f"Install with `provisioner integration install {' '.join(names)}`.",
+    )
 
 
 def flavors_of(integ: Integration) -> list[str]:

@@ -110,3 +110,47 @@ def test_a_cloud_stack_without_its_integration_says_how_to_install_it(verb, prov
     assert "provisioner integration install aws" in out.stderr
     assert "pip install 'provisioner[aws]'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+MISSING_BOTO3 = """
+import sys
+sys.modules["boto3"] = None
+sys.argv = ["provisioner", *sys.argv[1:]]
+from provisioner.cli.app import main
+main()
+"""
+
+TINY_PIPE = """
+from pathlib import Path
+from provisioner.runtime import pipeline, step
+
+@step
+def touch() -> int:
+    Path("STEP_RAN").write_text("yes")
+    return 1
+
+@pipeline
+def tiny():
+    touch()
+"""
+
+
+@pytest.mark.parametrize("command", [["pipeline", "run", "tiny.py:tiny"], ["run", "list"]])
+def test_a_runtime_path_without_its_integration_names_the_install_command(command, tmp_path):
+    from tests.runtime.conftest import make_stack
+
+    make_stack("s3", root=tmp_path, endpoint="http://127.0.0.1:9").write(tmp_path / "s3.yaml")
+    (tmp_path / "tiny.py").write_text(TINY_PIPE)
+    out = subprocess.run(
+        [sys.executable, "-c", MISSING_BOTO3, *command, "--stack", "s3.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PROVISIONER_HOME": str(tmp_path / "home")},
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 1, out.stderr
+    assert "stack 'test-s3' needs the aws integration (boto3 not installed)" in out.stderr
+    assert "provisioner integration install aws" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "STEP_RAN").exists()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import UserInputError
+from provisioner.integrations import require_for_stack
 from provisioner.runtime.artifacts import ArtifactIO, hash_from_uri
 from provisioner.runtime.errors import ArtifactImportError, InvalidNameError, RunNotFoundError
 from provisioner.runtime.imports import import_file
@@ -25,6 +26,7 @@ class RunClient:
 
     def __init__(self, stack: StackConfig | str | Path | None = None) -> None:
         self.stack = resolve_stack(stack)
+        require_for_stack(self.stack)
         self.store: ArtifactStore = open_store(self.stack)
         self.io = ArtifactIO(self.store, download_dir(self.stack))
 

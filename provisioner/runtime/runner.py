@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner import home
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import NotFoundError, UserInputError
+from provisioner.integrations import require_for_stack
 from provisioner.runtime.artifacts import ArtifactIO
 from provisioner.runtime.errors import (
     ArtifactStoreMissingError,
@@ -204,6 +205,7 @@ def run_pipeline(
     """
     config = resolve_stack(stack)
     check_runnable(config)
+    require_for_stack(config)
     invocations = pipeline.build(parameters)
     params = pipeline.bind_parameters(parameters or {})
     interval = heartbeat_interval()

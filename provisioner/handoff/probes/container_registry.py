@@ -26,15 +26,12 @@ _LOGIN_HINT = (
 )
 
 
-def registry_url(stack: StackConfig, uri: str) -> tuple[str, str]:
-    """The registry's host and base URL: ``endpoints.container_registry`` if set, else
-    plain HTTP for a loopback host (as docker does), else HTTPS."""
+def registry_url(uri: str) -> tuple[str, str]:
+    """The registry's host and base URL: plain HTTP for a loopback host (as docker does),
+    else HTTPS. Credentials for a host are only ever sent to that host."""
     host = uri.split("://", 1)[-1].split("/", 1)[0]
-    override = stack.endpoints.get("container_registry")
-    if override:
-        return host, override.rstrip("/")
-    scheme = "http" if host.split(":")[0] in _LOOPBACK or host.startswith("[::1]") else "https"
-    return host, f"{scheme}://{host}"
+    loopback = host.rsplit(":", 1)[0] in _LOOPBACK or host.startswith("[::1]")
+    return host, f"{'http' if loopback else 'https'}://{host}"
 
 
 def probe(stack: StackConfig, conn: ComponentConnection) -> str:
@@ -46,7 +43,7 @@ def probe(stack: StackConfig, conn: ComponentConnection) -> str:
     uri = conn.config.get("uri")
     if not uri or not isinstance(uri, str):
         raise ProbeFailed("the container_registry has no 'uri' in its config")
-    host, base = registry_url(stack, uri)
+    host, base = registry_url(uri)
     status, headers = _get(f"{base}/v2/")
     if status == 200:
         return f"{base}/v2/ answers; no login needed"
@@ -106,7 +103,7 @@ def _ecr_login(stack: StackConfig, region: str) -> tuple[str, str]:
         ) from None
     try:
         session = boto3.session.Session(profile_name=stack.auth.aws_profile)
-        ecr = session.client("ecr", region_name=region, endpoint_url=stack.endpoints.get("ecr"))
+        ecr = session.client("ecr", region_name=region)
         data = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     except (BotoCoreError, ClientError) as exc:
         raise ProbeFailed(

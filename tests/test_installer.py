@@ -49,6 +49,7 @@ def _status(python: str) -> dict[str, installer.IntegrationStatus]:
     return {s.name: s for s in installer.status(TABLE, python)}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_install_upgrade_uninstall_round_trip(tool, tmp_path):
     python = _venv(tmp_path / "venv", tool)

@@ -106,6 +106,7 @@ def definition(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_installed_flavor_deploys_runs_a_pipeline_and_is_left_on_destroy(
     venv, definition, tmp_path

@@ -104,7 +104,7 @@ def _warnings_as_lines() -> None:
 
 
 def _register() -> None:
-    from provisioner.cli import component, integration, recipe, stack
+    from provisioner.cli import component, integration, recipe, stack, stack_handoff  # noqa: F401
 
     app.add_typer(stack.app, name="stack", help="Deploy, preview, destroy and inspect stacks.")
     app.add_typer(component.app, name="component", help="The component types and their flavors.")

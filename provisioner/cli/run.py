@@ -24,14 +24,23 @@ app = typer.Typer(
 )
 
 StackOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--stack",
         "-s",
         metavar="STACK",
-        help="A deployed stack's name (see `provisioner stack list`) or a stack config file.",
+        help="A deployed stack's name (see `provisioner stack list`) or a stack config file. "
+        "Default: the active stack ($PROVISIONER_STACK, else `provisioner stack use`).",
+        show_default=False,
     ),
 ]
+
+
+def stack_flag(stack: str | None) -> str:
+    """`` --stack STACK`` for a hint, or nothing when the active stack was used."""
+    return f" --stack {stack}" if stack else ""
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -121,7 +130,7 @@ def run_summary(run: RunRecord) -> Text:
 
 @app.command("list")
 def list_(
-    stack: StackOption,
+    stack: StackOption = None,
     pipeline: Annotated[
         str | None,
         typer.Option("--pipeline", "-p", metavar="NAME", help="Only runs of this pipeline."),
@@ -170,7 +179,7 @@ def show(
     run_id: Annotated[
         str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
     ],
-    stack: StackOption,
+    stack: StackOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show one run: its parameters, steps, outputs (small JSON values inline) and errors."""
@@ -203,7 +212,7 @@ def show(
                 console.err.print(line, soft_wrap=True)
     if any(rec.outputs for rec in run.steps.values()):
         console.err.print(
-            f"see a value: provisioner run output {run.run_id} STEP [OUTPUT] --stack {stack}",
+            f"see a value: provisioner run output {run.run_id} STEP [OUTPUT]{stack_flag(stack)}",
             soft_wrap=True,
             markup=False,
         )
@@ -273,7 +282,7 @@ def output(
         str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
     ],
     step: Annotated[str, typer.Argument(metavar="STEP", help="The step's name in the run.")],
-    stack: StackOption,
+    stack: StackOption = None,
     name: Annotated[
         str | None,
         typer.Argument(

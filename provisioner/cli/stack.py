@@ -423,13 +423,30 @@ def export(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="File to write; default: stdout."),
     ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="yaml|env",
+            help="yaml: the stack config; env: `export` lines a shell or CI job needs "
+            "(references, never secrets).",
+        ),
+    ] = "yaml",
     as_json: Json = False,
 ) -> None:
-    """Write the stack config (the hand-off file)."""
+    """Write the stack config (the hand-off file), or the environment for using it."""
     from provisioner import operations
 
+    if fmt not in ("yaml", "env"):
+        raise UserInputError(f"--format {fmt!r}: expected yaml or env")
     config = operations.stack_config(ref)
-    if as_json:
+    if fmt == "env":
+        from provisioner.handoff import env
+
+        text = env.render_env(config, ref)
+        if as_json:
+            text = json.dumps(env.env_json(config, ref), indent=2) + "\n"
+    elif as_json:
         text = json.dumps(config.model_dump(mode="json"), indent=2) + "\n"
     else:
         text = config.to_yaml()

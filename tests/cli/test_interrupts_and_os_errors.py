@@ -4,7 +4,6 @@ line and an exit code, never a traceback, and a rerun converges."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -57,9 +56,9 @@ def test_ctrl_c_during_a_deploy_exits_130_and_the_rerun_converges(tmp_path):
     held = StackLock(home / "stacks" / "local", "destroy")  # another command holds the stack
     held.acquire()
     try:
+        command = ["stack", "deploy", "local-recipe", "--yes", "--lock-timeout", "60"]
         deploy = subprocess.Popen(
-            [sys.executable, "-m", "provisioner", "--home", str(home)]
-            + ["stack", "deploy", "local-recipe", "--yes", "--lock-timeout", "60"],
+            [sys.executable, "-m", "provisioner", "--home", str(home), *command],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,

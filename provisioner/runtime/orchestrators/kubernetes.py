@@ -215,7 +215,14 @@ class KubernetesOrchestrator:
         if self.api_server:
             cfg.host = self.api_server.rstrip("/")
         elif os.environ.get("KUBERNETES_SERVICE_HOST"):
-            kube_config.load_incluster_config(client_configuration=cfg)
+            try:
+                kube_config.load_incluster_config(client_configuration=cfg)
+            except (kube_config.ConfigException, OSError) as exc:
+                raise KubernetesOrchestratorError(
+                    f"cannot use the in-cluster service account: {exc}",
+                    hint="run in a pod with a service account token mounted, or unset "
+                    "KUBERNETES_SERVICE_HOST to use a kubeconfig context",
+                ) from None
         else:
             context = self.config.get("kube_context")
             try:

@@ -87,3 +87,32 @@ def test_a_settlement_that_fails_stays_pending_until_it_succeeds(engine, ws, che
     engine.destroy("dev", events.append)
     assert "finished the interrupted delete of f-b" in warnings_of(events)
     assert ws.files() == {} and checkpoint_of() is None
+
+
+@pytest.mark.parametrize(
+    ("options", "created", "files"),
+    [
+        ({}, "b.txt", {"a.txt", "b.txt"}),
+        ({"second": "c.txt"}, "c.txt", {"a.txt", "c.txt"}),  # a replace: b goes after adopting c
+    ],
+)
+def test_a_create_killed_after_the_provider_ran_is_adopted_in_place(
+    engine, ws, checkpoint_of, options, created, files
+):
+    if options:
+        assert ws.run("up").returncode == 0
+    killed = ws.run("up", failpoint="after-create:f-b", **options)
+    assert killed.returncode == KILLED, killed.stderr
+
+    events: list = []
+    engine.up_program("dev", program(ws, **options), events.append)
+
+    path = ws.root / created
+    assert f"adopted f-b ({path}), created by an interrupted run" in warnings_of(events)
+    assert ws.calls().count(f"create {created}") == 1 and f"adopt {created}" in ws.calls()
+    assert set(ws.files()) == files
+    state = checkpoint_of()
+    assert state["pending"] == []
+    (b,) = [r for r in state["resources"] if r["name"] == "f-b"]
+    assert b["id"] == str(path) and b["outputs"]["size"] == len("a has 2 bytes")
+    assert not engine.preview_program("dev", program(ws, **options)).has_changes

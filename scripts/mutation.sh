@@ -70,8 +70,11 @@ echo "==> surviving mutants (inspect one with: cd $WORK && $PY -m mutmut show <n
 import json
 
 stats = json.load(open("mutants/mutmut-cicd-stats.json"))
-tested = stats["total"] - stats.get("skipped", 0)
 caught = stats["killed"] + stats.get("timeout", 0)
+missed = sum(stats.get(k, 0) for k in ("survived", "no_tests", "suspicious", "segfault"))
+checked = caught + missed
 print(f"==> {stats}")
-print(f"==> mutation score: {caught}/{tested} = {100 * caught / max(tested, 1):.1f}% caught")
+print(f"==> mutation score: {caught}/{checked} = {100 * caught / max(checked, 1):.1f}% caught")
+if checked < stats["total"] - stats.get("skipped", 0):
+    print(f"    (an interrupted run: {checked} of {stats['total']} mutants checked; rerun to resume)")
 EOF

@@ -1,0 +1,66 @@
+"""A tampered manifest cannot make a load write outside the download folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provisioner.runtime import RunClient, Status, pipeline, step
+from provisioner.runtime.artifacts import hash_from_uri
+from provisioner.runtime.errors import InvalidNameError
+from provisioner.runtime.runner import download_dir
+
+
+@step
+def report(folder: str) -> Path:
+    root = Path(folder)
+    (root / "sub").mkdir(parents=True, exist_ok=True)
+    (root / "sub" / "data.txt").write_text("payload")
+    return root
+
+
+@pipeline
+def make_report(folder: str):
+    report(folder=folder)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../../escaped.txt",
+        "sub/../../../../escaped.txt",
+        "/escaped.txt",
+        "sub//data.txt",
+        "./sub/data.txt",
+        "",
+    ],
+)
+def test_a_manifest_file_name_that_leaves_the_artifact_is_refused(local_stack, tmp_path, name):
+    run = make_report.run(local_stack, parameters={"folder": str(tmp_path / "made")})
+    assert run.status is Status.COMPLETED
+    client = RunClient(local_stack)
+    hash_ = hash_from_uri(run.steps["report"].outputs["output"])
+    key = f"artifacts/{hash_}/manifest.json"
+    manifest = json.loads(client.store.get_bytes(key))
+    (entry,) = manifest["files"]
+    assert entry["name"] == "sub/data.txt"
+    entry["name"] = name
+    client.store.put_bytes(key, json.dumps(manifest).encode())
+    downloads = download_dir(local_stack)
+    before = {p for p in tmp_path.rglob("*") if not p.is_relative_to(downloads)}
+
+    with pytest.raises(InvalidNameError, match="unsafe file name"):
+        RunClient(local_stack).load_output(run.run_id, "report")
+
+    after = {p for p in tmp_path.rglob("*") if not p.is_relative_to(downloads)}
+    assert after == before, f"the load wrote outside {downloads}: {sorted(after - before)}"
+    assert not (Path("/") / "escaped.txt").exists()
+
+
+def test_an_untampered_folder_artifact_loads_inside_the_download_folder(local_stack, tmp_path):
+    run = make_report.run(local_stack, parameters={"folder": str(tmp_path / "made")})
+    loaded = RunClient(local_stack).load_output(run.run_id, "report")
+    assert loaded.is_relative_to(download_dir(local_stack))
+    assert (loaded / "sub" / "data.txt").read_text() == "payload"

@@ -97,6 +97,13 @@ def run_summary(run: RunRecord) -> Text:
     return text
 
 
+def _resolve(client, ref: str) -> str:
+    """The full run id behind ``latest`` or a unique prefix (see runtime.run_ids)."""
+    from provisioner.runtime.run_ids import resolve_run_id
+
+    return resolve_run_id(client.store, ref)
+
+
 @app.command("list")
 def list_(
     stack: StackOption,
@@ -158,6 +165,7 @@ def show(
     from provisioner.runtime.outputs import INLINE_BYTES, small_json_values
 
     client = RunClient(stack)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if as_json:
         render.dump_json(run.model_dump(mode="json"), exact=True)
@@ -225,6 +233,7 @@ def logs(
     from provisioner.runtime import RunClient
 
     client = RunClient(stack)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if step is not None and step not in run.steps:
         raise NotFoundError(f"run {run_id} has no step {step!r} (steps: {', '.join(run.steps)})")
@@ -284,6 +293,7 @@ def output(
     from provisioner.runtime.outputs import export_files, output_info, read_raw, summarize
 
     client = RunClient(stack)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     info = output_info(client, run, step, name)
     if out_file == "-":

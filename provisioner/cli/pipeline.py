@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from provisioner.cli import console, render
+from provisioner.cli import console, pipeline_show, render
 from provisioner.cli.run import JsonOption, StackOption, run_summary, steps_table
 from provisioner.errors import OperationError
 
@@ -161,3 +161,6 @@ def _show(record: RunRecord | None, as_json: bool) -> None:
     else:
         console.out.print(steps_table(record))
         console.out.print(run_summary(record))
+
+
+app.command("show")(pipeline_show.show)

@@ -24,11 +24,12 @@ def find(values: dict[str, Any], key: str) -> Any:
         if isinstance(current, Secret):
             raise UserInputError(f"output {'.'.join(walked)!r} is a secret; it has no keys")
         if not isinstance(current, dict) or part not in current:
-            where = f"output {'.'.join(walked)!r}" if walked else "the stack"
             known = ", ".join(sorted(current)) if isinstance(current, dict) else ""
+            if not walked:
+                raise UserInputError(f"the stack has no output {part!r}; its outputs: {known}")
             raise UserInputError(
-                f"{where} has no key {part!r}"
-                + (f"; known keys: {known}" if known else f" (it is a {_kind(current)})")
+                f"output {'.'.join(walked)!r} has no key {part!r}"
+                + (f"; its keys: {known}" if known else f" (it is {_kind(current)})")
             )
         current = current[part]
         walked.append(part)

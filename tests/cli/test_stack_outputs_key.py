@@ -47,9 +47,9 @@ def test_raw_works_in_a_shell_substitution(deployed, provisioner_home):
 def test_an_unknown_key_is_exit_2_naming_the_known_keys(deployed):
     result = run("stack", "outputs", "local", "nosuch", code=2)
     flat = " ".join(result.stderr.split())
-    assert "no key 'nosuch'" in flat and ", ".join(sorted(deployed)) in flat, flat
+    assert "no output 'nosuch'" in flat and ", ".join(sorted(deployed)) in flat, flat
     nested = run("stack", "outputs", "local", "components.nosuch", code=2)
-    assert "artifact_store, orchestrator" in nested.stderr
+    assert "has no key 'nosuch'; its keys: artifact_store, orchestrator" in nested.stderr
 
 
 def test_raw_refuses_a_map_and_needs_a_key(deployed):

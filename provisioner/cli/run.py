@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from provisioner.cli import console, render
+from provisioner.cli import completion, console, render
 
 if TYPE_CHECKING:
     from provisioner.runtime.records import RunRecord
@@ -28,6 +28,7 @@ StackOption = Annotated[
         "-s",
         metavar="STACK",
         help="A deployed stack's name (see `provisioner stack list`) or a stack config file.",
+        autocompletion=completion.stack_targets,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -155,7 +156,12 @@ def list_(
 @app.command("show")
 def show(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     stack: StackOption,
     as_json: JsonOption = False,
@@ -218,7 +224,12 @@ def pod_lines(run: RunRecord, step: str, stack: str) -> list[Text]:
 @app.command("logs")
 def logs(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     stack: StackOption,
     step: Annotated[
@@ -260,7 +271,12 @@ def logs(
 @app.command("output")
 def output(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     step: Annotated[str, typer.Argument(metavar="STEP", help="The step's name in the run.")],
     stack: StackOption,

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from provisioner.cli import console, render
+from provisioner.cli import completion, console, render
 from provisioner.cli.progress import ProgressDisplay
 from provisioner.engines.model import Op, Plan
 from provisioner.errors import UserInputError
@@ -27,6 +27,7 @@ Ref = Annotated[
         metavar="REF",
         help="A built-in recipe (e.g. local-recipe), a definition file, or a deployed stack's name.",
         show_default=False,
+        autocompletion=completion.stack_refs,
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,9 +54,10 @@ def read_text(path: Path) -> str:
 def parse(text: str, name: str, env: Mapping[str, str] | None = None) -> tuple[Any, LineMap]:
     """Parse YAML text into plain data plus a map from field path to 1-based line.
 
-    ``${VAR}`` and ``${VAR:-default}`` in values (never keys) are substituted from ``env``
-    (default: the process environment); see :mod:`provisioner.spec.interpolate`. An
-    unquoted value takes the type of its substituted text (``port: ${PORT}`` is a number).
+    With ``env`` (stack definitions pass the process environment), ``${VAR}`` and
+    ``${VAR:-default}`` in values (never keys) are substituted from it; see
+    :mod:`provisioner.spec.interpolate`. An unquoted value takes the type of its substituted
+    text (``port: ${PORT}`` is a number). Without ``env`` the text is taken as it is.
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -69,7 +69,7 @@ def parse(text: str, name: str, env: Mapping[str, str] | None = None) -> tuple[A
         )
     lines: LineMap = {}
     problems: list[tuple[str, int | None, str]] = []
-    walk = _Walk(name, os.environ if env is None else env, problems)
+    walk = _Walk(name, env, problems)
     walk(node, (), lines, 0, set(), [0])
     if problems:
         raise SpecError(name, problems)
@@ -96,7 +96,10 @@ class _Walk:
     """Records the line of every field and substitutes ``${...}`` in scalar values."""
 
     def __init__(
-        self, name: str, env: Mapping[str, str], problems: list[tuple[str, int | None, str]]
+        self,
+        name: str,
+        env: Mapping[str, str] | None,
+        problems: list[tuple[str, int | None, str]],
     ) -> None:
         self.name = name
         self.env = env
@@ -158,7 +161,9 @@ class _Walk:
                 self(item, (*path, str(i)), lines, depth + 1, seen_nodes, count)
 
     def _substitute(self, node: yaml.ScalarNode, path: tuple[str, ...]) -> None:
-        if node.tag != "tag:yaml.org,2002:str" or not has_reference(node.value):
+        if self.env is None or node.tag != "tag:yaml.org,2002:str":
+            return
+        if not has_reference(node.value):
             return
         try:
             node.value = interpolate(node.value, self.env)

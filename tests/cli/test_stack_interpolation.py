@@ -97,3 +97,16 @@ def test_a_malformed_reference_is_exit_2(tmp_path):
     text = DEFINITION.replace("${STACK_NAME}", "${1BAD}")
     _, result = validate(tmp_path, text, {}, 2)
     assert "malformed reference" in json.loads(result.stdout)[0]["errors"][0]["message"]
+
+
+def test_a_stack_config_file_is_taken_as_it_is(tmp_path, monkeypatch):
+    from tests.runtime.conftest import make_stack
+
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    path = tmp_path / "stack-config.yaml"
+    make_stack("local", root=tmp_path).write(path)
+    text = path.read_text()
+    path.write_text(text.replace(str(tmp_path), str(tmp_path) + "/${NOT_SET_ANYWHERE}", 1))
+    result = runner.invoke(app, ["stack", "describe", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "/${NOT_SET_ANYWHERE}" in result.stdout

@@ -55,7 +55,7 @@ app = typer.Typer(
     help="Provision MLOps stacks from a stack definition, and run pipelines on them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from provisioner.cli import console, render
+from provisioner.cli import console, pipeline_show, render
 from provisioner.cli.run import (
     JsonOption,
     StackOption,
@@ -205,3 +205,6 @@ def _show(record: RunRecord | None, as_json: bool) -> None:
     else:
         console.out.print(steps_table(record))
         console.out.print(run_summary(record))
+
+
+app.command("show")(pipeline_show.show)

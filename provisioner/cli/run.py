@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from provisioner.cli import console, render
+from provisioner.cli import completion, console, render
 
 if TYPE_CHECKING:
     from provisioner.runtime import RunClient
@@ -32,6 +32,7 @@ StackOption = Annotated[
         help="A deployed stack's name (see `provisioner stack list`) or a stack config file. "
         "Default: the active stack ($PROVISIONER_STACK, else `provisioner stack use`).",
         show_default=False,
+        autocompletion=completion.stack_targets,
     ),
 ]
 
@@ -128,6 +129,13 @@ def run_summary(run: RunRecord) -> Text:
     return text
 
 
+def _resolve(client, ref: str) -> str:
+    """The full run id behind ``latest`` or a unique prefix (see runtime.run_ids)."""
+    from provisioner.runtime.run_ids import resolve_run_id
+
+    return resolve_run_id(client.store, ref)
+
+
 @app.command("list")
 def list_(
     stack: StackOption = None,
@@ -177,7 +185,12 @@ def list_(
 @app.command("show")
 def show(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     stack: StackOption = None,
     as_json: JsonOption = False,
@@ -186,6 +199,7 @@ def show(
     from provisioner.runtime.outputs import INLINE_BYTES, small_json_values
 
     client = open_client(stack)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if as_json:
         render.dump_json(run.model_dump(mode="json"), exact=True)
@@ -238,7 +252,12 @@ def pod_lines(run: RunRecord, step: str, stack: str) -> list[Text]:
 @app.command("logs")
 def logs(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     stack: StackOption,
     step: Annotated[
@@ -253,6 +272,7 @@ def logs(
     from provisioner.runtime import RunClient
 
     client = RunClient(stack)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if step is not None and step not in run.steps:
         raise NotFoundError(f"run {run_id} has no step {step!r} (steps: {', '.join(run.steps)})")
@@ -279,7 +299,12 @@ def logs(
 @app.command("output")
 def output(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     step: Annotated[str, typer.Argument(metavar="STEP", help="The step's name in the run.")],
     stack: StackOption = None,
@@ -323,6 +348,7 @@ def output(
     from provisioner.runtime.outputs import export_files, output_info, read_raw, summarize
 
     client = open_client(stack, allow_pickle=allow_pickle or None)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     info = output_info(client, run, step, name)
     if out_file == "-":

@@ -27,7 +27,6 @@ from provisioner.errors import EngineUnavailableError, NotFoundError, OperationE
 PLAN_ENV = {"PULUMI_EXPERIMENTAL": "true"}
 
 if TYPE_CHECKING:
-
     from pulumi.automation import PulumiCommand, Stack
 
     from provisioner.spec.loader import LoadedStack

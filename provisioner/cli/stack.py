@@ -75,7 +75,7 @@ Refresh = Annotated[
         "--refresh",
         metavar="true|false",
         help="Read every resource back before planning, so the plan starts from what is "
-        "real and shows drift (embedded engine); --refresh=false skips it.",
+        "real and shows drift; --refresh=false skips it.",
     ),
 ]
 Forget = Annotated[

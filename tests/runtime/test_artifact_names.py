@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from provisioner.runtime import RunClient, Status, pipeline, step
-from provisioner.runtime.artifacts import hash_from_uri
-from provisioner.runtime.errors import InvalidNameError
+from provisioner.runtime.artifacts import hash_from_uri, identity_hash
+from provisioner.runtime.errors import ArtifactIntegrityError, InvalidNameError
 from provisioner.runtime.runner import download_dir
 
 
@@ -47,12 +47,16 @@ def test_a_manifest_file_name_that_leaves_the_artifact_is_refused(local_stack, t
     (entry,) = manifest["files"]
     assert entry["name"] == "sub/data.txt"
     entry["name"] = name
-    client.store.put_bytes(key, json.dumps(manifest).encode())
+    # A consistent forgery: the tampered manifest at the address its identity hashes to, so
+    # only the file-name check stands between it and a write outside the download folder.
+    forged = identity_hash(manifest)
+    client.store.put_bytes(f"artifacts/{forged}/manifest.json", json.dumps(manifest).encode())
+    serializer = run.steps["report"].serializers["output"]
     downloads = download_dir(local_stack)
     before = {p for p in tmp_path.rglob("*") if not p.is_relative_to(downloads)}
 
-    with pytest.raises(InvalidNameError, match="unsafe file name"):
-        RunClient(local_stack).load_output(run.run_id, "report")
+    with pytest.raises((ArtifactIntegrityError, InvalidNameError), match="unsafe file name"):
+        RunClient(local_stack).io.load(forged, serializer)
 
     after = {p for p in tmp_path.rglob("*") if not p.is_relative_to(downloads)}
     assert after == before, f"the load wrote outside {downloads}: {sorted(after - before)}"

@@ -5,7 +5,31 @@ from __future__ import annotations
 from provisioner.runtime import RunClient, Status, load_output, pipeline, step
 from provisioner.runtime.artifacts import hash_from_uri
 
-CALLS: list[str] = []
+
+class Calls:
+    """Which steps ran. Not plain data, so the code hash counts it by type only (a plain
+    list would be hashed by value, and its growth would change the steps' code hash)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def append(self, name: str) -> None:
+        self.names.append(name)
+
+    def clear(self) -> None:
+        self.names.clear()
+
+    def __eq__(self, other: object) -> bool:
+        return self.names == other
+
+    def __getitem__(self, index: int) -> str:
+        return self.names[index]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
+CALLS = Calls()
 VERSION = {"produce": "1"}
 
 

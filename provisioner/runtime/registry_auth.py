@@ -97,9 +97,8 @@ def pull_credentials(stack: StackConfig, registry: str) -> tuple[str, str] | Non
 
 def _ecr_credentials(stack: StackConfig, registry: str) -> tuple[str, str]:
     """ECR's ``AWS`` user and a 12-hour token (``ecr:GetAuthorizationToken``)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     region = registry.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
     session = boto3.session.Session(profile_name=stack.auth.aws_profile, region_name=region)

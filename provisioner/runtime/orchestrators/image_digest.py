@@ -110,8 +110,7 @@ def resolve_digest(ref: ImageRef, credentials: tuple[str, str] | None, timeout: 
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
     if status == 401:
         raise ImagePinError(
-            f"cannot pin {what} to a digest: registry {ref.registry} refused the credentials "
-            "(401)",
+            f"cannot pin {what} to a digest: registry {ref.registry} refused the credentials (401)",
             hint=f"check the container registry's credentials, {OFF_HINT}",
         )
     if status != 200:
@@ -208,7 +207,7 @@ def _request(
     for key, value in headers.items():
         req.add_unredirected_header(key, value)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (http/https)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as exc:
         with exc:

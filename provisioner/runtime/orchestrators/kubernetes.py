@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import UserInputError
 from provisioner.runtime.orchestrators import kube_diagnose
+from provisioner.runtime.orchestrators.image_digest import parse_ref, resolve_digest
 from provisioner.runtime.orchestrators.kube_client import (
     INSTALL_HINT,
     Caller,
@@ -23,7 +24,6 @@ from provisioner.runtime.orchestrators.kube_client import (
     connect,
     rights_hint,
 )
-from provisioner.runtime.orchestrators.image_digest import parse_ref, resolve_digest
 from provisioner.runtime.orchestrators.kube_image import (
     ENV_IMAGE,
     pipeline_target,

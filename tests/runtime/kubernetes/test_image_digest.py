@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
+from provisioner.recipes.local.providers.registry import LocalRegistryProvider
 from provisioner.runtime.orchestrators.image_digest import (
     ImagePinError,
     _token,
@@ -21,7 +23,6 @@ from provisioner.runtime.records import Status
 from provisioner.runtime.registry_auth import pull_credentials
 from provisioner.runtime.stores import open_store
 from provisioner.stackconfig import ComponentConnection
-from recipes.local.providers.registry import LocalRegistryProvider
 from tests.recipes.local import test_registry_provider as oci
 from tests.runtime.cli_helpers import invoke
 from tests.runtime.kubernetes.conftest import jobs, k8s_stack, pipe, run
@@ -49,8 +50,13 @@ def pinned_stack(tmp_path, moto_url, outs: dict, **config):
     return stack
 
 
-def job_images(cluster) -> set[str]:
-    return {j["spec"]["template"]["spec"]["containers"][0]["image"] for j in jobs(cluster)}
+def containers(kubelet) -> list[dict]:
+    """The step container of every Job the run created (deleted ones too)."""
+    return [j["spec"]["template"]["spec"]["containers"][0] for j in kubelet.jobs.values()]
+
+
+def job_images(kubelet) -> set[str]:
+    return {c["image"] for c in containers(kubelet)}
 
 
 def test_every_job_of_a_run_uses_the_tags_digest(
@@ -59,7 +65,7 @@ def test_every_job_of_a_run_uses_the_tags_digest(
     _, result = registry
     outs = result.outs
     manifest = oci.push_image(outs["port"], "team/steps", "v1", b"layer one")
-    stack = pinned_stack(tmp_path, moto_url, outs, keep_jobs=True)
+    stack = pinned_stack(tmp_path, moto_url, outs)
     record = run(
         pipe(project, "fanout"), stack, api_url, options={"image": f"{outs['uri']}/team/steps:v1"}
     )
@@ -68,11 +74,9 @@ def test_every_job_of_a_run_uses_the_tags_digest(
     assert record.status is Status.COMPLETED
     assert record.image == f"{outs['uri']}/team/steps:v1"
     assert record.image_digest == digest
-    assert job_images(cluster) == {f"{outs['uri']}/team/steps@{digest}"}
-    pull = {
-        j["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] for j in jobs(cluster)
-    }
-    assert pull == {"IfNotPresent"}
+    assert job_images(kubelet) == {f"{outs['uri']}/team/steps@{digest}"}
+    assert len(containers(kubelet)) == 4
+    assert {c["imagePullPolicy"] for c in containers(kubelet)} == {"IfNotPresent"}
     stored = open_store(stack).get_bytes(f"runs/{record.run_id}/run.json")
     assert json.loads(stored)["image_digest"] == digest
 
@@ -89,15 +93,15 @@ def test_moving_the_tag_gives_each_run_its_own_digest(
     _, result = registry
     outs = result.outs
     image = f"{outs['uri']}/team/steps"  # no tag: latest
-    stack = pinned_stack(tmp_path, moto_url, outs, keep_jobs=True)
+    stack = pinned_stack(tmp_path, moto_url, outs)
     first = oci.digest(oci.push_image(outs["port"], "team/steps", "latest", b"build 1"))
     one = run(pipe(project, "one"), stack, api_url, options={"image": image})
     second = oci.digest(oci.push_image(outs["port"], "team/steps", "latest", b"build 2"))
-    two = run(pipe(project, "one"), stack, api_url, options={"image": image})
+    two = run(pipe(project, "one"), stack, api_url, options={"image": image}, cache=False)
 
     assert first != second
     assert (one.image_digest, two.image_digest) == (first, second)
-    assert job_images(cluster) == {f"{image}@{first}", f"{image}@{second}"}
+    assert job_images(kubelet) == {f"{image}@{first}", f"{image}@{second}"}
 
 
 def test_an_image_by_digest_is_used_as_is(tmp_path, moto_url, api_url, project, kubelet, cluster):
@@ -108,7 +112,7 @@ def test_an_image_by_digest_is_used_as_is(tmp_path, moto_url, api_url, project, 
     record = run(pipe(project, "one"), stack, api_url, options={"image": image})
     assert record.status is Status.COMPLETED
     assert record.image_digest == f"sha256:{'a' * 64}"
-    assert job_images(cluster) <= {image}
+    assert job_images(kubelet) <= {image}
 
 
 def test_pinning_off_runs_on_the_tag(tmp_path, moto_url, api_url, project, kubelet, cluster):
@@ -121,6 +125,7 @@ def test_pinning_off_runs_on_the_tag(tmp_path, moto_url, api_url, project, kubel
     )
     assert record.status is Status.COMPLETED
     assert record.image_digest is None
+    assert job_images(kubelet) == {image}
 
 
 def test_wrong_credentials_fail_before_any_job(
@@ -139,16 +144,20 @@ def test_wrong_credentials_fail_before_any_job(
     assert image in info.value.message
     assert "refused the credentials (401)" in info.value.message
     assert "pin_image_digest: false" in info.value.hint
-    assert not jobs(cluster)
+    assert not jobs(cluster) and not kubelet.jobs, "no Job was created"
     assert not list(open_store(stack).list_keys("runs")), "nothing recorded"
 
     missing = pinned_stack(tmp_path, moto_url, {**outs, "credentials_file": None})
     with pytest.raises(ImagePinError, match="needs credentials"):
         run(pipe(project, "one"), missing, api_url, options={"image": image})
     with pytest.raises(ImagePinError, match="no such image or tag"):
-        run(pipe(project, "one"), pinned_stack(tmp_path, moto_url, outs), api_url,
-            options={"image": f"{outs['uri']}/team/steps:nope"})
-    assert not jobs(cluster)
+        run(
+            pipe(project, "one"),
+            pinned_stack(tmp_path, moto_url, outs),
+            api_url,
+            options={"image": f"{outs['uri']}/team/steps:nope"},
+        )
+    assert not jobs(cluster) and not kubelet.jobs, "no Job was created"
 
 
 def test_a_stopped_registry_fails_before_any_job(
@@ -157,14 +166,17 @@ def test_a_stopped_registry_fails_before_any_job(
     provider, result = registry
     outs = result.outs
     oci.push_image(outs["port"], "team/steps", "v1", b"layer")
+    kept = tmp_path / "credentials.json"  # the deploy's copy outlives the stopped service
+    kept.write_bytes(Path(outs["credentials_file"]).read_bytes())
+    os.chmod(kept, 0o600)
     provider.delete(result.id, result.outs)
-    stack = pinned_stack(tmp_path, moto_url, outs)
+    stack = pinned_stack(tmp_path, moto_url, {**outs, "credentials_file": str(kept)})
     image = f"{outs['uri']}/team/steps:v1"
     with pytest.raises(ImagePinError, match="cannot reach registry") as info:
         run(pipe(project, "one"), stack, api_url, options={"image": image})
     assert image in info.value.message
     assert "pin_image_digest: false" in info.value.hint
-    assert not jobs(cluster)
+    assert not jobs(cluster) and not kubelet.jobs, "no Job was created"
     assert not list(open_store(stack).list_keys("runs")), "nothing recorded"
 
 
@@ -178,8 +190,13 @@ def test_cli_reports_a_refused_pin_with_exit_code_1(
     stack.write(path)
     monkeypatch.setenv("PROVISIONER_KUBERNETES_API_SERVER", api_url)
     out = invoke(
-        "pipeline", "run", f"{project / 'k8s_demo_pipes.py'}:one", "--stack", str(path),
-        "--image", f"{outs['uri']}/team/steps:absent",
+        "pipeline",
+        "run",
+        f"{project / 'k8s_demo_pipes.py'}:one",
+        "--stack",
+        str(path),
+        "--image",
+        f"{outs['uri']}/team/steps:absent",
     )
     assert out.exit_code == 1
     assert "no such image or tag" in out.stderr and "Traceback" not in out.stderr
@@ -187,7 +204,11 @@ def test_cli_reports_a_refused_pin_with_exit_code_1(
 
 def test_references_are_split_as_docker_does():
     ref = parse_ref("python")
-    assert (ref.registry, ref.repository, ref.tag) == ("registry-1.docker.io", "library/python", "latest")
+    assert (ref.registry, ref.repository, ref.tag) == (
+        "registry-1.docker.io",
+        "library/python",
+        "latest",
+    )
     ref = parse_ref("localhost:5000/team/steps")
     assert (ref.registry, ref.repository, ref.tag) == ("localhost:5000", "team/steps", "latest")
     ref = parse_ref(f"127.0.0.1:5000/a/b:v2@sha256:{'b' * 64}")

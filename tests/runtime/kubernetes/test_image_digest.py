@@ -3,9 +3,12 @@ auth) on 127.0.0.1: each run's Jobs use the digest its tag had when the run star
 
 from __future__ import annotations
 
+import base64
+import http.server
 import json
 import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from provisioner.runtime.orchestrators.image_digest import (
     _token,
     is_loopback,
     parse_ref,
+    resolve_digest,
 )
 from provisioner.runtime.records import Status
 from provisioner.runtime.registry_auth import pull_credentials
@@ -232,3 +236,64 @@ def test_ecr_credentials_come_from_an_authorization_token(tmp_path, moto_url, mo
     stack = k8s_stack(tmp_path, moto_url)
     assert pull_credentials(stack, registry)[0] == "AWS"
     assert pull_credentials(stack, "other.example") is None
+
+
+class TokenRegistry(http.server.BaseHTTPRequestHandler):
+    """A registry with a Bearer token service (as Docker Hub and GHCR have), on loopback; the
+    Debian docker-registry serves only htpasswd Basic auth. It sends no Docker-Content-Digest,
+    as some registries do not on HEAD."""
+
+    manifest = b'{"schemaVersion": 2}'
+    seen: list[tuple[str, str, str]] = []
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def _answer(self, body: bool) -> None:
+        auth = self.headers.get("Authorization", "")
+        self.seen.append((self.command, self.path, auth))
+        port = self.server.server_address[1]
+        if self.path.startswith("/token?"):
+            good = "Basic " + base64.b64encode(b"robot:s3cret").decode()
+            ok = auth == good and "scope=repository%3Ateam%2Fsteps%3Apull" in self.path
+            data = json.dumps({"token": "pull-token"}).encode() if ok else b"{}"
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if auth != "Bearer pull-token":
+            self.send_response(401)
+            self.send_header(
+                "Www-Authenticate",
+                f'Bearer realm="http://127.0.0.1:{port}/token",service="reg",'
+                'scope="repository:team/steps:pull"',
+            )
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.manifest)))
+        self.end_headers()
+        if body:
+            self.wfile.write(self.manifest)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_bearer_challenge_is_answered_with_a_token():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TokenRegistry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        ref = parse_ref(f"127.0.0.1:{server.server_address[1]}/team/steps:v1")
+        digest = resolve_digest(ref, ("robot", "s3cret"), 5.0)
+        assert digest == oci.digest(TokenRegistry.manifest)  # from the body: no header sent
+        assert ("HEAD", "/v2/team/steps/manifests/v1", "Bearer pull-token") in TokenRegistry.seen
+        with pytest.raises(ImagePinError, match=r"token service .* refused"):
+            resolve_digest(ref, ("robot", "wrong"), 5.0)
+    finally:
+        server.shutdown()
+        server.server_close()

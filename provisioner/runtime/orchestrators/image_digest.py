@@ -115,9 +115,10 @@ def resolve_digest(ref: ImageRef, credentials: tuple[str, str] | None, timeout: 
         )
     if status != 200:
         why = "no such image or tag" if status == 404 else f"HTTP {status}"
+        todo = "push the image first" if status == 404 else "check the registry and its rights"
         raise ImagePinError(
             f"cannot pin {what} to a digest: registry {ref.registry} answered {why}",
-            hint=f"push the image first, {OFF_HINT}",
+            hint=f"{todo}, {OFF_HINT}",
         )
     return digest
 

@@ -2,30 +2,33 @@
 
 Writes and reads the same file with boto3's ``upload_file``/``download_file`` and with the
 runtime's artifact layer (hash, multipart upload, manifest; streamed download). Prints
-MiB/s, the ratio to boto3, and the peak RSS growth during each operation.
+MiB/s, the ratio to boto3, and the peak RSS growth during each operation. The stack config
+comes from the helper the runtime tests use (no recipe deploys an S3 store without the CLI).
 
-    python bench/bench_artifact_throughput.py [--size-mib 256] [--rounds 4]
+    python bench/bench_artifact_throughput.py [--size-mib 256] [--rounds 4] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _emulators
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # tests' stack helper
 
 from _emulators import moto_s3_process
 
-BUCKET = "bench"
+from tests.runtime.conftest import BUCKET, make_stack
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -69,7 +72,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--quick", action="store_true", help="8 MiB, one round: checks the bench still runs."
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.size_mib, args.rounds = 8, 1
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
@@ -78,7 +86,6 @@ def main() -> None:
     from provisioner.runtime.artifacts import ArtifactIO
     from provisioner.runtime.serializers.builtin import PathSerializer
     from provisioner.runtime.stores import open_store
-    from provisioner.stackconfig import ComponentConnection, Provenance, StackConfig
 
     work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
     src = work / "payload.bin"
@@ -88,20 +95,7 @@ def main() -> None:
 
     with moto_s3_process(BUCKET) as url:
         client = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
-        stack = StackConfig(
-            name="bench",
-            cloud="aws",
-            components={
-                "orchestrator": ComponentConnection(flavor="local", config={}),
-                "artifact_store": ComponentConnection(
-                    flavor="s3", config={"uri": f"s3://{BUCKET}/artifacts-bench"}
-                ),
-            },
-            endpoints={"s3": url},
-            provenance=Provenance(
-                recipe="bench", definition="-", engine="-", state="-", deployed_at=datetime.now(UTC)
-            ),
-        )
+        stack = make_stack("s3", root=work, endpoint=url, prefix="artifacts-bench")
         store = open_store(stack)
         for r in range(args.rounds):
             key = f"raw/{r}.bin"
@@ -132,6 +126,7 @@ def main() -> None:
                             p.unlink()
             for name, (secs, peak, _) in timings:
                 results.setdefault(name, []).append((secs, peak))
+    shutil.rmtree(work, ignore_errors=True)
 
     from rich.console import Console
     from rich.table import Table

@@ -1,68 +1,240 @@
-"""Wall time of `provisioner --help`, a local-recipe deploy and destroy, and the aws-recipe offline plan."""
+"""Wall time of the CLI: `--help`, a local-recipe deploy and destroy, the aws-recipe offline plan,
+and the offline plan's cost per resource as a generated stack grows.
+
+Every command runs in a subprocess against a temporary provisioner home, as a user runs it, with
+bytecode caches on as in an installed package. The per-resource rows plan a generated program of
+AWS resources (components, buckets, roles, policies that depend on the buckets, subnets) in this
+process after a warm-up, so they show the engine's per-resource work without imports. Each row
+gives wall time and CPU time (user + system): on a busy machine the wall time mostly measures
+the wait for a core, and the CPU time is the steadier figure to compare.
+
+    python bench/bench_cli.py [--runs 5] [--sizes 59 300] [--quick]
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+
+TARGET_OFFLINE_PLAN = 1.5  # seconds, imports included, on a quiet machine
 
 
-def _time(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
+Timings = list[tuple[float, float]]  # (wall, cpu) seconds of each run
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(cmd: list[str], env: dict[str, str], runs: int) -> Timings:
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        cpu, start = _children_cpu(), time.perf_counter()
         subprocess.run(
-            cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            cmd,
+            env=env,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - start, _children_cpu() - cpu))
     return times
 
 
-def _row(label: str, times: list[float]) -> str:
-    return f"{label:<44} median {statistics.median(times):7.3f} s   min {min(times):7.3f} s   (n={len(times)})"
+def generated_program(count: int) -> Callable[[], None]:
+    """A program that registers ``count`` resources, root stack included.
+
+    It repeats a unit shaped like the recipes: a component holding a bucket, a role, a role
+    policy built from the bucket's (unknown) ARN, and a subnet.
+    """
+
+    def program() -> None:
+        import json
+
+        import pulumi
+        import pulumi_aws as aws
+
+        left = count - 1  # the root stack is one
+        unit = 0
+        while left > 0:
+            name = f"unit{unit}"
+            comp = pulumi.ComponentResource("provisioner:bench:Unit", name, None)
+            child = pulumi.ResourceOptions(parent=comp)
+            tags = {"stack": "bench", "managed-by": "provisioner", "unit": str(unit)}
+            bucket = role = None
+            for kind in ("bucket", "role", "policy", "subnet")[: left - 1]:
+                if kind == "bucket":
+                    bucket = aws.s3.Bucket(f"{name}-bucket", tags=tags, opts=child)
+                elif kind == "role":
+                    assume = {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "codebuild.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                    role = aws.iam.Role(
+                        f"{name}-role", assume_role_policy=json.dumps(assume), tags=tags, opts=child
+                    )
+                elif kind == "policy":
+                    policy = bucket.arn.apply(  # type: ignore[union-attr]
+                        lambda arn: json.dumps(
+                            {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {"Effect": "Allow", "Action": "s3:*", "Resource": [arn]}
+                                ],
+                            }
+                        )
+                    )
+                    aws.iam.RolePolicy(
+                        f"{name}-policy",
+                        role=role.id,  # type: ignore[union-attr]
+                        policy=policy,
+                        opts=child,
+                    )
+                else:
+                    aws.ec2.Subnet(
+                        f"{name}-subnet",
+                        vpc_id="vpc-00000000",
+                        cidr_block=f"10.{unit // 256}.{unit % 256}.0/24",
+                        tags=tags,
+                        opts=child,
+                    )
+            left -= 1 + min(4, left - 1)
+            unit += 1
+
+    return program
+
+
+def plan_generated(sizes: list[int], runs: int) -> dict[int, tuple[int, Timings]]:
+    """{size: (resources planned, timings of each run)}, planning in this process."""
+    from provisioner.engines.embedded.engine import EmbeddedEngine
+
+    engine = EmbeddedEngine()
+    engine.preview_program("bench-warmup", generated_program(10))  # imports, first-call costs
+    out = {}
+    for size in sizes:
+        times, count = [], 0
+        for _ in range(runs):
+            cpu, start = time.process_time(), time.perf_counter()
+            plan = engine.preview_program(f"bench-{size}", generated_program(size))
+            times.append((time.perf_counter() - start, time.process_time() - cpu))
+            count = len(plan.steps)
+        out[size] = (count, times)
+    return out
+
+
+def _aws_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pulumi_aws") is not None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[59, 300])
+    parser.add_argument(
+        "--quick", action="store_true", help="One run, small stacks: checks the bench still runs."
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.runs, args.sizes = 1, [10, 30]
     home = tempfile.mkdtemp(prefix="bench-home-")
-    env = {**os.environ, "PROVISIONER_HOME": home}
+    os.environ["PROVISIONER_HOME"] = home  # the in-process plans too
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode
     py = [sys.executable, "-m", "provisioner"]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(_row("provisioner --help", _time([*py, "--help"], env, args.runs)))
-    print(
-        _row(
+    rows: list[tuple[str, Timings | str]] = []
+
+    rows.append(
+        (
             "python -c pass (interpreter floor)",
             _time([sys.executable, "-c", "pass"], env, args.runs),
         )
     )
-    zenml = shutil.which("zenml")
-    if zenml:
-        print(_row("zenml --help (peer)", _time([zenml, "--help"], env, max(2, args.runs // 2))))
-    else:
-        print(
-            "zenml --help (peer)                          not installed (pip install -e '.[bench]')"
+    rows.append(("provisioner --help", _time([*py, "--help"], env, args.runs)))
+    here = os.path.dirname(sys.executable)  # this environment's scripts, on PATH or not
+    zenml = shutil.which("zenml", path=here) or shutil.which("zenml")
+    peer_runs = max(1, args.runs // 2)
+    rows.append(
+        (
+            "zenml --help (peer)",
+            _time([zenml, "--help"], env, peer_runs)
+            if zenml
+            else "not installed: pip install -e '.[bench]'",
         )
+    )
     deploys, destroys = [], []
     for _ in range(args.runs):
         deploys += _time([*py, "stack", "deploy", "local-recipe", "--yes"], env, 1)
         destroys += _time([*py, "stack", "destroy", "local", "--yes"], env, 1)
-    print(_row("provisioner stack deploy local-recipe", deploys))
-    print(_row("provisioner stack destroy local", destroys))
-    offline = [*py, "stack", "preview", "aws-recipe", "--offline"]
-    print(
-        _row(
-            "stack preview aws-recipe --offline (target 3 s)",
-            _time(offline, env, max(2, args.runs // 2)),
-        )
-    )
+    rows.append(("stack deploy local-recipe", deploys))
+    rows.append(("stack destroy local", destroys))
+    offline = f"stack preview aws-recipe --offline (target < {TARGET_OFFLINE_PLAN} s)"
+    if _aws_installed():
+        cmd = [*py, "stack", "preview", "aws-recipe", "--offline"]
+        rows.append((offline, _time(cmd, env, max(2, args.runs))))
+        generated = plan_generated(args.sizes, max(1, args.runs // 2))
+    else:
+        rows.append((offline, "pulumi_aws not installed: pip install -e '.[aws]'"))
+        generated = {}
     shutil.rmtree(home, ignore_errors=True)
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"CLI wall time (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    for col in ("command", "wall median", "wall min", "cpu median", "n"):
+        table.add_column(col, justify="left" if col == "command" else "right")
+    for label, times in rows:
+        if isinstance(times, str):
+            table.add_row(label, escape(times), "", "", "0")
+        else:
+            wall, cpu = [t for t, _ in times], [c for _, c in times]
+            table.add_row(
+                label,
+                f"{statistics.median(wall):.3f} s",
+                f"{min(wall):.3f} s",
+                f"{statistics.median(cpu):.3f} s",
+                str(len(times)),
+            )
+    table.caption = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    console = Console(width=max(Console().width, 110))
+    console.print(table)
+
+    per = Table(title="offline plan of a generated AWS stack, in process, warm (imports excluded)")
+    for col in ("resources", "wall median", "per resource", "cpu median", "cpu per resource", "n"):
+        per.add_column(col, justify="right")
+    for count, times in generated.values():
+        wall = statistics.median(t for t, _ in times)
+        cpu = statistics.median(c for _, c in times)
+        per.add_row(
+            str(count),
+            f"{wall:.3f} s",
+            f"{wall / count * 1000:.2f} ms",
+            f"{cpu:.3f} s",
+            f"{cpu / count * 1000:.2f} ms",
+            str(len(times)),
+        )
+    if not generated:
+        per.caption = "not run: pulumi_aws is not installed"
+    console.print(per)
 
 
 if __name__ == "__main__":

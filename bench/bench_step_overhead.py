@@ -1,9 +1,11 @@
 """Per-step overhead: the same linear pipeline (5, 12, 50 steps) on this runtime and ZenML.
 
-Both use a local orchestrator and a local artifact store, caching off, tiny payloads.
-ZenML is optional (``pip install "provisioner[bench]"``); without it only our figures print.
+Both use a local orchestrator and a local artifact store, caching off, tiny payloads. Ours
+runs on the stack config that ``provisioner stack deploy local-recipe`` writes into a temporary
+home. ZenML is optional (``pip install "provisioner[bench]"``); without it only our figures
+print, and the table says why.
 
-    python bench/bench_step_overhead.py [--steps 5 12 50] [--repeat 3]
+    python bench/bench_step_overhead.py [--steps 5 12 50] [--repeat 3] [--quick]
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ZENML_SCRIPT = textwrap.dedent(
@@ -56,25 +58,28 @@ ZENML_SCRIPT = textwrap.dedent(
 )
 
 
-def bench_ours(steps: list[int], repeat: int) -> dict[int, list[float]]:
-    """Wall time of each run of a linear pipeline of n steps, on a fresh local stack."""
-    from provisioner.runtime import pipeline, step
-    from provisioner.stackconfig import ComponentConnection, Provenance, StackConfig
+def deploy_local_stack(home: str):
+    """Deploy local-recipe into ``home`` with the CLI, as a user does; its stack config.
 
-    root = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
-    stack = StackConfig(
-        name="bench",
-        cloud="local",
-        components={
-            "orchestrator": ComponentConnection(
-                flavor="local", config={"max_workers": 4, "workspace": str(root / "ws")}
-            ),
-            "artifact_store": ComponentConnection(flavor="local", config={"uri": str(root / "s")}),
-        },
-        provenance=Provenance(
-            recipe="bench", definition="-", engine="-", state="-", deployed_at=datetime.now(UTC)
-        ),
+    ``PROVISIONER_HOME`` points this process at ``home`` too, so the runtime finds the stack.
+    """
+    os.environ["PROVISIONER_HOME"] = home
+    proc = subprocess.run(
+        [sys.executable, "-m", "provisioner", "stack", "deploy", "local-recipe", "--yes"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if proc.returncode != 0:
+        sys.exit(f"provisioner stack deploy local-recipe failed:\n{proc.stderr}")
+    from provisioner.stackconfig import load_stack_config
+
+    return load_stack_config("local")
+
+
+def bench_ours(stack, steps: list[int], repeat: int) -> dict[int, list[float]]:
+    """Wall time of each run of a linear pipeline of n steps on ``stack``."""
+    from provisioner.runtime import pipeline, step
 
     @step
     def first() -> int:
@@ -147,12 +152,22 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[5, 12, 50])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-zenml", action="store_true", help="Only this runtime.")
+    parser.add_argument(
+        "--quick", action="store_true", help="Small sizes, one round: checks the bench still runs."
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.repeat = [2, 5], 1
 
-    ours = bench_ours(args.steps, args.repeat)
+    home = tempfile.mkdtemp(prefix="bench-overhead-")
+    try:
+        ours = bench_ours(deploy_local_stack(home), args.steps, args.repeat)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     zen = "skipped (--no-zenml)" if args.no_zenml else bench_zenml(args.steps, args.repeat)
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
@@ -168,8 +183,10 @@ def main() -> None:
             z = statistics.median(zen[n])
             row += [f"{z:.2f} s", f"{z / n * 1000:.0f} ms", f"{z / o:.0f}x"]
         else:
-            row += ["-", "-", "-"]
+            row += ["not run", "-", "-"]
         table.add_row(*row)
+    if not isinstance(zen, dict):
+        table.caption = escape(f"zenml: {zen}")
     console = Console()
     console.print(table)
     lo, hi = min(args.steps), max(args.steps)
@@ -181,8 +198,6 @@ def main() -> None:
             f"                                      zenml {slope_zen * 1000:.0f} ms  "
             f"-> {slope_zen / slope_ours:.0f}x less overhead per step (target >= 20x)"
         )
-    else:
-        console.print(f"[yellow]ZenML: {zen}[/]")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from provisioner.catalog.types import Cloud
+from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.errors import NotFoundError, OperationError
+
+if TYPE_CHECKING:
+    from provisioner.stackconfig import StackConfig
 
 
 @dataclass(frozen=True)
@@ -19,14 +20,19 @@ class Integration:
     Attributes:
         name: what users type: ``provisioner integration install aws``.
         description: what it enables.
-        requirements: pip requirement strings, the same as the package extra of that name.
+        requirements: pip requirement strings with the version ranges it is tested with; the
+            package extra of the same name holds the same strings (a test checks).
         modules: top-level modules whose presence means it is installed.
+        cloud: the cloud whose flavors all need it, if any.
+        flavors: other flavors that need it, as ``type/flavor``.
     """
 
     name: str
     description: str
     requirements: tuple[str, ...]
     modules: tuple[str, ...]
+    cloud: Cloud | None = None
+    flavors: tuple[str, ...] = ()
 
     @property
     def missing_modules(self) -> list[str]:
@@ -52,33 +58,39 @@ INTEGRATIONS: dict[str, Integration] = {
         Integration(
             "aws",
             "AWS recipes (pulumi_aws) and the s3:// artifact store (boto3)",
-            ("pulumi-aws>=7,<8", "boto3>=1.28"),
+            ("pulumi-aws>=7,<8", "boto3>=1.28,<2"),
             ("pulumi_aws", "boto3"),
+            cloud=Cloud.AWS,
         ),
         Integration(
             "gcp",
             "the gs:// artifact store (google-cloud-storage)",
-            ("google-cloud-storage>=2.10",),
+            ("google-cloud-storage>=2.10,<4",),
             ("google.cloud.storage",),
+            cloud=Cloud.GCP,
         ),
         Integration(
             "azure",
             "the az:// artifact store (azure-storage-blob, azure-identity)",
-            ("azure-storage-blob>=12.19", "azure-identity>=1.15"),
+            ("azure-storage-blob>=12.19,<13", "azure-identity>=1.15,<2"),
             ("azure.storage.blob", "azure.identity"),
+            cloud=Cloud.AZURE,
         ),
-        Integration("numpy", "numpy arrays as native .npy artifacts", ("numpy",), ("numpy",)),
+        Integration(
+            "numpy", "numpy arrays as native .npy artifacts", ("numpy>=1.26,<3",), ("numpy",)
+        ),
         Integration(
             "kubernetes",
             "the kubernetes orchestrator: steps as Jobs on the stack's cluster, and the "
             "namespace, service account and roles its recipe creates in the cluster",
-            ("kubernetes>=30", "pulumi-kubernetes>=4.18,<5"),
+            ("kubernetes>=30,<38", "pulumi-kubernetes>=4.18,<5"),
             ("kubernetes", "pulumi_kubernetes"),
+            flavors=("orchestrator/kubernetes",),
         ),
         Integration(
             "pandas",
             "pandas DataFrames as Parquet artifacts",
-            ("pandas>=2.2", "pyarrow"),
+            ("pandas>=2.2,<4", "pyarrow>=14,<27"),
             ("pandas", "pyarrow"),
         ),
     )
@@ -124,40 +136,48 @@ def require_for_cloud(cloud: Cloud, what: str) -> None:
         )
 
 
-def installer_command(requirements: list[str], installer: str = "auto") -> list[str]:
-    """The install command: uv when asked for or found on PATH (with ``auto``), else pip."""
-    if installer not in ("auto", "pip", "uv"):
-        raise NotFoundError(f"unknown installer {installer!r}; expected auto, pip or uv")
-    uv = shutil.which("uv") if installer in ("auto", "uv") else None
-    if installer == "uv" and uv is None:
-        raise OperationError(
-            "uv is not on PATH", hint="Install it (pip install uv) or use --installer pip."
-        )
-    if uv:
-        return [uv, "pip", "install", "--python", sys.executable, *requirements]
-    return [sys.executable, "-m", "pip", "install", *requirements]
+#: What the runtime imports for an artifact store, by URI scheme: (integration, module).
+STORE_NEEDS: dict[str, tuple[str, str]] = {
+    "s3": ("aws", "boto3"),
+    "gs": ("gcp", "google.cloud.storage"),
+    "az": ("azure", "azure.storage.blob"),
+}
+#: What the runtime imports for an orchestrator, by flavor.
+ORCHESTRATOR_NEEDS: dict[str, tuple[str, str]] = {"kubernetes": ("kubernetes", "kubernetes")}
 
 
-def install(names: list[str], installer: str = "auto") -> list[str]:
-    """Install the named integrations into this interpreter's environment.
-
-    Returns:
-        The command that ran.
+def require_for_stack(stack: StackConfig) -> None:
+    """Fail before anything runs if the runtime cannot import what ``stack`` needs.
 
     Raises:
-        NotFoundError: an unknown integration or installer.
-        OperationError: the installer failed; its last lines are in the message.
+        MissingIntegrationError: one message naming every missing integration and the exact
+            ``provisioner integration install`` command.
     """
-    requirements: list[str] = []
-    for name in names:
-        for req in get(name).requirements:
-            if req not in requirements:
-                requirements.append(req)
-    cmd = installer_command(requirements, installer)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-        raise OperationError(
-            f"installing {', '.join(names)} failed ({cmd[0]} exit {proc.returncode}):\n{tail}"
-        )
-    return cmd
+    needs: list[tuple[str, str]] = []
+    store = stack.component(ComponentType.ARTIFACT_STORE)
+    uri = store.config.get("uri") if store else None
+    if isinstance(uri, str) and "://" in uri:
+        needs.append(STORE_NEEDS.get(uri.split("://", 1)[0], ("", "")))
+    orchestrator = stack.component(ComponentType.ORCHESTRATOR)
+    if orchestrator is not None:
+        needs.append(ORCHESTRATOR_NEEDS.get(orchestrator.flavor, ("", "")))
+    missing = [(name, module) for name, module in needs if name and not _find(module)]
+    if not missing:
+        return
+    names = list(dict.fromkeys(name for name, _ in missing))
+    modules = ", ".join(module for _, module in missing)
+    raise MissingIntegrationError(
+        f"stack {stack.name!r} needs the {' and '.join(names)} integration"
+        f"{'s' if len(names) > 1 else ''} ({modules} not installed)",
+        hint=f"Install with `provisioner integration install {' '.join(names)}`.",
+    )
+
+
+def flavors_of(integ: Integration) -> list[str]:
+    """``type/flavor`` of every flavor that needs ``integ``: its cloud's, and those it names."""
+    out = list(integ.flavors)
+    if integ.cloud is not None:
+        from provisioner.catalog.registry import registry
+
+        out += sorted(f"{f.type}/{f.name}" for f in registry().all() if f.cloud == integ.cloud)
+    return out

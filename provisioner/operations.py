@@ -163,8 +163,9 @@ def preview(
     With ``offline`` (or when the stack needs Pulumi and the CLI is missing), the embedded
     engine plans the program in-process with no credentials, CLI or network. It diffs against
     the embedded checkpoint, else against the Pulumi engine's ``file://`` state of the stack.
-    With ``refresh`` (the default) the embedded engine first reads every resource back, in
-    memory, so the plan is made against what is real and shows the drift.
+    With ``refresh`` (the default) the engine first reads every resource back (the embedded
+    engine in memory, the Pulumi CLI with ``preview --refresh``), so the plan is made
+    against what is real and shows the drift.
     """
     select.check_backend(backend)
     stack = load_definition(ref)
@@ -197,7 +198,10 @@ def preview(
         assert isinstance(eng, EmbeddedEngine)
         plan = eng.preview(stack, on_event, refresh=refresh and not offline)
     else:
-        plan = eng.preview(stack, on_event)
+        from provisioner.engines.pulumi.engine import PulumiEngine
+
+        assert isinstance(eng, PulumiEngine)
+        plan = eng.preview(stack, on_event, refresh=refresh)
     target = select.resolve_choice(stack, engine)
     if target == "pulumi":  # the stack config a real deploy would write names Pulumi's state
         draft = draft_stack_config(
@@ -240,7 +244,7 @@ def deploy(
     failure or a kill.
 
     Args:
-        refresh: read the resources back before planning (embedded engine).
+        refresh: read the resources back before planning.
         forget: resources this deploy would delete that only leave the state instead.
     """
     select.check_backend(backend)

@@ -55,7 +55,7 @@ app = typer.Typer(
     help="Provision MLOps stacks from a stack definition, and run pipelines on them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )
@@ -104,7 +104,7 @@ def _warnings_as_lines() -> None:
 
 
 def _register() -> None:
-    from provisioner.cli import component, integration, recipe, stack
+    from provisioner.cli import component, integration, recipe, stack, stack_handoff  # noqa: F401
 
     app.add_typer(stack.app, name="stack", help="Deploy, preview, destroy and inspect stacks.")
     app.add_typer(component.app, name="component", help="The component types and their flavors.")

@@ -1,8 +1,9 @@
-"""``provisioner integration list|install``: optional packages per cloud and tool, on demand."""
+"""``provisioner integration list|install|upgrade|uninstall|requirements``: optional packages."""
 
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,65 +14,155 @@ from provisioner.cli import console, render
 
 app = typer.Typer(no_args_is_help=True)
 
+Names = Annotated[
+    list[str],
+    typer.Argument(metavar="NAME...", help="Integrations, e.g. aws.", show_default=False),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Uv = Annotated[bool, typer.Option("--uv", help="Use uv instead of pip (uv must be on PATH).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the command, change nothing.")]
+_STYLE = {"installed": "green", "missing": "yellow", "outside": "red"}
+
 
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List the integrations and whether each is installed."""
-    from provisioner.integrations import INTEGRATIONS
+def list_(as_json: Json = False) -> None:
+    """List the integrations: their flavors, installed versions and status."""
+    from provisioner import installer
+    from provisioner.integrations import INTEGRATIONS, flavors_of
 
-    rows = [
-        {
-            "name": i.name,
-            "installed": i.installed,
-            "description": i.description,
-            "requirements": list(i.requirements),
-            "missing": i.missing_modules,
-        }
-        for i in INTEGRATIONS.values()
-    ]
+    rows = []
+    for st in installer.status():
+        integ = INTEGRATIONS[st.name]
+        rows.append(
+            {
+                "name": st.name,
+                "status": st.status,
+                "installed": st.status != "missing",
+                "reason": st.reason,
+                "description": integ.description,
+                "flavors": flavors_of(integ),
+                "requirements": [
+                    {"requirement": p.requirement, "installed": p.version, "in_range": p.in_range}
+                    for p in st.packages
+                ],
+                "missing": integ.missing_modules,
+            }
+        )
     if as_json:
         render.dump_json(rows)
         return
-    table = Table("integration", "installed", "enables", "packages")
+    table = Table("integration", "status", "flavors", "packages (installed)", "enables")
     for r in rows:
-        mark = Text("yes", style="green") if r["installed"] else Text("no", style="yellow")
-        table.add_row(r["name"], mark, r["description"], ", ".join(r["requirements"]))
+        status = Text(r["status"], style=_STYLE[r["status"]])
+        if r["status"] != "installed":
+            status.append(f"\n{r['reason']}", style="dim")
+        packages = "\n".join(
+            f"{p['requirement']} ({p['installed'] or '-'})" for p in r["requirements"]
+        )
+        table.add_row(r["name"], status, "\n".join(r["flavors"]), packages, r["description"])
     console.out.print(table)
+
+
+def _confirm(what: str, cmd: list[str], yes: bool, dry_run: bool, as_json: bool) -> bool:
+    """Show the command; ask on a terminal unless --yes. False: do not run it."""
+    if dry_run:
+        return False
+    if not as_json:
+        console.err.print(f"{what}: {shlex.join(cmd)}", soft_wrap=True, markup=False)
+    if yes or not console.interactive():
+        return True
+    if typer.confirm("Go ahead?", default=True, err=True):
+        return True
+    console.err.print("Cancelled; nothing changed.")
+    raise typer.Exit(code=1)
+
+
+def _execute(verb: str, names: list[str], cmd: list[str], ran: bool, as_json: bool) -> None:
+    from provisioner import installer
+
+    if ran:
+        with console.err.status(f"{verb} {', '.join(names)} …"):
+            installer.run(cmd)
+    if as_json:
+        render.dump_json({verb: names if ran else [], "command": cmd, "dry_run": not ran})
+    elif ran:
+        console.out.print(f"Ran: {shlex.join(cmd)}", soft_wrap=True)
+    else:
+        console.out.print(f"Would run: {shlex.join(cmd)}", soft_wrap=True)
 
 
 @app.command()
 def install(
-    names: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="NAME...", help="Integrations to install, e.g. aws.", show_default=False
-        ),
-    ],
-    installer: Annotated[
-        str,
-        typer.Option(
-            "--installer", metavar="auto|pip|uv", help="auto (uv if on PATH, else pip), pip or uv."
-        ),
-    ] = "auto",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the command, install nothing.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    names: Names, yes: Yes = False, uv: Uv = False, dry_run: DryRun = False, as_json: Json = False
 ) -> None:
-    """Install integrations into this environment with pip or uv."""
-    from provisioner import integrations
+    """Install integrations into this environment, within their tested ranges."""
+    from provisioner import installer
 
-    for name in names:
-        integrations.get(name)  # unknown names fail before anything runs
-    if dry_run:
-        reqs = [r for n in names for r in integrations.get(n).requirements]
-        cmd = integrations.installer_command(reqs, installer)
-    else:
-        console.err.print(f"Installing {', '.join(names)} …")
-        cmd = integrations.install(names, installer)
-    if as_json:
-        render.dump_json(
-            {"installed": [] if dry_run else names, "command": cmd, "dry_run": dry_run}
-        )
+    reqs = installer.requirements_of(installer.select(names))
+    cmd = installer.install_command(reqs, "uv" if uv else "pip")
+    ran = _confirm("Installing", cmd, yes, dry_run, as_json)
+    _execute("installed", names, cmd, ran, as_json)
+
+
+@app.command()
+def upgrade(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[NAME...]", help="Default: every installed integration."),
+    ] = None,
+    yes: Yes = False,
+    uv: Uv = False,
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    """Upgrade integrations to the newest versions within their tested ranges."""
+    from provisioner import installer
+
+    if not names:
+        names = [s.name for s in installer.status() if s.status != "missing"]
+        if not names:
+            console.err.print("No integration is installed; nothing to upgrade.")
+            return
+    reqs = installer.requirements_of(installer.select(names))
+    cmd = installer.install_command(reqs, "uv" if uv else "pip", upgrade=True)
+    ran = _confirm("Upgrading", cmd, yes, dry_run, as_json)
+    _execute("upgraded", names, cmd, ran, as_json)
+
+
+@app.command()
+def uninstall(
+    names: Names, yes: Yes = False, uv: Uv = False, dry_run: DryRun = False, as_json: Json = False
+) -> None:
+    """Remove integrations' packages that no other installed integration still needs."""
+    from provisioner import installer
+
+    packages = installer.removable(names)
+    if not packages:
+        console.err.print("Every package of these integrations is still needed; nothing to remove.")
+        if as_json:
+            render.dump_json({"uninstalled": [], "command": None, "dry_run": dry_run})
         return
-    console.out.print(("Would run: " if dry_run else "Ran: ") + shlex.join(cmd), soft_wrap=True)
+    cmd = installer.uninstall_command(packages, "uv" if uv else "pip")
+    ran = _confirm("Removing", cmd, yes, dry_run, as_json)
+    _execute("uninstalled", names, cmd, ran, as_json)
+
+
+@app.command()
+def requirements(
+    names: Names,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="File to write; default: stdout."),
+    ] = None,
+) -> None:
+    """Print the requirement lines of integrations, for a Dockerfile or a CI image."""
+    from provisioner import installer
+    from provisioner.stackconfig import atomic_write_text
+
+    text = "".join(f"{r}\n" for r in installer.requirements_of(installer.select(names)))
+    if output is None:
+        console.out.file.write(text)
+        return
+    atomic_write_text(output, text)
+    console.err.print(f"Wrote {output}")

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from provisioner.cli import console, render
+from provisioner.cli import console, pipeline_show, render
 from provisioner.cli.run import (
     JsonOption,
     StackOption,
     announce_endpoint,
     run_summary,
+    stack_flag,
     steps_table,
 )
 from provisioner.errors import OperationError
@@ -92,7 +93,7 @@ def run(
             "looked up in the current directory first).",
         ),
     ],
-    stack: StackOption,
+    stack: StackOption = None,
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -141,7 +142,7 @@ def run(
         error = OperationError(
             f"run {record.run_id} failed: "
             f"{record.error.message if record.error else 'a step failed'}",
-            hint=f"see `provisioner run show {record.run_id} --stack {stack}` for the traceback",
+            hint=f"see `provisioner run show {record.run_id}{stack_flag(stack)}` for the traceback",
         )
         if not as_json:
             raise error
@@ -151,7 +152,7 @@ def run(
 
 
 def _run(
-    target: str, stack: str, params: list[str], no_cache: bool, image: str | None = None
+    target: str, stack: str | None, params: list[str], no_cache: bool, image: str | None = None
 ) -> RunRecord:
     from provisioner.runtime.params import parse_cli_parameters
     from provisioner.runtime.runner import resolve_stack, run_pipeline
@@ -204,3 +205,6 @@ def _show(record: RunRecord | None, as_json: bool) -> None:
     else:
         console.out.print(steps_table(record))
         console.out.print(run_summary(record))
+
+
+app.command("show")(pipeline_show.show)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from provisioner.cli import console, render
+from provisioner.cli import completion, console, render
 from provisioner.errors import NotFoundError
 
 app = typer.Typer(no_args_is_help=True)
@@ -54,7 +54,13 @@ def list_(as_json: Json = False) -> None:
 @app.command()
 def show(
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="A built-in recipe name.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="A built-in recipe name.",
+            show_default=False,
+            autocompletion=completion.recipe_names,
+        ),
     ],
     as_json: Json = False,
 ) -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from provisioner.cli import console, render
+from provisioner.cli import completion, console, render
 
 if TYPE_CHECKING:
     from provisioner.runtime import RunClient
@@ -24,14 +24,24 @@ app = typer.Typer(
 )
 
 StackOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--stack",
         "-s",
         metavar="STACK",
-        help="A deployed stack's name (see `provisioner stack list`) or a stack config file.",
+        help="A deployed stack's name (see `provisioner stack list`) or a stack config file. "
+        "Default: the active stack ($PROVISIONER_STACK, else `provisioner stack use`).",
+        show_default=False,
+        autocompletion=completion.stack_targets,
     ),
 ]
+
+
+def stack_flag(stack: str | None) -> str:
+    """`` --stack STACK`` for a hint, or nothing when the active stack was used."""
+    return f" --stack {stack}" if stack else ""
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -123,9 +133,16 @@ def run_summary(run: RunRecord) -> Text:
     return text
 
 
+def _resolve(client, ref: str) -> str:
+    """The full run id behind ``latest`` or a unique prefix (see runtime.run_ids)."""
+    from provisioner.runtime.run_ids import resolve_run_id
+
+    return resolve_run_id(client.store, ref)
+
+
 @app.command("list")
 def list_(
-    stack: StackOption,
+    stack: StackOption = None,
     pipeline: Annotated[
         str | None,
         typer.Option("--pipeline", "-p", metavar="NAME", help="Only runs of this pipeline."),
@@ -172,15 +189,21 @@ def list_(
 @app.command("show")
 def show(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
-    stack: StackOption,
+    stack: StackOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show one run: its parameters, steps, outputs (small JSON values inline) and errors."""
     from provisioner.runtime.outputs import INLINE_BYTES, small_json_values
 
     client = open_client(stack)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if as_json:
         render.dump_json(run.model_dump(mode="json"), exact=True)
@@ -207,7 +230,7 @@ def show(
                 console.err.print(line, soft_wrap=True)
     if any(rec.outputs for rec in run.steps.values()):
         console.err.print(
-            f"see a value: provisioner run output {run.run_id} STEP [OUTPUT] --stack {stack}",
+            f"see a value: provisioner run output {run.run_id} STEP [OUTPUT]{stack_flag(stack)}",
             soft_wrap=True,
             markup=False,
         )
@@ -233,7 +256,12 @@ def pod_lines(run: RunRecord, step: str, stack: str) -> list[Text]:
 @app.command("logs")
 def logs(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     stack: StackOption,
     step: Annotated[
@@ -248,6 +276,7 @@ def logs(
     from provisioner.runtime import RunClient
 
     client = RunClient(stack)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if step is not None and step not in run.steps:
         raise NotFoundError(f"run {run_id} has no step {step!r} (steps: {', '.join(run.steps)})")
@@ -274,10 +303,15 @@ def logs(
 @app.command("output")
 def output(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run id (see `provisioner run list`).")
+        str,
+        typer.Argument(
+            metavar="RUN_ID",
+            help="The run id (see `provisioner run list`), a unique prefix of it, or latest.",
+            autocompletion=completion.run_ids,
+        ),
     ],
     step: Annotated[str, typer.Argument(metavar="STEP", help="The step's name in the run.")],
-    stack: StackOption,
+    stack: StackOption = None,
     name: Annotated[
         str | None,
         typer.Argument(
@@ -318,6 +352,7 @@ def output(
     from provisioner.runtime.outputs import export_files, output_info, read_raw, summarize
 
     client = open_client(stack, allow_pickle=allow_pickle or None)
+    run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     info = output_info(client, run, step, name)
     if out_file == "-":

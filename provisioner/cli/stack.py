@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from provisioner.cli import console, render
+from provisioner.cli import completion, console, render
 from provisioner.cli.progress import ProgressDisplay
 from provisioner.engines.model import Op, Plan
 from provisioner.errors import OperationError, UserInputError
@@ -27,6 +27,7 @@ Ref = Annotated[
         metavar="REF",
         help="A built-in recipe (e.g. local-recipe), a definition file, or a deployed stack's name.",
         show_default=False,
+        autocompletion=completion.stack_refs,
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -74,7 +75,7 @@ Refresh = Annotated[
         "--refresh",
         metavar="true|false",
         help="Read every resource back before planning, so the plan starts from what is "
-        "real and shows drift (embedded engine); --refresh=false skips it.",
+        "real and shows drift; --refresh=false skips it.",
     ),
 ]
 Forget = Annotated[
@@ -396,12 +397,36 @@ def describe(ref: Ref, as_json: Json = False) -> None:
 
 @app.command()
 def outputs(
-    ref: Ref, engine: EngineOpt = None, backend: Backend = None, as_json: Json = False
+    ref: Ref,
+    key: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="KEY",
+            help="Print only this output; dots reach into maps (components.artifact_store.path).",
+            show_default=False,
+        ),
+    ] = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw", help="With KEY: print a string or number bare, for $(...) in scripts."
+        ),
+    ] = False,
+    engine: EngineOpt = None,
+    backend: Backend = None,
+    as_json: Json = False,
 ) -> None:
-    """Show the last deploy's raw outputs (secrets masked)."""
+    """Show the last deploy's raw outputs (secrets masked), or one of them."""
     from provisioner import operations
 
+    if raw and key is None:
+        raise UserInputError("--raw prints one output: give its KEY")
     values = operations.outputs(ref, engine=engine, backend=backend)
+    if key is not None:
+        from provisioner.cli.output_value import print_output
+
+        print_output(values, key, raw=raw and not as_json)
+        return
     if as_json:
         render.dump_json(values)
         return
@@ -423,13 +448,30 @@ def export(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="File to write; default: stdout."),
     ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="yaml|env",
+            help="yaml: the stack config; env: `export` lines a shell or CI job needs "
+            "(references, never secrets).",
+        ),
+    ] = "yaml",
     as_json: Json = False,
 ) -> None:
-    """Write the stack config (the hand-off file)."""
+    """Write the stack config (the hand-off file), or the environment for using it."""
     from provisioner import operations
 
+    if fmt not in ("yaml", "env"):
+        raise UserInputError(f"--format {fmt!r}: expected yaml or env")
     config = operations.stack_config(ref)
-    if as_json:
+    if fmt == "env":
+        from provisioner.handoff import env
+
+        text = env.render_env(config, ref)
+        if as_json:
+            text = json.dumps(env.env_json(config, ref), indent=2) + "\n"
+    elif as_json:
         text = json.dumps(config.model_dump(mode="json"), indent=2) + "\n"
     else:
         text = config.to_yaml()
@@ -447,17 +489,29 @@ def export(
 @app.command()
 def validate(
     refs: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="Recipes, definition files or deployed stack names.", show_default=False
         ),
-    ],
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--all",
+            metavar="DIR",
+            help="Also every *.yaml and *.yml file directly in DIR (one line per file).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Check stack definitions; exit 2 if any is invalid."""
     from provisioner import operations
     from provisioner.errors import ProvisionerError, SpecError
 
+    refs = [*(refs or []), *(_definition_files(folder) if folder is not None else [])]
+    if not refs:
+        raise UserInputError("give definitions to validate, or --all DIR")
     results, failed = [], None
     for ref in refs:
         try:
@@ -474,6 +528,7 @@ def validate(
             )
             if not as_json:
                 console.error(exc)
+                console.out.print(f"✗ {ref}: invalid ({_plural(len(problems), 'problem')})")
             continue
         results.append(
             {
@@ -493,3 +548,13 @@ def validate(
         render.dump_json(results)
     if failed is not None:
         raise typer.Exit(code=failed.exit_code)
+
+
+def _definition_files(folder: Path) -> list[str]:
+    """The ``*.yaml`` and ``*.yml`` files directly in ``folder``, sorted."""
+    if not folder.is_dir():
+        raise UserInputError(f"--all {folder}: not a folder; expected a folder of definitions")
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise UserInputError(f"--all {folder}: the folder has no .yaml or .yml files")
+    return [str(p) for p in files]

@@ -17,6 +17,8 @@ POINTS = (
     "before-delete",
     "after-delete",
 )
+#: Half-way through writing a stack's checkpoint (``checkpoint-write:<stack name>``).
+CHECKPOINT_WRITE = "checkpoint-write"
 
 
 def hit(point: str, name: str) -> None:
@@ -25,8 +27,8 @@ def hit(point: str, name: str) -> None:
     Costs one environment lookup when no failpoint is set.
 
     Args:
-        point: one of :data:`POINTS`.
-        name: the resource's logical name.
+        point: one of :data:`POINTS`, or :data:`CHECKPOINT_WRITE`.
+        name: the resource's logical name (the stack's name for :data:`CHECKPOINT_WRITE`).
     """
     spec = os.environ.get(ENV_VAR)
     if not spec:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import UserInputError
+from provisioner.integrations import require_for_stack
 from provisioner.runtime.artifacts import ArtifactIO, hash_from_uri
 from provisioner.runtime.errors import ArtifactImportError
 from provisioner.runtime.records import RunRecord, list_runs, read_run
@@ -21,15 +22,17 @@ class RunClient:
     wrote them or ``allow_pickle`` opts in (see :mod:`provisioner.runtime.trust`).
 
     Args:
-        stack: a StackConfig, a stack config file, or a deployed stack's name.
+        stack: a StackConfig, a stack config file, or a deployed stack's name; None: the
+            active stack.
         allow_pickle: load pickles from any writer of the store (loading one runs its
             code); None reads ``$PROVISIONER_ALLOW_PICKLE``.
     """
 
     def __init__(
-        self, stack: StackConfig | str | Path, *, allow_pickle: bool | None = None
+        self, stack: StackConfig | str | Path | None = None, *, allow_pickle: bool | None = None
     ) -> None:
         self.stack = resolve_stack(stack)
+        require_for_stack(self.stack)
         self.store: ArtifactStore = open_store(self.stack)
         self.io = ArtifactIO(self.store, download_dir(self.stack), allow_pickle=allow_pickle)
 

@@ -196,7 +196,7 @@ class Pipeline:
 
     def run(
         self,
-        stack: StackConfig | str | Path,
+        stack: StackConfig | str | Path | None = None,
         *,
         parameters: dict[str, Any] | None = None,
         cache: bool | None = None,

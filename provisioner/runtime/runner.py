@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner import home
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import NotFoundError, UserInputError
+from provisioner.integrations import require_for_stack
 from provisioner.runtime.artifacts import ArtifactIO
 from provisioner.runtime.errors import (
     ArtifactStoreMissingError,
@@ -52,16 +53,22 @@ ORCHESTRATORS: dict[str, str] = {
 }
 
 
-def resolve_stack(stack: StackConfig | str | Path) -> StackConfig:
-    """A stack config object from itself, a file path, or a deployed stack's name.
+def resolve_stack(stack: StackConfig | str | Path | None = None) -> StackConfig:
+    """A stack config object from itself, a file path, or a deployed stack's name; None
+    means the active stack (``$PROVISIONER_STACK``, else ``provisioner stack use``).
 
     Raises:
+        UserInputError: None given and no stack is active.
         NotFoundError: no such file or deployed stack; a built-in recipe's name gets a
             hint naming the stack that recipe deploys.
         SpecError: the file is not a valid stack config.
     """
     if isinstance(stack, StackConfig):
         return stack
+    if stack is None:
+        from provisioner.handoff.active import require
+
+        stack = require()
     try:
         return load_stack_config(stack)
     except NotFoundError as exc:
@@ -165,7 +172,7 @@ def new_run_id(pipeline: str) -> str:
 
 def run_pipeline(
     pipeline: Pipeline,
-    stack: StackConfig | str | Path,
+    stack: StackConfig | str | Path | None = None,
     *,
     parameters: dict[str, Any] | None = None,
     cache: bool | None = None,
@@ -177,7 +184,8 @@ def run_pipeline(
 
     Args:
         pipeline: a ``@pipeline``.
-        stack: a StackConfig, a stack config file, or a deployed stack's name.
+        stack: a StackConfig, a stack config file, or a deployed stack's name; None: the
+            active stack (see :func:`resolve_stack`).
         parameters: the pipeline function's arguments.
         cache: False turns caching off for this run (None: the pipeline's setting).
         run_id: an explicit run id (default: generated).
@@ -197,6 +205,7 @@ def run_pipeline(
     """
     config = resolve_stack(stack)
     check_runnable(config)
+    require_for_stack(config)
     invocations = pipeline.build(parameters)
     params = pipeline.bind_parameters(parameters or {})
     interval = heartbeat_interval()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import reprlib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -107,8 +108,11 @@ def load_stack(ref: str | Path) -> LoadedStack:
 def load_text(
     text: str, name: str, *, source: Path | None = None, recipe: str | None = None
 ) -> LoadedStack:
-    """Validate definition text; ``name`` is how errors refer to it."""
-    data, lines = yamlsource.parse(text, name)
+    """Validate definition text; ``name`` is how errors refer to it.
+
+    ``${VAR}`` and ``${VAR:-default}`` in its values come from the process environment.
+    """
+    data, lines = yamlsource.parse(text, name, env=os.environ)
     spec = _validate_spec(data, lines, name)
     components, problems = _resolve_components(spec, lines)
     problems += missing_siblings(spec, components, lines)

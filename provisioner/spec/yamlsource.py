@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from provisioner.errors import SpecError
+from provisioner.spec.interpolate import InterpolationError, has_reference, interpolate
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -49,8 +51,14 @@ def read_text(path: Path) -> str:
         ) from None
 
 
-def parse(text: str, name: str) -> tuple[Any, LineMap]:
-    """Parse YAML text into plain data plus a map from field path to 1-based line."""
+def parse(text: str, name: str, env: Mapping[str, str] | None = None) -> tuple[Any, LineMap]:
+    """Parse YAML text into plain data plus a map from field path to 1-based line.
+
+    With ``env`` (stack definitions pass the process environment), ``${VAR}`` and
+    ``${VAR:-default}`` in values (never keys) are substituted from it; see
+    :mod:`provisioner.spec.interpolate`. An unquoted value takes the type of its substituted
+    text (``port: ${PORT}`` is a number). Without ``env`` the text is taken as it is.
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -61,11 +69,18 @@ def parse(text: str, name: str) -> tuple[Any, LineMap]:
         )
     _check_expanded_size(node, name)
     lines: LineMap = {}
-    _walk(node, (), lines, name, 0, set(), [0])
+    problems: list[tuple[str, int | None, str]] = []
+    walk = _Walk(name, env, problems)
+    walk(node, (), lines, 0, set(), [0])
+    if problems:
+        raise SpecError(name, problems)
+    loader = yaml.SafeLoader("")
     try:
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, name) from None
+    finally:
+        loader.dispose()
     return data, lines
 
 
@@ -132,52 +147,89 @@ def _yaml_error(exc: yaml.YAMLError, name: str) -> SpecError:
     return SpecError(name, [("", line, f"is not valid YAML: {text}")])
 
 
-def _walk(
-    node: yaml.Node,
-    path: tuple[str, ...],
-    lines: LineMap,
-    name: str,
-    depth: int,
-    seen_nodes: set[int],
-    count: list[int],
-) -> None:
-    if depth > MAX_DEPTH:
-        raise SpecError(
-            name,
-            [
-                (
-                    ".".join(path),
-                    node.start_mark.line + 1,
-                    f"is nested deeper than {MAX_DEPTH} levels",
-                )
-            ],
-        )
-    count[0] += 1
-    if count[0] > MAX_NODES:
-        raise SpecError(
-            name, [("", None, f"has more than {MAX_NODES} values; is it a stack definition?")]
-        )
-    lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in seen_nodes:  # a YAML alias: walked once already, do not expand it again
-        return
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+class _Walk:
+    """Records the line of every field and substitutes ``${...}`` in scalar values."""
+
+    def __init__(
+        self,
+        name: str,
+        env: Mapping[str, str] | None,
+        problems: list[tuple[str, int | None, str]],
+    ) -> None:
+        self.name = name
+        self.env = env
+        self.problems = problems
+
+    def __call__(
+        self,
+        node: yaml.Node,
+        path: tuple[str, ...],
+        lines: LineMap,
+        depth: int,
+        seen_nodes: set[int],
+        count: list[int],
+    ) -> None:
+        name = self.name
+        if depth > MAX_DEPTH:
+            raise SpecError(
+                name,
+                [
+                    (
+                        ".".join(path),
+                        node.start_mark.line + 1,
+                        f"is nested deeper than {MAX_DEPTH} levels",
+                    )
+                ],
+            )
+        count[0] += 1
+        if count[0] > MAX_NODES:
+            raise SpecError(
+                name, [("", None, f"has more than {MAX_NODES} values; is it a stack definition?")]
+            )
+        lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen_nodes:  # a YAML alias: walked once already, do not expand it again
+            return
         seen_nodes.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                where = ".".join((*path, key))
-                raise SpecError(
-                    name,
-                    [(where, key_node.start_mark.line + 1, "appears twice; keys must be unique")],
-                )
-            seen.add(key)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), lines, name, depth + 1, seen_nodes, count)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, (*path, str(i)), lines, name, depth + 1, seen_nodes, count)
+        if isinstance(node, yaml.ScalarNode):
+            self._substitute(node, path)
+        elif isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    where = ".".join((*path, key))
+                    raise SpecError(
+                        name,
+                        [
+                            (
+                                where,
+                                key_node.start_mark.line + 1,
+                                "appears twice; keys must be unique",
+                            )
+                        ],
+                    )
+                seen.add(key)
+                lines[(*path, key)] = key_node.start_mark.line + 1
+                self(value_node, (*path, key), lines, depth + 1, seen_nodes, count)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self(item, (*path, str(i)), lines, depth + 1, seen_nodes, count)
+
+    def _substitute(self, node: yaml.ScalarNode, path: tuple[str, ...]) -> None:
+        if self.env is None or node.tag != "tag:yaml.org,2002:str":
+            return
+        if not has_reference(node.value):
+            return
+        try:
+            node.value = interpolate(node.value, self.env)
+        except InterpolationError as exc:
+            self.problems.append((".".join(path), node.start_mark.line + 1, str(exc)))
+            return
+        if node.style is None:  # unquoted: the substituted text decides the type, as if typed
+            node.tag = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))
+
+
+_RESOLVER = yaml.resolver.Resolver()
 
 
 def line_of(lines: LineMap, path: tuple[str, ...]) -> int | None:

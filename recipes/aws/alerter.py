@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import SlackAlerterConfig
+from provisioner.recipes.aws.sdk import aws
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.aws import names
@@ -15,6 +14,7 @@ from provisioner.recipes.aws.flavors import (
     S3ArtifactStoreConfig,
     S3LifecycleRule,
 )
+from provisioner.recipes.aws.sdk import aws
 
 __all__ = [
     "BUCKET_NOT_EMPTY_HINT",

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.cluster_objects import RUNNER_GROUP
 from provisioner.recipes.aws.flavors import EKSAccessEntry
+from provisioner.recipes.aws.sdk import aws
 
 #: EKS access policies by the scope an access entry asks for.
 ACCESS_POLICIES = {

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.aws import names
 from provisioner.recipes.aws.flavors import REPOSITORY_NOT_EMPTY_HINT, ECRContainerRegistryConfig
+from provisioner.recipes.aws.sdk import aws
 
 
 def repository_not_empty_hint(error_text: str) -> str | None:

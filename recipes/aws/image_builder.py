@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import CodeBuildImageBuilderConfig
+from provisioner.recipes.aws.sdk import aws
 
 #: Logs in to ECR, builds the uploaded context and pushes ``$REPOSITORY_URI:$IMAGE_TAG``;
 #: the runtime overrides IMAGE_TAG (and the source location) per build.

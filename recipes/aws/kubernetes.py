@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.errors import UserInputError
@@ -17,6 +16,7 @@ from provisioner.recipes.aws.cluster_access import ClusterAccess, ClusterAccessA
 from provisioner.recipes.aws.cluster_objects import ClusterObjects, ClusterObjectsArgs
 from provisioner.recipes.aws.flavors import EKSOrchestratorConfig
 from provisioner.recipes.aws.network import AWSNetwork, AWSNetworkArgs
+from provisioner.recipes.aws.sdk import aws
 
 #: AWS-managed policies EKS requires; none grants more than the cluster or its nodes need.
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.catalog.types import ComponentType
 from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import SageMakerMLflowConfig
+from provisioner.recipes.aws.sdk import aws
 
 #: What the runtime roles may do on the tracking server: everything the MLflow client does
 #: (tracking, the model registry, MLflow 3's logged models), on this one server only.

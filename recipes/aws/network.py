@@ -6,7 +6,8 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+
+from provisioner.recipes.aws.sdk import aws
 
 
 @dataclass(frozen=True)

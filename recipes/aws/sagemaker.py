@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-import pulumi_aws as aws
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.aws import iam, names, siblings
 from provisioner.recipes.aws.flavors import SageMakerConfig
+from provisioner.recipes.aws.sdk import aws
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 

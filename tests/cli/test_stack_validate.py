@@ -66,3 +66,46 @@ def test_validate_refuses_a_stack_missing_a_sibling_like_preview_does(tmp_path, 
 
 def test_the_full_aws_recipe_validates():
     assert json.loads(run("stack", "validate", "aws-recipe", "--json").stdout)[0]["valid"]
+
+
+def _folder(tmp_path):
+    folder = tmp_path / "defs"
+    folder.mkdir()
+    good = builtin_recipes()["local-recipe"].read_text()
+    (folder / "a-good.yaml").write_text(good)
+    (folder / "b-bad.yml").write_text(good.replace("max_workers: 4", "max_workers: many"))
+    (folder / "c-good.yml").write_text(good.replace("name: local", "name: other"))
+    (folder / "notes.txt").write_text("not a definition")
+    return folder
+
+
+def test_validate_all_checks_every_definition_in_a_folder_one_line_each(tmp_path):
+    folder = _folder(tmp_path)
+    result = run("stack", "validate", "--all", str(folder), code=2)
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        f"✓ {folder / 'a-good.yaml'}",
+        f"✗ {folder / 'b-bad.yml'}",
+        f"✓ {folder / 'c-good.yml'}",
+    ], result.stdout
+    assert "components.orchestrator.config.max_workers" in result.stderr
+    (folder / "b-bad.yml").unlink()
+    assert len(run("stack", "validate", "--all", str(folder)).stdout.splitlines()) == 2
+
+
+def test_validate_all_json(tmp_path):
+    folder = _folder(tmp_path)
+    reports = json.loads(run("stack", "validate", "--all", str(folder), "--json", code=2).stdout)
+    assert [(r["ref"].rsplit("/", 1)[1], r["valid"]) for r in reports] == [
+        ("a-good.yaml", True),
+        ("b-bad.yml", False),
+        ("c-good.yml", True),
+    ]
+
+
+def test_validate_all_refuses_a_missing_or_empty_folder(tmp_path):
+    assert "not a folder" in run("stack", "validate", "--all", str(tmp_path / "x"), code=2).stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no .yaml or .yml" in run("stack", "validate", "--all", str(empty), code=2).stderr
+    assert "--all DIR" in run("stack", "validate", code=2).stderr

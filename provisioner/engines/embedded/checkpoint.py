@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from provisioner.engines import failpoints
 from provisioner.engines.embedded.values import (
     Sealed,
     SecretText,
@@ -303,7 +304,7 @@ def save(path: Path, cp: Checkpoint) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".checkpoint-", suffix=".tmp")
     try:
-        os.write(fd, data)
+        _write_all(fd, data, cp.stack)
         os.fsync(fd)
         os.close(fd)
         fd = -1
@@ -313,3 +314,17 @@ def save(path: Path, cp: Checkpoint) -> None:
             os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_all(fd: int, data: bytes, stack: str) -> None:
+    """Write ``data`` in two halves; the ``checkpoint-write:<stack>`` failpoint kills between."""
+    view = memoryview(data)
+    half = len(view) // 2
+    _write(fd, view[:half])
+    failpoints.hit(failpoints.CHECKPOINT_WRITE, stack)
+    _write(fd, view[half:])
+
+
+def _write(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view) :]

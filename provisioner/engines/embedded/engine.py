@@ -434,6 +434,8 @@ class EmbeddedEngine(Engine):
             if not isinstance(exc, Exception):
                 raise
             raise OperationError(f"the stack program failed: {exc}") from exc
+        finally:
+            monitor.close()
         if deployment.failure is not None:
             raise deployment.failure
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
+import threading
 from typing import Any
 
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
@@ -40,29 +39,35 @@ class NoMocks(Mocks):
         raise AssertionError("EngineMonitor answers registrations itself")
 
 
-@contextlib.contextmanager
-def _thread_loop() -> Iterator[None]:
-    """An event loop for this executor thread, closed afterwards.
+_PLAIN = (str, bool, int, float)
 
-    The SDK's own helper leaves a new loop behind in every executor thread; unclosed, those
-    loops are collected at interpreter exit and print "Exception ignored" noise.
+
+def _is_plain(value: Any) -> bool:
+    """True if ``value`` is JSON-shaped: what a protobuf Struct holds as it is."""
+    if value is None or isinstance(value, _PLAIN):
+        return True
+    if type(value) is dict:
+        return all(type(k) is str and _is_plain(v) for k, v in value.items())
+    if type(value) is list:
+        return all(_is_plain(v) for v in value)
+    return False
+
+
+def _serialize(values: dict[str, Any]) -> struct_pb2.Struct:
+    """``values`` as the SDK's ``rpc.serialize_properties`` sends them.
+
+    JSON-shaped values (secrets and unknowns become such dicts and strings) go straight into
+    the Struct, as the SDK would put them, keys whose value is None left out; anything else
+    (assets, for example) goes through the SDK's own serializer.
     """
-    try:
-        asyncio.get_event_loop()
-        created = None
-    except RuntimeError:
-        created = asyncio.new_event_loop()
-        asyncio.set_event_loop(created)
-    try:
-        yield
-    finally:
-        if created is not None:
-            asyncio.set_event_loop(None)
-            created.close()
-
-
-def _serialize(values: dict[str, Any]) -> Any:
-    return _sync_await(rpc.serialize_properties(to_rpc(values), {}))
+    wire = to_rpc(values)
+    if _is_plain(wire):
+        struct = struct_pb2.Struct()
+        for key, value in wire.items():
+            if value is not None:
+                struct[key] = value
+        return struct
+    return _sync_await(rpc.serialize_properties(wire, {}))
 
 
 class EngineMonitor(MockMonitor):
@@ -79,10 +84,38 @@ class EngineMonitor(MockMonitor):
         self.deployment = deployment
         self.stack = stack
         self.project = project
+        self._local = threading.local()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
+
+    def _thread_loop(self) -> None:
+        """Give this executor thread an event loop (deserializing needs one), once per thread.
+
+        The SDK calls the monitor from its executor threads, which have none. The SDK's own
+        helper leaves a new loop behind in every thread; one per request would cost a
+        selector and a socket pair each time. :meth:`close` closes them after the run.
+        """
+        if getattr(self._local, "ready", False):
+            return
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._loops_lock:
+                self._loops.append(loop)
+        self._local.ready = True
+
+    def close(self) -> None:
+        """Close the event loops made for executor threads (call when the run has ended)."""
+        with self._loops_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
 
     def RegisterResource(self, request: Any) -> Any:
-        with _thread_loop():
-            return self._register_resource(request)
+        self._thread_loop()
+        return self._register_resource(request)
 
     def _register_resource(self, request: Any) -> Any:
         urn = make_urn(self.stack, self.project, request.parent, request.type, request.name)
@@ -111,20 +144,18 @@ class EngineMonitor(MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=_serialize(outputs))
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        with _thread_loop():
-            outputs = from_rpc(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
-            self.deployment.register_outputs(request.urn, outputs)
+        self._thread_loop()
+        outputs = from_rpc(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+        self.deployment.register_outputs(request.urn, outputs)
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any) -> Any:
-        with _thread_loop():
-            if request.tok == "pulumi:pulumi:getResource":
-                return super().Invoke(request)
-            args = plain(from_rpc(rpc.deserialize_properties(request.args)))
-            result = self.deployment.invoke(request.tok, args)
-            return resource_pb2.ResourceInvokeResponse(
-                failures=None, **{"return": _serialize(result)}
-            )
+        self._thread_loop()
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        args = plain(from_rpc(rpc.deserialize_properties(request.args)))
+        result = self.deployment.invoke(request.tok, args)
+        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": _serialize(result)})
 
     def ReadResource(self, request: Any) -> Any:
         raise EngineUnavailableError(

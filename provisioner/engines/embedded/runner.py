@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from provisioner.engines.model import EngineEvent, EventCallback, EventKind
@@ -96,10 +97,30 @@ def run_program(
             errors.append(exc)
 
     thread = threading.Thread(target=target, name="provisioner-program", daemon=True)
-    thread.start()
-    thread.join()
+    with _collector_paused():
+        thread.start()
+        thread.join()
     if errors:
         raise errors[0]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the run, and restore it afterwards.
+
+    A program's resources, outputs and futures live until the run ends, so the collector's
+    full passes free almost nothing, yet each walks every object in the process (the cloud
+    SDKs' too); they made the cost per resource grow with the stack. Measured on a generated
+    stack of 600 AWS resources: 5.8 ms of CPU per resource with the collector, 2.9 without,
+    for 4 MiB more peak memory. Refcounting still frees everything acyclic at once.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 _PENDING_ROOT = object()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.engines.base import Engine
@@ -18,9 +22,11 @@ from provisioner.engines.pulumi.workspace import (
 )
 from provisioner.errors import EngineUnavailableError, NotFoundError, OperationError
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+#: Update plans (``preview --save-plan``, ``up --plan``) are an experimental CLI feature:
+#: the CLI documents them as enabled only when ``PULUMI_EXPERIMENTAL`` is set.
+PLAN_ENV = {"PULUMI_EXPERIMENTAL": "true"}
 
+if TYPE_CHECKING:
     from pulumi.automation import PulumiCommand, Stack
 
     from provisioner.spec.loader import LoadedStack
@@ -57,20 +63,62 @@ class PulumiEngine(Engine):
 
     # -- Engine interface ---------------------------------------------------------------
 
-    def preview(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
-        """Compute the steps an ``up`` would take, from the engine's step events."""
-        recorder = EventRecorder(on_event)
-        target = self._open(stack.name, stack=stack)
-        self._run("preview", stack.name, recorder, lambda: target.preview(on_event=recorder))
-        notes = self._settings(stack.name, stack).notes
-        return Plan(stack.name, self.name, recorder.steps, recorder.stack_outputs, notes)
+    def preview(
+        self, stack: LoadedStack, on_event: EventCallback = no_events, *, refresh: bool = False
+    ) -> Plan:
+        """Compute the steps an ``up`` would take, from the engine's step events.
 
-    def up(self, stack: LoadedStack, on_event: EventCallback = no_events) -> Plan:
+        With ``refresh``, the CLI reads every resource back first (``preview --refresh``) and
+        plans against what is real; ``Plan.drift`` lists what changed outside provisioner.
+        """
+        return self._preview(stack, on_event, refresh=refresh)
+
+    def up(
+        self, stack: LoadedStack, on_event: EventCallback = no_events, *, refresh: bool = False
+    ) -> Plan:
         """Deploy the stack; live progress goes to ``on_event``."""
-        recorder = EventRecorder(on_event)
-        target = self._open(stack.name, stack=stack)
-        result = self._run("up", stack.name, recorder, lambda: target.up(on_event=recorder))
-        return Plan(stack.name, self.name, recorder.steps, outputs=_plain_outputs(result.outputs))
+        return self._up(stack, on_event, refresh=refresh)
+
+    def plan_and_apply(
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback = no_events,
+        *,
+        confirm: Callable[[Plan], bool] | None = None,
+        refresh: bool = False,
+        forget: Collection[str] = (),
+    ) -> Plan | None:
+        """Preview into a Pulumi update plan, let ``confirm`` see it, then apply that plan.
+
+        The preview saves an update plan (``preview --save-plan``) and the update runs with
+        it (``up --plan``): the CLI performs only the operations the plan holds and stops
+        with an error if the state or the program no longer produce them, so the plan
+        ``confirm`` saw is the plan applied, or nothing beyond it is.
+
+        Raises:
+            OperationError: the stack changed after the plan was shown, so the CLI refused
+                the plan (nothing beyond it was applied; rerun to see the new plan), or a
+                provider failed.
+            UserInputError: ``forget`` was given (the pulumi engine cannot forget).
+        """
+        if forget:
+            return super().plan_and_apply(stack, on_event, forget=forget)  # refuses
+        if confirm is None:
+            return self._up(stack, on_event, refresh=refresh)
+        plans = self._settings(stack.name, stack).work_dir / "plans"
+        plans.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix="update-", suffix=".json", dir=plans)
+        os.close(handle)
+        plan_file = Path(name)
+        try:
+            plan = self._preview(stack, no_events, refresh=refresh, plan_file=plan_file)
+            if not confirm(plan):
+                return None
+            applied = self._up(stack, on_event, refresh=refresh, plan_file=plan_file)
+        finally:
+            plan_file.unlink(missing_ok=True)
+        applied.drift = plan.drift
+        return applied
 
     def destroy(self, stack_name: str, on_event: EventCallback = no_events) -> Plan:
         """Delete every resource and then the stack itself; no state means nothing to do."""
@@ -113,6 +161,55 @@ class PulumiEngine(Engine):
 
     # -- helpers ------------------------------------------------------------------------
 
+    def _preview(
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback,
+        *,
+        refresh: bool,
+        plan_file: Path | None = None,
+    ) -> Plan:
+        recorder = EventRecorder(on_event)
+        target = self._open(stack.name, stack=stack, plans=plan_file is not None)
+        self._run(
+            "preview",
+            stack.name,
+            recorder,
+            lambda: target.preview(
+                on_event=recorder,
+                refresh=refresh,
+                plan=str(plan_file) if plan_file is not None else None,
+            ),
+        )
+        notes = self._settings(stack.name, stack).notes
+        plan = Plan(stack.name, self.name, recorder.steps, recorder.stack_outputs, notes)
+        plan.drift = recorder.drift
+        return plan
+
+    def _up(
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback,
+        *,
+        refresh: bool,
+        plan_file: Path | None = None,
+    ) -> Plan:
+        recorder = EventRecorder(on_event)
+        target = self._open(stack.name, stack=stack, plans=plan_file is not None)
+        result = self._run(
+            "up",
+            stack.name,
+            recorder,
+            lambda: target.up(
+                on_event=recorder,
+                refresh=refresh,
+                plan=str(plan_file) if plan_file is not None else None,
+            ),
+        )
+        plan = Plan(stack.name, self.name, recorder.steps, outputs=_plain_outputs(result.outputs))
+        plan.drift = recorder.drift
+        return plan
+
     def command(self) -> PulumiCommand:
         """The PulumiCommand in use (found on first use)."""
         if self._command is None:
@@ -120,9 +217,17 @@ class PulumiEngine(Engine):
         return self._command
 
     def _open(
-        self, stack_name: str, *, stack: LoadedStack | None = None, create: bool = True
+        self,
+        stack_name: str,
+        *,
+        stack: LoadedStack | None = None,
+        create: bool = True,
+        plans: bool = False,
     ) -> Stack | None:
-        """Create or select the Pulumi stack; with ``create=False``, None if it does not exist."""
+        """Create or select the Pulumi stack; with ``create=False``, None if it does not exist.
+
+        With ``plans``, the CLI runs with update plans enabled (``PULUMI_EXPERIMENTAL``).
+        """
         from pulumi.automation import (
             ConfigValue,
             LocalWorkspace,
@@ -152,7 +257,7 @@ class PulumiEngine(Engine):
             workspace = LocalWorkspace(
                 work_dir=str(settings.work_dir),
                 program=program,
-                env_vars=settings.env,
+                env_vars={**settings.env, **PLAN_ENV} if plans else settings.env,
                 secrets_provider="passphrase",
                 project_settings=project,
                 pulumi_command=command,

@@ -162,6 +162,8 @@ class EventRecorder:
         #: Steps that changed something and finished (in the order they finished).
         self.completed: list[Step] = []
         self._old_inputs: set[str] = set()
+        #: URNs read back by a refresh before an update, whose outcome is still to come.
+        self._refreshing: set[str] = set()
 
     @property
     def steps(self) -> list[Step]:
@@ -175,10 +177,20 @@ class EventRecorder:
 
     def _translate(self, event: PulumiEvent) -> list[EngineEvent]:
         if event.resource_pre_event is not None:
-            step = self._record(event.resource_pre_event.metadata)
+            md = event.resource_pre_event.metadata
+            if not self._refresh and str(md.op.value) == "refresh":
+                # ``preview/up --refresh`` reads the resource back before planning it: its
+                # outcome is drift, not a step of the plan.
+                self._refreshing.add(md.urn)
+                return []
+            step = self._record(md)
             return [self._step_event(EventKind.STEP_START, step)] if step else []
         if event.res_outputs_event is not None:
             md = event.res_outputs_event.metadata
+            if md.urn in self._refreshing:
+                self._refreshing.discard(md.urn)
+                self._check_drift(md)
+                return []
             step = self._record(md)
             if md.type == STACK_TYPE and md.new is not None:
                 self.stack_outputs = decode_map(md.new.outputs)

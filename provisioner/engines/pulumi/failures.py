@@ -12,6 +12,9 @@ from provisioner.errors import LockedError, OperationError, ProvisionerError
 
 _MAX_LINES = 8
 _FIELD = re.compile(r"\n (code|stdout|stderr): ")
+#: How the CLI reports an update that left its plan: ``resource <urn> violates plan: …``, or
+#: ``Expected resource operations for <urn> but none were generated``.
+_PLAN_VIOLATION = re.compile(r"violates plan|expected resource operations for", re.IGNORECASE)
 
 #: Resource type prefix -> the recipe function (``module:name``) that turns a failed delete's
 #: error text into a hint for the user, or None. Loaded only when such a delete fails.
@@ -62,6 +65,16 @@ def translate(
             "was killed), remove the stale lock with `pulumi cancel` in the stack's Pulumi "
             "work dir, then retry.",
         )
+    if action == "up" and _plan_refused(output, recorder):
+        done = recorder.completed if recorder is not None else []
+        made = "".join(f"\n  {step.op} {step.type} {step.name}" for step in done)
+        return OperationError(
+            f"stack {stack_name!r} changed since the plan was shown: the Pulumi CLI refused "
+            "the confirmed plan, so nothing beyond it was applied"
+            + (f"; these planned changes were made first:{made}" if made else ""),
+            hint="Rerun to see the new plan and confirm it. Changes already made stay "
+            "recorded in the state.",
+        )
     if _cancelled(output):
         return _cancelled_error(action, stack_name, recorder)
     if "incorrect passphrase" in output.get("stderr", ""):
@@ -81,6 +94,12 @@ def translate(
         f"pulumi {action} of stack {stack_name!r} failed:\n{body}",
         hint="\n".join([*hints, _RETRY_HINT]),
     )
+
+
+def _plan_refused(output: dict[str, str], recorder: EventRecorder | None) -> bool:
+    """True when ``up --plan`` stopped because the update no longer matches its plan."""
+    lines = list(_error_lines(output)) + [msg for _, msg in (recorder.errors if recorder else [])]
+    return any(_PLAN_VIOLATION.search(line) for line in lines)
 
 
 def _cancelled(output: dict[str, str]) -> bool:

@@ -111,6 +111,11 @@ def connect(api_server: str | None, context: str | None, hint: str) -> tuple[Api
             if in_cluster
             else f"kubeconfig context {context or '(current)'}"
         )
+        if in_cluster:
+            hint = (
+                "run in a pod with a service account token mounted, or unset "
+                "KUBERNETES_SERVICE_HOST to use a kubeconfig context"
+            )
         raise KubernetesOrchestratorError(f"no usable {where}: {exc}", hint=hint) from None
     cfg.retries = False  # the orchestrator retries, with its own backoff and budget
     api = client.ApiClient(cfg)

@@ -241,12 +241,48 @@ class ReplayPulumi(PulumiCommand):
         if script is None:
             return "", f"error: the test double has no script for {op!r}", 1
         events = load_events(script.fixture)
+        if op in ("preview", "up"):
+            # ``--refresh`` reads back every resource the state holds before planning.
+            refreshes = any(_op(e) == "refresh" for e in events)
+            expected = "--refresh" in args and bool(self._stack(name).resources)
+            if refreshes != expected:
+                return "", f"error: {script.fixture!r} does not fit --refresh={expected}", 1
         log = _flag(args, "--event-log")
+        plan_in = _flag(args, "--plan") if op == "up" else None
+        if plan_in:
+            refusal = self._check_plan(self._stack(name), Path(plan_in), events)
+            if refusal:
+                if log:
+                    _emit(log, _refusal_events(*refusal))
+                return "", f"error: resource {refusal[0]} violates plan: {refusal[1]}", 255
         if log:
             _emit(log, events)
+        plan_out = _flag(args, "--save-plan") if op == "preview" else None
+        if plan_out:
+            Path(plan_out).write_text(json.dumps(_plan(self._stack(name), events)), "utf-8")
         if op != "preview":
             self._apply(self._stack(name), op, events, script)
         return f"{op}: replayed {script.fixture}", script.stderr, script.code
+
+    def _check_plan(
+        self, stack: FakeStack, path: Path, events: list[dict[str, Any]]
+    ) -> tuple[str, str] | None:
+        """Why ``up --plan`` must stop, as (urn, reason); None when the update fits the plan.
+
+        The CLI generates the update's steps against the state it finds now and refuses any
+        step the plan does not hold: a state that changed since the preview changes the
+        steps (the double compares the recorded state), and so does a changed program.
+        """
+        planned = json.loads(path.read_text(encoding="utf-8"))["resourcePlans"]
+        for urn, entry in planned.items():
+            if _fingerprint(stack.resources.get(urn)) != entry["state"]:
+                return urn, "the resource's state changed since the plan was made"
+        for urn, ops in _steps(events).items():
+            allowed = planned.get(urn, {}).get("steps", [])
+            extra = [o for o in ops if o not in allowed]
+            if extra:
+                return urn, f"expected {allowed or 'no operations'}, got {extra}"
+        return None
 
     def _check_language_server(self, address: str) -> None:
         """Talk to the inline program's language server as the CLI does, proving it is up."""
@@ -295,6 +331,52 @@ class ReplayPulumi(PulumiCommand):
                 "resourceChanges": changes,
             }
         )
+
+
+def _op(event: dict[str, Any]) -> str | None:
+    body = event.get("resourcePreEvent") or event.get("resOutputsEvent") or {}
+    return body.get("metadata", {}).get("op")
+
+
+def _steps(events: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The operations an event stream performs, by URN (a refresh's read-back is not one)."""
+    steps: dict[str, list[str]] = {}
+    for event in events:
+        pre = event.get("resourcePreEvent")
+        if pre and pre["metadata"]["op"] != "refresh":
+            steps.setdefault(pre["metadata"]["urn"], []).append(pre["metadata"]["op"])
+    return steps
+
+
+def _fingerprint(resource: dict[str, Any] | None) -> str:
+    return json.dumps(resource, sort_keys=True)
+
+
+def _plan(stack: FakeStack, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The double's update plan: each resource's planned operations and the state they start
+    from (the CLI's plan file holds the operations and goals; the double needs no more)."""
+    urns = set(_steps(events)) | set(stack.resources)
+    return {
+        "resourcePlans": {
+            urn: {
+                "steps": _steps(events).get(urn, []),
+                "state": _fingerprint(stack.resources.get(urn)),
+            }
+            for urn in sorted(urns)
+        }
+    }
+
+
+def _refusal_events(urn: str, reason: str) -> list[dict[str, Any]]:
+    """What the CLI reports when an update leaves its plan: an error on the resource."""
+    from types import SimpleNamespace
+
+    from tests.engines.pulumi.eventstream import Stream
+
+    s = Stream()
+    s.diag("error", f"resource {urn} violates plan: {reason}", SimpleNamespace(urn=urn))
+    s.summary({}, result="failed")
+    return s.events
 
 
 def _flag(args: list[str], name: str) -> str | None:

@@ -353,6 +353,43 @@ def refresh() -> Stream:
     return s
 
 
+def refresh_update(preview: bool = False) -> Stream:
+    """``preview/up --refresh``: the CLI reads every resource back first (the bucket's tags
+    drifted), then plans or applies the program against what is real."""
+    s = Stream(preview=preview)
+    s.prelude(CONFIG)
+    drifted = copy.deepcopy(bucket())
+    drifted["outputs"]["tags"] = drifted["outputs"]["tagsAll"] = {**TAGS, "owner": "someone"}
+    for res, state in [(STACK, stack()), (PROVIDER, provider_state()), (COMPONENT, component())]:
+        s.pre("refresh", res, state, state)
+        s.done("same", res, state, state, logical=False)
+    s.pre("refresh", BUCKET, bucket(), bucket())
+    s.done("update", BUCKET, bucket(), drifted, logical=False)
+    s.pre("refresh", TOKEN, token(), token())
+    s.done("same", TOKEN, token(), token(), logical=False)
+    s.both("same", STACK, stack(), stack())
+    s.both("same", PROVIDER, provider_state(), provider_state())
+    s.pre("same", COMPONENT, component(), component())
+    s.both(
+        "update",
+        BUCKET,
+        drifted,
+        BUCKET.state(bucket_inputs(), drifted["outputs"], id="dev-artifact-store-x"),
+        bucket(),
+        diffs=["tags"],
+        detailed={"tags.owner": ("delete", False)},
+    )
+    s.both("same", TOKEN, token(), token())
+    s.done("same", COMPONENT, component(), component())
+    s.done("same", STACK, stack(), stack())
+    s.summary({"same": 4, "update": 1})
+    return s
+
+
+def refresh_update_preview() -> Stream:
+    return refresh_update(preview=True)
+
+
 def no_events() -> Stream:
     """The CLI failed before the engine started (say, the backend is unreachable): no events."""
     return Stream()
@@ -370,6 +407,8 @@ SCENARIOS: dict[str, Callable[[], Stream]] = {
     "delete": delete,
     "delete-bucket-not-empty": delete_bucket_not_empty,
     "refresh": refresh,
+    "refresh-update-preview": refresh_update_preview,
+    "refresh-update": refresh_update,
     "no-events": no_events,
 }
 

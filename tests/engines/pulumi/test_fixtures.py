@@ -134,6 +134,9 @@ def _step_problems(kind: str, md: dict[str, Any], refreshed: set[str]) -> list[s
         if kind == "resourcePreEvent" and md.get("new") is None:
             out.append("a refresh pre-event has a non-null new")
     if kind == "resOutputsEvent" and urn in refreshed:
+        # The read-back is over; with ``preview/up --refresh`` the resource's logical steps
+        # follow.
+        refreshed.discard(urn)
         if op not in REFRESH_RESULTS:
             out.append(f"a refresh reports its result op (same, update, delete), not {op!r}")
         if md.get("logical"):

@@ -16,6 +16,7 @@ import json
 import pickletools
 import pkgutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,11 @@ def named_modules(pickled: bytes) -> set[str]:
 def provider_host_python(env: dict[str, str], operation: str) -> str:
     """The interpreter the CLI's shim runs for ``operation`` under ``env``."""
     if operation in ("destroy", "refresh"):
-        assert "PULUMI_RUNTIME_VIRTUALENV" in env, "the engine must name the virtualenv"
-        return str(Path(env["PULUMI_RUNTIME_VIRTUALENV"]) / "bin" / "python")
+        if sys.prefix != sys.base_prefix:  # in a virtualenv the shim must be pointed at it
+            assert "PULUMI_RUNTIME_VIRTUALENV" in env, "the engine must name the virtualenv"
+        if "PULUMI_RUNTIME_VIRTUALENV" in env:
+            return str(Path(env["PULUMI_RUNTIME_VIRTUALENV"]) / "bin" / "python")
+    # Without a virtualenv the shim runs $PULUMI_PYTHON_CMD.
     return env["PULUMI_PYTHON_CMD"]
 
 

@@ -294,9 +294,11 @@ def test_image_with_other_code_fails_the_step_clearly(
 def test_missing_kubernetes_client_names_the_extra(tmp_path, moto_url, project, monkeypatch):
     monkeypatch.setitem(sys.modules, "kubernetes", None)  # as if not installed
     stack = k8s_stack(tmp_path, moto_url)
-    with pytest.raises(KubernetesOrchestratorError, match="needs the `kubernetes`") as info:
+    from provisioner.integrations import MissingIntegrationError
+
+    with pytest.raises(MissingIntegrationError, match="needs the kubernetes integration") as info:
         run(pipe(project, "fanout"), stack, "http://127.0.0.1:1")
-    assert "provisioner[kubernetes]" in info.value.hint
+    assert "provisioner integration install kubernetes" in info.value.hint
 
 
 def test_entrypoint_without_stack_config_exits_2(monkeypatch, capsys):

@@ -1,0 +1,1 @@
+"""An example flavor: an artifact store that adopts an existing directory and never deletes it."""

@@ -1,0 +1,1 @@
+"""The data scientist's side of the hand-off: check, activate and export a received stack."""

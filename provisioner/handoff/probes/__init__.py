@@ -1,0 +1,1 @@
+"""One probe per checked component type: each proves the component usable, or says why not."""

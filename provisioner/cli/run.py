@@ -124,6 +124,10 @@ def run_summary(run: RunRecord) -> Text:
         f" in {_seconds(run.duration)}: {done}/{len(run.steps)} steps done, "
         f"{len(run.cached_steps)} cached; stack {run.stack}, store {run.store_uri}"
     )
+    if run.image:
+        text.append(f"\nimage: {run.image}")
+        if run.image_digest and run.image_digest not in run.image:
+            text.append(f" ({run.image_digest})")
     if run.error is not None and run.status.value in ("abandoned", "cancelled"):
         text.append(f"\n{run.status.value}: {run.error.message}")
     return text

@@ -124,6 +124,10 @@ class RunRecord(BaseModel):
     steps: dict[str, StepRecord] = Field(default_factory=dict)
     error: ErrorInfo | None = None
     owner: RunOwner | None = None
+    image: str | None = Field(default=None, description="the steps' image, as given")
+    image_digest: str | None = Field(
+        default=None, description="the manifest digest every step of the run ran on"
+    )
     heartbeat_at: datetime | None = Field(
         default=None, description="last sign of life of the running process"
     )

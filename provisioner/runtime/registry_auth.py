@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provisioner.catalog.types import ComponentType
-from provisioner.errors import UserInputError
+from provisioner.errors import OperationError, UserInputError
 
 if TYPE_CHECKING:
     from provisioner.stackconfig import StackConfig
@@ -75,3 +75,44 @@ def registry_auth_header(stack: StackConfig) -> dict[str, str]:
         return {}
     token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
+
+
+def pull_credentials(stack: StackConfig, registry: str) -> tuple[str, str] | None:
+    """(username, password) to read images from ``registry`` (``host[:port]``): the stack's
+    container registry's, if ``registry`` is it; an ECR registry's from a fresh
+    authorization token. None for any other registry (it is asked anonymously).
+
+    Raises:
+        UserInputError: the credentials file is unusable (see :func:`registry_credentials`).
+        OperationError: ECR refuses an authorization token.
+    """
+    comp = stack.component(ComponentType.CONTAINER_REGISTRY)
+    uri = str(comp.config.get("uri") or "") if comp else ""
+    if comp is None or uri.split("/", 1)[0] != registry:
+        return None
+    if comp.flavor == "aws" and ".dkr.ecr." in registry:
+        return _ecr_credentials(stack, registry)
+    return registry_credentials(stack)
+
+
+def _ecr_credentials(stack: StackConfig, registry: str) -> tuple[str, str]:
+    """ECR's ``AWS`` user and a 12-hour token (``ecr:GetAuthorizationToken``)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    region = registry.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
+    session = boto3.session.Session(profile_name=stack.auth.aws_profile, region_name=region)
+    if stack.auth.aws_role_arn:
+        from provisioner.runtime.stores.aws_role import assume
+
+        session = assume(session, stack.auth.aws_role_arn, region=region)
+    try:
+        data = session.client("ecr").get_authorization_token()["authorizationData"][0]
+        user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    except (BotoCoreError, ClientError, KeyError, IndexError, ValueError) as exc:
+        raise OperationError(
+            f"cannot get an ECR authorization token for {registry}: {exc}",
+            hint="check the AWS credentials (ecr:GetAuthorizationToken), or set the "
+            "orchestrator's `pin_image_digest: false`",
+        ) from None
+    return user, password

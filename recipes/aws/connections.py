@@ -39,6 +39,7 @@ class EKSOrchestratorConnection(Connection):
     namespace: Text
     service_account: Text
     image: Text | None = None
+    pin_image_digest: bool | None = None
 
 
 class SageMakerConnection(Connection):

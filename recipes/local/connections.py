@@ -35,9 +35,11 @@ class LocalArtifactStoreConnection(Connection):
 
 
 class LocalContainerRegistryConnection(Connection):
-    """``{"uri"}``: ``127.0.0.1:PORT`` of the registry."""
+    """``{"uri", "credentials_file"}``: ``127.0.0.1:PORT`` of the registry, and the file
+    (mode 0600) that holds its credentials."""
 
     uri: Annotated[str, Field(min_length=1)]
+    credentials_file: Annotated[str, Field(min_length=1)] | None = None
 
 
 class LocalMLflowConnection(Connection):

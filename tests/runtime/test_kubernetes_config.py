@@ -68,6 +68,7 @@ def k8s_stack(tmp_path: Path, moto_url: str) -> StackConfig:
             "namespace": "ml-steps",
             "service_account": "provisioner-runner",
             "image": "registry.example/steps:v1",
+            "pin_image_digest": False,  # no registry here; pinning: kubernetes/test_image_digest
         },
     )
     return stack

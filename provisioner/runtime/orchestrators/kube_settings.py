@@ -21,6 +21,7 @@ RUN_OPTIONS = frozenset(
         "request_timeout",
         "pending_timeout",
         "api_outage_limit",
+        "pin_image_digest",
     }
 )
 #: The in-cluster orchestrator pod (downward API): its Jobs are owned by it.
@@ -38,6 +39,7 @@ class WatchSettings:
     request_timeout: float = 10.0
     pending_timeout: float = 600.0
     api_outage_limit: float = 300.0
+    pin_image_digest: bool = True
 
 
 def _get(cfg: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any) -> Any:
@@ -73,6 +75,7 @@ def watch_settings(cfg: dict[str, Any]) -> WatchSettings:
         request_timeout=_number(cfg, "request_timeout", 10.0, 0.1),
         pending_timeout=_number(cfg, "pending_timeout", 600.0, 0.0),
         api_outage_limit=_number(cfg, "api_outage_limit", 300.0, 0.0),
+        pin_image_digest=bool(_get(cfg, "pin_image_digest", bool, True)),
     )
 
 

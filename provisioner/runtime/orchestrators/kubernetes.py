@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import UserInputError
 from provisioner.runtime.orchestrators import kube_diagnose
+from provisioner.runtime.orchestrators.image_digest import parse_ref, resolve_digest
 from provisioner.runtime.orchestrators.kube_client import (
     INSTALL_HINT,
     Caller,
@@ -52,6 +53,7 @@ from provisioner.runtime.records import (
     log_key,
     write_step,
 )
+from provisioner.runtime.registry_auth import pull_credentials
 
 if TYPE_CHECKING:
     from provisioner.runtime.execution import RunState
@@ -137,15 +139,17 @@ class KubernetesOrchestrator:
     # -- set-up, before the run is recorded ------------------------------------------------
 
     def prepare(self, state: RunState) -> Callable[[Invocation], StepRecord]:
-        """Check the image, the pipeline's import path, the API, the credentials' rights
+        """Pin the image to its digest, check the pipeline's import path, the API, the credentials' rights
         and (by a dry run) the Job itself; return the step launcher.
 
         Raises:
             UserInputError: no image, or a pipeline a container cannot import.
+            ImagePinError: the image's registry cannot be reached or refuses (see
+                :meth:`_pin`).
             KubernetesOrchestratorError: the API server cannot be reached, refuses access
                 (naming the missing rights), has no such namespace, or rejects the Job.
         """
-        image = resolve_image(self.image_option, state.stack)
+        image = self._pin(resolve_image(self.image_option, state.stack), state)
         self.target = pipeline_target(state.pipeline)
         self.pod = pod_settings(self.config, image, str(state.stack.cloud))
         self._stack_json = pod_stack_json(state.stack, self.pod)
@@ -173,6 +177,23 @@ class KubernetesOrchestrator:
         if invs:
             self._dry_run(invs[0])
         return self.launch
+
+    def _pin(self, image: str, state: RunState) -> str:
+        """``image`` by its manifest digest (recorded in the run), unless it is given by
+        digest already or ``pin_image_digest`` is off.
+
+        Raises:
+            ImagePinError: the registry cannot be reached or refuses.
+        """
+        ref = parse_ref(image)
+        state.run.image = image
+        if ref.digest is not None or not self.watch.pin_image_digest:
+            state.run.image_digest = ref.digest
+            return image
+        credentials = pull_credentials(state.stack, ref.registry)
+        digest = resolve_digest(ref, credentials, self.watch.request_timeout)
+        state.run.image_digest = digest
+        return ref.pinned(digest)
 
     def _dry_run(self, inv: Invocation) -> None:
         from kubernetes.client.exceptions import ApiException

@@ -145,3 +145,55 @@ def test_the_aws_recipes_export_connections_that_fit_their_models():
     exported = result.stack_outputs[COMPONENTS_OUTPUT]
     for type_, comp in stack.components.items():
         validate_data(comp.flavor.connection_model, exported[str(type_)]["connection"])
+
+
+def test_the_kubernetes_orchestrator_keys_the_readme_documents_load(tmp_path):
+    """Every orchestrator option the README's Kubernetes table names fits the EKS connection."""
+    options = {
+        "poll_interval": 2,
+        "pending_timeout": 600,
+        "api_outage_limit": 300,
+        "active_deadline_seconds": 86400,
+        "ttl_seconds_after_finished": 86400,
+        "keep_jobs": False,
+        "max_parallel": 8,
+        "request_timeout": 10,
+        "pin_image_digest": True,
+        "image_pull_policy": "IfNotPresent",
+        "image_pull_secrets": ["regcred"],
+        "secret_env": {"WANDB_API_KEY": "wandb/key"},
+        "env_from_secrets": ["team-env"],
+        "pod_labels": {"team": "ml"},
+        "pod_annotations": {"owner": "ml"},
+        "node_selector": {"pool": "cpu"},
+        "tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        "affinity": {"nodeAffinity": {}},
+        "gpu_node_selector": {"pool": "gpu"},
+        "gpu_tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}],
+        "default_resources": {"cpu": 1, "memory": "2Gi"},
+        "run_as_user": 1000,
+    }
+    orchestrator = {
+        "cluster_name": "ml",
+        "region": "eu-west-1",
+        "namespace": "provisioner",
+        "service_account": "provisioner-runner",
+        **options,
+    }
+    path = _aws_config(
+        tmp_path,
+        {
+            "orchestrator": {"flavor": "kubernetes", "config": orchestrator},
+            "artifact_store": {"flavor": "s3", "config": {"uri": "s3://b/p"}},
+        },
+    )
+    run("stack", "describe", path)
+    bad = _aws_config(
+        tmp_path,
+        {
+            "orchestrator": {"flavor": "kubernetes", "config": {**orchestrator, "keep_jobs": "no"}},
+            "artifact_store": {"flavor": "s3", "config": {"uri": "s3://b/p"}},
+        },
+    )
+    result = run("stack", "describe", bad, code=2)
+    assert "components.orchestrator.config.keep_jobs" in " ".join(result.stderr.split())

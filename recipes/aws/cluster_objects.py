@@ -13,15 +13,16 @@ from provisioner.errors import UserInputError
 #: The Kubernetes group the stack user role's access entry maps to; the RoleBinding binds it.
 RUNNER_GROUP = "provisioner-runners"
 
-#: Exactly what the kubernetes orchestrator's runtime does in its namespace.
+#: Exactly what the kubernetes orchestrator's runtime does in its namespace (its preflight
+#: checks these rights before a run; a test keeps the two lists in step).
 RUNNER_RULES: tuple[dict[str, Any], ...] = (
     {
         "api_groups": ["batch"],
         "resources": ["jobs"],
-        "verbs": ["create", "delete", "get", "list", "watch"],
+        "verbs": ["create", "delete", "deletecollection", "get", "list", "watch"],
     },
-    {"api_groups": ["batch"], "resources": ["jobs/status"], "verbs": ["get"]},
     {"api_groups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]},
+    {"api_groups": [""], "resources": ["events"], "verbs": ["list"]},
 )
 
 

@@ -331,10 +331,21 @@ def test_runner_role_grants_exactly_what_the_orchestrator_does(r):
     assert role["metadata"]["namespace"] == "provisioner"
     rules = {(tuple(x["apiGroups"]), tuple(x["resources"])): x["verbs"] for x in role["rules"]}
     assert rules == {
-        (("batch",), ("jobs",)): ["create", "delete", "get", "list", "watch"],
-        (("batch",), ("jobs/status",)): ["get"],
+        (("batch",), ("jobs",)): ["create", "delete", "deletecollection", "get", "list", "watch"],
         (("",), ("pods", "pods/log")): ["get", "list"],
+        (("",), ("events",)): ["list"],
     }
+    # Every right the orchestrator checks before a run is granted.
+    from provisioner.runtime.orchestrators.kube_client import RIGHTS
+
+    granted = {
+        (group, resource, verb)
+        for (groups, resources), verbs in rules.items()
+        for group in groups
+        for resource in resources
+        for verb in verbs
+    }
+    assert set(RIGHTS) <= granted, set(RIGHTS) - granted
     binding = r.one(f"{RBAC}RoleBinding").inputs
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",

@@ -323,7 +323,6 @@ def test_a_create_plan_shows_the_components_inputs(home):
 
 
 def test_the_offline_plan_shows_nested_unknowns_as_known_after_apply(home):
-    pytest.importorskip("pulumi_aws")
     text = cli(home, "stack", "preview", "aws-recipe", "--offline").stdout
     assert "$unknown" not in text and "(known after apply)" in text
 

@@ -1,6 +1,12 @@
 """The runtime: define steps and pipelines, run them on a stack, read runs and artifacts."""
 
 from provisioner.runtime.client import RunClient, get_run, list_pipeline_runs, load_output
+from provisioner.runtime.components import (
+    ConnectedStack,
+    MissingComponentError,
+    StackComponent,
+    connect,
+)
 from provisioner.runtime.context import StepContext, get_step_context
 from provisioner.runtime.errors import RunCancelled
 from provisioner.runtime.execution import PickleFallbackWarning
@@ -20,6 +26,8 @@ from provisioner.runtime.targets import load_pipeline
 
 __all__ = [
     "ArtifactFiles",
+    "ConnectedStack",
+    "MissingComponentError",
     "OutputRef",
     "PickleFallbackWarning",
     "Pipeline",
@@ -30,11 +38,13 @@ __all__ = [
     "RunRecord",
     "Saved",
     "Serializer",
+    "StackComponent",
     "Staging",
     "Status",
     "Step",
     "StepContext",
     "StepRecord",
+    "connect",
     "get_run",
     "get_step_context",
     "list_pipeline_runs",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
+from provisioner.runtime.components import Components, _ComponentAccess
 from provisioner.stackconfig import ComponentConnection, StackConfig
 
 _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
@@ -16,8 +17,13 @@ _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
 
 
 @dataclass(frozen=True)
-class StepContext:
+class StepContext(_ComponentAccess):
     """The context of the step running in this thread.
+
+    Every component of the stack is an attribute, built on first use by its flavor's
+    runtime implementation: ``ctx.experiment_tracker.log_metrics(...)``,
+    ``ctx.model_registry.register(...)``, ``ctx.alerter.post(...)``. The steps of one run
+    share one client per component type.
 
     Attributes:
         stack: the stack config the pipeline runs on.
@@ -26,6 +32,7 @@ class StepContext:
         step: the step invocation's name.
         attempt: 1 for the first attempt, 2 for the first retry, ...
         artifact_store_uri: the store the run writes to.
+        components: the run's component clients (one per run, shared by its steps).
     """
 
     stack: StackConfig
@@ -34,6 +41,15 @@ class StepContext:
     step: str
     attempt: int
     artifact_store_uri: str
+    components: Components | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.components is None:
+            object.__setattr__(self, "components", Components(self.stack))
+
+    def _components(self) -> Components:
+        assert self.components is not None
+        return self.components
 
     def component(self, type_: ComponentType | str) -> ComponentConnection | None:
         """The stack's component of that type (None if the stack has none)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner.runtime import cache as step_cache
 from provisioner.runtime.artifacts import ArtifactIO, ArtifactRef
+from provisioner.runtime.components import Components
 from provisioner.runtime.context import StepContext, reset_step_context, set_step_context
 from provisioner.runtime.errors import (
     ArtifactStoreError,
@@ -45,6 +46,11 @@ class RunState:
     outputs: dict[str, dict[str, ArtifactRef]] = field(default_factory=dict)
     stopped: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    components: Components | None = None
+
+    def __post_init__(self) -> None:
+        if self.components is None:
+            self.components = Components(self.stack)
 
     def stop(self) -> None:
         """The run was cancelled or crashed: steps that end from now on record nothing.
@@ -145,6 +151,7 @@ def _call(state: RunState, inv: Invocation, rec: StepRecord, inputs: dict[str, A
                 inv.name,
                 attempt,
                 state.io.store.uri,
+                state.components,
             )
         )
         try:

@@ -1,0 +1,89 @@
+"""The base of every component client a step uses, and the errors of building one."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from provisioner.catalog.types import ComponentType
+from provisioner.errors import UserInputError
+from provisioner.integrations import INTEGRATIONS, MissingIntegrationError
+
+if TYPE_CHECKING:
+    from provisioner.stackconfig import ComponentConnection, StackConfig
+
+
+class MissingComponentError(UserInputError):
+    """The stack has no component of the type a step or caller asked for."""
+
+    def __init__(self, stack: str, type_: ComponentType) -> None:
+        super().__init__(
+            f"stack {stack!r} has no {type_}",
+            hint=(
+                f"Add one to the stack definition (components: {type_}: flavor: ...), "
+                f"redeploy, and hand out the new stack config; `provisioner component list "
+                f"--type {type_}` lists the flavors."
+            ),
+        )
+        self.type = type_
+
+
+class StackComponent:
+    """Base of a flavor's runtime implementation (what ``Flavor.implementation`` names).
+
+    A subclass is built once per stack connection, on first use, from its component's
+    connection in the stack config. Its constructor must be cheap and must not import the
+    component's SDK: import it on first use with :func:`import_sdk`.
+
+    Attributes:
+        type: the component type this class implements.
+        flavor: the component's flavor name, from the stack config.
+        config: the component's connection config (a copy).
+        stack: the whole stack config (auth references, endpoints, other components).
+    """
+
+    type: ClassVar[ComponentType]
+
+    def __init__(self, connection: ComponentConnection, stack: StackConfig) -> None:
+        self.flavor = connection.flavor
+        self.config: dict[str, Any] = dict(connection.config)
+        self.stack = stack
+
+    @classmethod
+    def from_connection(cls, connection: ComponentConnection, stack: StackConfig) -> Self:
+        """Build the client (the resolver calls this; override to validate the connection)."""
+        return cls(connection, stack)
+
+    def close(self) -> None:
+        """Release what the client holds (connections, threads); the default holds nothing."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.type}/{self.flavor} of stack {self.stack.name!r}>"
+
+
+def import_sdk(module: str, integration: str) -> ModuleType:
+    """Import a component's SDK on first use.
+
+    Raises:
+        MissingIntegrationError: the module is not installed; names the install command.
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and not module.startswith(exc.name) and not exc.name.startswith(module):
+            raise  # the SDK is there but one of its own imports is broken: show that
+        raise missing_integration(module, integration) from None
+
+
+def missing_integration(module: str, integration: str) -> MissingIntegrationError:
+    """The error for a missing ``module`` that the ``integration`` installs."""
+    integ = INTEGRATIONS.get(integration)
+    hint = (
+        integ.hint.capitalize() + "."
+        if integ
+        else f"Install it with `provisioner integration install {integration}`."
+    )
+    return MissingIntegrationError(
+        f"{module} is not installed (the {integration} integration provides it)", hint=hint
+    )

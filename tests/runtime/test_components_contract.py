@@ -1,0 +1,123 @@
+"""The component contract: ``get_step_context().<type>`` in a step, ``connect(stack).<type>``
+outside one, built by the flavor's runtime implementation on first use."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from provisioner.catalog.flavor import Flavor, FlavorConfig
+from provisioner.catalog.registry import registry, reset_registry
+from provisioner.catalog.types import Cloud, ComponentType
+from provisioner.integrations import MissingIntegrationError
+from provisioner.runtime import (
+    MissingComponentError,
+    StackComponent,
+    connect,
+    get_step_context,
+    pipeline,
+    run_pipeline,
+    step,
+)
+from provisioner.runtime.components import import_sdk
+from provisioner.stackconfig import ComponentConnection
+from tests.runtime.conftest import make_stack
+
+BUILT: list[RecordingAlerter] = []
+
+
+class RecordingAlerter(StackComponent):
+    """A custom alerter: keeps what it is asked to post."""
+
+    type = ComponentType.ALERTER
+
+    def __init__(self, connection, stack) -> None:
+        super().__init__(connection, stack)
+        self.posted: list[str] = []
+        self.lock = threading.Lock()
+        BUILT.append(self)
+
+    def post(self, text: str) -> None:
+        with self.lock:
+            self.posted.append(f"{self.config['channel']}: {text}")
+
+
+class NeedsMissingSdk(StackComponent):
+    type = ComponentType.EXPERIMENT_TRACKER
+
+    def log_params(self, params: dict) -> None:
+        import_sdk("provisioner_no_such_sdk", "aws")
+
+
+@pytest.fixture
+def custom_flavors():
+    reset_registry()
+    reg = registry()
+    for type_, name, impl in (
+        (ComponentType.ALERTER, "recording", f"{__name__}:RecordingAlerter"),
+        (ComponentType.EXPERIMENT_TRACKER, "nosdk", f"{__name__}:NeedsMissingSdk"),
+        (ComponentType.FEATURE_STORE, "noimpl", None),
+    ):
+        reg.register(
+            Flavor(type_, name, Cloud.LOCAL, FlavorConfig, "x:y", implementation=impl),
+            replace=True,
+        )
+    BUILT.clear()
+    yield
+    reset_registry()
+
+
+def _stack(tmp_path, **components):
+    extra = {t: ComponentConnection(flavor=f, config=c) for t, (f, c) in components.items()}
+    return make_stack("local", root=tmp_path, extra=extra)
+
+
+@step
+def shout(word: str) -> str:
+    get_step_context().alerter.post(word)
+    return word
+
+
+@pipeline
+def two_shouts():
+    shout(word="one")
+    shout(word="two")
+
+
+def test_steps_of_one_run_share_one_client_built_from_the_connection(custom_flavors, tmp_path):
+    stack = _stack(tmp_path, alerter=("recording", {"channel": "#ml"}))
+    run_pipeline(two_shouts, stack)
+    assert len(BUILT) == 1
+    assert sorted(BUILT[0].posted) == ["#ml: one", "#ml: two"]
+
+
+def test_connect_outside_a_step_from_a_config_file(custom_flavors, tmp_path):
+    path = tmp_path / "stack.yaml"
+    _stack(tmp_path, alerter=("recording", {"channel": "#ops"})).write(path)
+    stack = connect(path)
+    stack.alerter.post("hello")
+    assert stack.alerter is stack.alerter
+    assert BUILT[0].posted == ["#ops: hello"]
+    assert BUILT[0].stack.name == stack.name
+
+
+def test_a_missing_component_names_its_type_and_how_to_add_it(custom_flavors, tmp_path):
+    stack = connect(_stack(tmp_path))
+    with pytest.raises(MissingComponentError) as err:
+        stack.model_registry  # noqa: B018
+    assert "has no model_registry" in str(err.value)
+    assert "components: model_registry" in str(err.value)
+
+
+def test_a_missing_sdk_names_the_install_command(custom_flavors, tmp_path):
+    stack = connect(_stack(tmp_path, experiment_tracker=("nosdk", {})))
+    with pytest.raises(MissingIntegrationError) as err:
+        stack.experiment_tracker.log_params({"lr": 0.1})
+    assert "provisioner integration install aws" in str(err.value)
+
+
+def test_a_flavor_without_a_runtime_side_says_so(custom_flavors, tmp_path):
+    stack = connect(_stack(tmp_path, feature_store=("noimpl", {})))
+    with pytest.raises(Exception, match="no runtime implementation"):
+        stack.feature_store  # noqa: B018

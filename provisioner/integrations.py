@@ -88,6 +88,25 @@ INTEGRATIONS: dict[str, Integration] = {
             flavors=("orchestrator/kubernetes",),
         ),
         Integration(
+            "slack",
+            "the slack alerter: posts and approval questions through Slack's Web API",
+            ("slack-sdk>=3.27,<4",),
+            ("slack_sdk",),
+            flavors=("alerter/slack",),
+        ),
+        Integration(
+            "gcp-secrets",
+            "component secrets (a Slack token, a webhook URL) read from GCP Secret Manager",
+            ("google-cloud-secret-manager>=2.20,<3",),
+            ("google.cloud.secretmanager",),
+        ),
+        Integration(
+            "azure-secrets",
+            "component secrets (a Slack token, a webhook URL) read from Azure Key Vault",
+            ("azure-keyvault-secrets>=4.8,<5", "azure-identity>=1.15,<2"),
+            ("azure.keyvault.secrets", "azure.identity"),
+        ),
+        Integration(
             "pandas",
             "pandas DataFrames as Parquet artifacts",
             ("pandas>=2.2,<4", "pyarrow>=14,<27"),

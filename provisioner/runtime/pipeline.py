@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from provisioner.runtime.errors import PipelineDefinitionError
+from provisioner.runtime.hooks import Hook, check_hook
 from provisioner.runtime.keys import check_name
 from provisioner.runtime.step import OutputRef, Step
 
@@ -134,12 +135,16 @@ class Pipeline:
         cache: bool = True,
         retries: int = 0,
         pickle: bool | None = None,
+        on_failure: Hook | None = None,
+        on_success: Hook | None = None,
     ) -> None:
         self.func = func
         self.name = check_name(name or func.__name__, "pipeline name")
         self.cache = cache
         self.retries = retries
         self.pickle = pickle
+        self.on_failure = check_hook(on_failure, f"on_failure of pipeline {self.name!r}")
+        self.on_success = check_hook(on_success, f"on_success of pipeline {self.name!r}")
         self.signature = inspect.signature(func)
         functools.update_wrapper(self, func)
 
@@ -225,7 +230,13 @@ def pipeline(func: Callable[..., Any], /) -> Pipeline: ...
 
 @overload
 def pipeline(
-    *, name: str | None = None, cache: bool = True, retries: int = 0, pickle: bool | None = None
+    *,
+    name: str | None = None,
+    cache: bool = True,
+    retries: int = 0,
+    pickle: bool | None = None,
+    on_failure: Hook | None = None,
+    on_success: Hook | None = None,
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
@@ -237,6 +248,8 @@ def pipeline(
     cache: bool = True,
     retries: int = 0,
     pickle: bool | None = None,
+    on_failure: Hook | None = None,
+    on_success: Hook | None = None,
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Make a function that calls steps a pipeline. Use as ``@pipeline`` or ``@pipeline(...)``.
 
@@ -246,9 +259,22 @@ def pipeline(
         cache: default caching for its steps (a step's own ``cache=False`` still wins).
         retries: default retries for steps that do not set their own.
         pickle: default pickle policy for steps that do not set their own.
+        on_failure: called when a run fails (not when it is cancelled): a callable, given
+            the run record if it takes an argument, or ``"alerter"`` to post the pipeline,
+            run id, failed step and error through the stack's alerter. A failing hook is
+            logged; it never changes the run's outcome.
+        on_success: called when a run completes; the same forms as ``on_failure``.
     """
 
     def wrap(f: Callable[..., Any]) -> Pipeline:
-        return Pipeline(f, name=name, cache=cache, retries=retries, pickle=pickle)
+        return Pipeline(
+            f,
+            name=name,
+            cache=cache,
+            retries=retries,
+            pickle=pickle,
+            on_failure=on_failure,
+            on_success=on_success,
+        )
 
     return wrap(func) if func is not None else wrap

@@ -27,6 +27,7 @@ from provisioner.runtime.errors import (
 )
 from provisioner.runtime.execution import RunState, execute
 from provisioner.runtime.heartbeat import Heartbeat, heartbeat_interval
+from provisioner.runtime.hooks import run_hook
 from provisioner.runtime.keys import check_run_id
 from provisioner.runtime.liveness import interrupt_steps, this_owner
 from provisioner.runtime.records import (
@@ -153,16 +154,33 @@ def _orchestrator(stack: StackConfig, options: dict[str, Any] | None = None) -> 
     return factory(dict(orch.config), **options)
 
 
-def _step_runner(orchestrator: Any, state: RunState) -> Callable[[Invocation], StepRecord]:
-    """How one step runs: in this process, or as the orchestrator launches it elsewhere.
+def _step_runner(
+    orchestrator: Any, state: RunState, invocations: list[Invocation]
+) -> Callable[[Invocation], StepRecord]:
+    """How one step runs: in this process, or as the orchestrator launches it elsewhere,
+    or (``@step(step_operator=True)``) on the stack's step operator.
 
     An orchestrator that runs steps elsewhere (Kubernetes Jobs) has ``prepare(state)``: it
-    checks what it needs before the run is recorded and returns its step launcher.
+    checks what it needs before the run is recorded and returns its step launcher. The step
+    operator is built and prepared here too, only when a step asks for it.
+
+    Raises:
+        MissingComponentError: a step asks for a step operator the stack does not have.
     """
     prepare = getattr(orchestrator, "prepare", None)
-    if prepare is not None:
-        return prepare(state)
-    return lambda inv: execute(state, inv)
+    on_orchestrator = prepare(state) if prepare is not None else (lambda inv: execute(state, inv))
+    if not any(inv.step.options.step_operator for inv in invocations):
+        return on_orchestrator
+    assert state.components is not None
+    operator = state.components.get(ComponentType.STEP_OPERATOR)
+    operator.prepare(state)
+
+    def run_step(inv: Invocation) -> StepRecord:
+        if inv.step.options.step_operator:
+            return operator.launch(state, inv)
+        return on_orchestrator(inv)
+
+    return run_step
 
 
 def new_run_id(pipeline: str) -> str:
@@ -238,7 +256,7 @@ def run_pipeline(
         heartbeat_interval=interval,
     )
     state = RunState(run, pipeline, config, ArtifactIO(store, download_dir(config)), run.cache)
-    run_step = _step_runner(orchestrator, state)
+    run_step = _step_runner(orchestrator, state, invocations)
     t0 = time.perf_counter()
 
     def skip(inv: Invocation, upstream: str) -> None:
@@ -269,14 +287,33 @@ def run_pipeline(
     except BaseException as exc:  # interrupted: record it, then let it through
         heartbeat.stop()
         state.stop()  # steps still running may finish, but record nothing (no cache entry)
+        _cancel_step_operator(state)
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: readers see abandoned
             _record_stop(store, run, exc, t0)
+            if run.status is Status.FAILED:
+                run_hook(pipeline.on_failure, run, state.components, "on_failure")
         if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, RunCancelled):
             raise RunCancelled(run) from exc
         raise
+    assert state.components is not None
+    if failed:
+        run_hook(pipeline.on_failure, run, state.components, "on_failure")
+    else:
+        run_hook(pipeline.on_success, run, state.components, "on_success")
     if failed and raise_on_failure:
         raise PipelineRunFailedError(f"run {run.run_id} failed: {run.error.message}", run)
     return run
+
+
+def _cancel_step_operator(state: RunState) -> None:
+    """Stop the steps still running on the step operator, if the run used one."""
+    assert state.components is not None
+    operator = state.components.built().get(ComponentType.STEP_OPERATOR)
+    if operator is not None:
+        try:
+            operator.cancel()
+        except Exception as exc:  # the run is stopping anyway; say what is left behind
+            log.warning("could not stop the step operator's steps: %s", exc)
 
 
 def _record_stop(store: ArtifactStore, run: RunRecord, exc: BaseException, t0: float) -> None:

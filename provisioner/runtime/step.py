@@ -84,7 +84,10 @@ class StepOptions:
             with a warning; False refuses them.
         cache_version: bump to invalidate the cache when something the code hash does not
             cover has changed (a library, a data file; see :mod:`provisioner.runtime.codehash`).
-        resources: CPU, memory and GPUs for the step's pod (remote orchestrators).
+        resources: CPU, memory and GPUs for the step's pod (remote orchestrators and the
+            kubernetes step operator; the process step operator limits memory with it).
+        step_operator: run this step on the stack's step operator instead of the
+            orchestrator.
     """
 
     name: str
@@ -95,6 +98,7 @@ class StepOptions:
     pickle: bool | None = None
     cache_version: str = ""
     resources: Resources | None = None
+    step_operator: bool = False
 
 
 class Step:
@@ -116,6 +120,10 @@ class Step:
             raise PipelineDefinitionError(f"step {options.name!r} repeats an output name")
         if options.retries is not None and options.retries < 0:
             raise PipelineDefinitionError(f"step {options.name!r}: retries must be >= 0")
+        if not isinstance(options.step_operator, bool):
+            raise PipelineDefinitionError(
+                f"step {options.name!r}: step_operator must be True or False"
+            )
         if options.resources is not None:
             if not isinstance(options.resources, Resources):
                 raise PipelineDefinitionError(
@@ -202,6 +210,7 @@ def step(
     pickle: bool | None = None,
     cache_version: str = "",
     resources: Resources | None = None,
+    step_operator: bool = False,
 ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
@@ -217,6 +226,7 @@ def step(
     pickle: bool | None = None,
     cache_version: str = "",
     resources: Resources | None = None,
+    step_operator: bool = False,
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a pipeline step. Use as ``@step`` or ``@step(outputs=("a", "b"))``.
 
@@ -230,6 +240,8 @@ def step(
         pickle: policy for values no serializer handles (see :class:`StepOptions`).
         cache_version: any string; change it to invalidate cached outputs.
         resources: what the step's pod requests, e.g. ``Resources(cpu=2, memory="8Gi", gpu=1)``.
+        step_operator: run this step on the stack's step operator (its own process, a Job
+            on the cluster), while the other steps stay on the orchestrator.
     """
 
     def wrap(f: Callable[..., Any]) -> Step:
@@ -245,6 +257,7 @@ def step(
                 pickle=pickle,
                 cache_version=cache_version,
                 resources=resources,
+                step_operator=step_operator,
             ),
         )
 

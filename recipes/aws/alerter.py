@@ -1,4 +1,4 @@
-"""Recipe: the Slack alerter, a reference to the Secrets Manager secret holding its webhook."""
+"""Recipe: the Slack alerter, a reference to the Secrets Manager secret holding its bot token."""
 
 from __future__ import annotations
 
@@ -48,12 +48,13 @@ class AWSSlackAlerterArgs:
 
 
 class AWSSlackAlerter(pulumi.ComponentResource):
-    """Holds no value: creates (or references) a secret for the webhook URL and lets the
+    """Holds no value: creates (or references) a secret for the bot token and lets the
     stack's step roles read it.
 
-    The recipe never writes the webhook itself, so it is never in Pulumi state; put it with
-    ``aws secretsmanager put-secret-value --secret-id <webhook_secret_arn> --secret-string URL``.
-    Connection: ``{"webhook_secret_arn"}``.
+    The recipe never writes the token itself, so it is never in Pulumi state; put it with
+    ``aws secretsmanager put-secret-value --secret-id <webhook_secret_arn> --secret-string
+    xoxb-...`` (an incoming-webhook URL works too, for posts only). Connection:
+    ``{"webhook_secret_arn", "channel"}`` (the key keeps its first name).
     """
 
     TYPE = "provisioner:aws:SlackAlerter"
@@ -104,4 +105,6 @@ class AWSSlackAlerter(pulumi.ComponentResource):
             for label, role in siblings.runtime_roles(ctx).items()
         ]
         self.connection: dict[str, Any] = {"webhook_secret_arn": secret_arn}
+        if config.channel:
+            self.connection["channel"] = config.channel
         self.register_outputs({"connection": self.connection})

@@ -91,6 +91,8 @@ class SageMakerMLflowConnection(Connection):
 
 
 class SlackAlerterConnection(Connection):
-    """``{"webhook_secret_arn"}``: the Secrets Manager secret holding the webhook URL."""
+    """``{"webhook_secret_arn", "channel"}``: the Secrets Manager secret holding the bot token
+    (or an incoming-webhook URL; the key keeps its first name), and the channel."""
 
     webhook_secret_arn: ARN
+    channel: str | None = None

@@ -467,14 +467,25 @@ class SageMakerMLflowConfig(FlavorConfig):
 
 
 class SlackAlerterConfig(FlavorConfig):
-    """A reference to a Secrets Manager secret holding the Slack webhook URL."""
+    """A reference to a Secrets Manager secret holding the Slack bot token (or a webhook URL)."""
 
+    channel: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^(#[a-z0-9_.-]{1,80}|[CGD][A-Z0-9]{6,20})$",
+            description="The channel's ID (C0123ABCD) or #name the bot posts to; needed when "
+            "the secret holds a bot token (xoxb-...: post and ask). A secret holding an "
+            "incoming-webhook URL posts to the webhook's channel and cannot ask.",
+        ),
+    ]
     secret_arn: Annotated[
         str | None,
         Field(
             default=None,
             pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
-            description="ARN of an existing secret holding the webhook URL; nothing is created.",
+            description="ARN of an existing secret holding the bot token (or webhook URL); "
+            "nothing is created.",
         ),
     ]
     secret_name: Annotated[
@@ -482,7 +493,7 @@ class SlackAlerterConfig(FlavorConfig):
         Field(
             default=None,
             pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$",
-            description="Name of the secret to create (empty; put the webhook URL in it after "
+            description="Name of the secret to create (empty; put the bot token in it after "
             "deploy). Default: provisioner/<stack>/slack-webhook-<unique suffix>, new on each "
             "deploy, so a redeploy within a destroyed secret's recovery window works; a fixed "
             "name is taken until that window ends (set recovery_window_days: 0 to free it).",
@@ -605,6 +616,7 @@ FLAVORS: list[Flavor] = [
         config_model=SlackAlerterConfig,
         recipe=f"{_R}.alerter:AWSSlackAlerter",
         connection_model=conn.SlackAlerterConnection,
-        description="Slack messages; the webhook URL stays in Secrets Manager.",
+        implementation="provisioner.runtime.alerters.slack:SlackAlerter",
+        description="Slack messages and approvals; the bot token stays in Secrets Manager.",
     ),
 ]

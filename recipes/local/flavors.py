@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from provisioner.catalog.flavor import Flavor, FlavorConfig
 from provisioner.catalog.types import Cloud, ComponentType
@@ -76,6 +77,62 @@ class LocalMLflowConfig(FlavorConfig):
     ]
 
 
+_QUANTITY = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_UNITS.update({"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40})
+
+
+def parse_quantity(value: str) -> int:
+    """Bytes in a Kubernetes memory quantity: ``"512Mi"``, ``"2Gi"``, ``"1G"``, ``"1048576"``.
+
+    Raises:
+        ValueError: not such a quantity.
+    """
+    match = _QUANTITY.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a memory quantity such as 512Mi or 2Gi")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _memory(value: str) -> str:
+    if parse_quantity(value) < 64 * 2**20:
+        raise ValueError("must be at least 64Mi (a Python process needs that to start)")
+    return value
+
+
+class ProcessStepOperatorConfig(FlavorConfig):
+    """Runs steps marked ``step_operator=True`` in their own Python processes here."""
+
+    python: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            max_length=4096,
+            description="A virtual environment's folder (or a python executable) with "
+            "provisioner installed; default: the interpreter running the pipeline.",
+        ),
+    ]
+    memory_limit: Annotated[
+        str | None,
+        AfterValidator(_memory),
+        Field(
+            default=None,
+            description="Address-space limit of each step process (RLIMIT_AS), e.g. 4Gi; "
+            "a step's resources.memory_limit (or memory) lowers it.",
+        ),
+    ]
+    cpu_seconds: Annotated[
+        int | None,
+        Field(
+            default=None,
+            ge=1,
+            le=10**7,
+            description="CPU time limit of each step process (RLIMIT_CPU), in seconds.",
+        ),
+    ]
+
+
 FLAVORS: list[Flavor] = [
     Flavor(
         type=ComponentType.ORCHESTRATOR,
@@ -117,6 +174,17 @@ FLAVORS: list[Flavor] = [
         connection_model=LocalMLflowConnection,
         recipe="provisioner.recipes.local.experiment_tracker:LocalMLflow",
         description="An MLflow file store (file:// tracking URI) in a local directory.",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.STEP_OPERATOR,
+        name="process",
+        cloud=Cloud.LOCAL,
+        config_model=ProcessStepOperatorConfig,
+        connection_model=ProcessStepOperatorConfig,
+        recipe="provisioner.recipes.common.step_operator:ProcessStepOperator",
+        implementation="provisioner.runtime.step_operators.process:ProcessStepOperator",
+        description="Each marked step in its own Python process (parallel, free of the GIL).",
         dynamic_only=True,
     ),
 ]

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
 from provisioner.integrations import INTEGRATIONS, MissingIntegrationError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from provisioner.stackconfig import ComponentConnection, StackConfig
+
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 
 class MissingComponentError(UserInputError):
@@ -54,6 +58,28 @@ class StackComponent:
     def from_connection(cls, connection: ComponentConnection, stack: StackConfig) -> Self:
         """Build the client (the resolver calls this; override to validate the connection)."""
         return cls(connection, stack)
+
+    def parse_config(self, model: type[ModelT]) -> ModelT:
+        """The connection config checked against ``model`` (strictly, as the stack config
+        loader checks it).
+
+        Raises:
+            UserInputError: naming the stack, the component and the bad field.
+        """
+        from pydantic import ValidationError
+
+        from provisioner.catalog.flavor import validate_data
+
+        try:
+            return validate_data(model, self.config)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or "config"
+            raise UserInputError(
+                f"stack {self.stack.name!r}: {self.type}.config.{loc}: {first['msg']}",
+                hint=f"fix the {self.type} ({self.flavor}) block of the stack definition and "
+                "redeploy",
+            ) from None
 
     def close(self) -> None:
         """Release what the client holds (connections, threads); the default holds nothing."""

@@ -1,0 +1,1 @@
+"""Alerter implementations, one module per tool (the interface is in runtime/components)."""

@@ -1,0 +1,1 @@
+"""Step operator implementations, one module per kind (the interface is in runtime/components)."""

@@ -1,0 +1,1 @@
+"""Flavors that need no cloud infrastructure, offered on every cloud (alerters)."""

@@ -1,0 +1,183 @@
+"""Flavors with no infrastructure, on every cloud: their config models and catalog entries.
+
+The config is the connection: the recipe creates nothing and writes it into the stack config,
+where the runtime reads it. Secrets appear only as references (:mod:`provisioner.catalog.references`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from provisioner.catalog.flavor import Flavor, FlavorConfig
+from provisioner.catalog.references import EnvSecret, SecretReference
+from provisioner.catalog.types import Cloud, ComponentType
+
+Words = Annotated[
+    tuple[Annotated[str, Field(min_length=1, max_length=40)], ...],
+    Field(min_length=1, max_length=50),
+]
+
+
+class SlackAlerterConfig(FlavorConfig):
+    """Posts to a Slack channel with a bot token; asks approval questions in a thread."""
+
+    channel: Annotated[
+        str,
+        Field(
+            pattern=r"^(#[a-z0-9_.-]{1,80}|[CGD][A-Z0-9]{6,20})$",
+            description="The channel's ID (C0123ABCD) or #name; invite the bot to it.",
+        ),
+    ]
+    token: Annotated[
+        SecretReference,
+        Field(
+            default=EnvSecret(source="env", name="SLACK_BOT_TOKEN"),
+            description="Where the bot token (xoxb-..., scopes chat:write and "
+            "channels:history) is: {source: env, name: VAR} (default SLACK_BOT_TOKEN), or a "
+            "cloud secret {source: aws|gcp|azure, ...}. Never the token itself.",
+        ),
+    ]
+    poll_interval: Annotated[
+        float,
+        Field(default=5.0, ge=0.05, le=300, description="Seconds between reads of a thread."),
+    ]
+    approve_words: Annotated[
+        Words | None,
+        Field(
+            default=None, description="Replies that approve; default: approve, yes, lgtm, ok, ..."
+        ),
+    ]
+    reject_words: Annotated[
+        Words | None,
+        Field(
+            default=None, description="Replies that reject; default: reject, no, stop, deny, ..."
+        ),
+    ]
+
+
+class WebhookAlerterConfig(FlavorConfig):
+    """Posts each message as one JSON POST: Discord, Teams, Slack or a generic receiver."""
+
+    url: Annotated[
+        SecretReference,
+        Field(
+            description="Where the webhook URL is (it is a credential): {source: env, name: "
+            "VAR} or a cloud secret {source: aws|gcp|azure, ...}.",
+        ),
+    ]
+    format: Annotated[
+        Literal["generic", "discord", "teams", "slack"],
+        Field(
+            default="generic",
+            description="Payload shape: generic {text, context}, discord {content}, teams "
+            "(an Adaptive Card message for a Workflows webhook), slack {text}.",
+        ),
+    ]
+    timeout: Annotated[float, Field(default=10.0, gt=0, le=120, description="Seconds per POST.")]
+
+
+class KubernetesStepOperatorConfig(FlavorConfig):
+    """Runs steps marked ``step_operator=True`` as Jobs on a Kubernetes cluster.
+
+    Every key left out is taken from the stack's kubernetes orchestrator, if it has one.
+    """
+
+    namespace: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+            description="Namespace of the Jobs; default: the orchestrator's, else default.",
+        ),
+    ]
+    kube_context: Annotated[
+        str | None, Field(default=None, min_length=1, description="The kubeconfig context.")
+    ]
+    service_account: Annotated[
+        str | None,
+        Field(default=None, min_length=1, description="Service account of the step pods."),
+    ]
+    image: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            description="The step image (a ':TAG' is a tag of the stack's container "
+            "registry); default: the orchestrator's, or $PROVISIONER_IMAGE.",
+        ),
+    ]
+    api_server: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^https?://",
+            description="An API URL used without credentials (kubectl proxy); default: the "
+            "kubeconfig.",
+        ),
+    ]
+    pin_image_digest: Annotated[
+        bool | None, Field(default=None, description="Run the image by its digest (default on).")
+    ]
+    poll_interval: Annotated[
+        float | None,
+        Field(default=None, ge=0.01, le=300, description="Seconds between reads of a Job."),
+    ]
+    pending_timeout: Annotated[
+        float | None,
+        Field(default=None, ge=0, description="Seconds a pod may stay unschedulable."),
+    ]
+    keep_jobs: Annotated[
+        bool | None, Field(default=None, description="Keep finished Jobs (for debugging).")
+    ]
+
+
+_R = "provisioner.recipes.common.alerter"
+
+FLAVORS: list[Flavor] = [
+    *(
+        Flavor(
+            type=ComponentType.ALERTER,
+            name="webhook",
+            cloud=cloud,
+            config_model=WebhookAlerterConfig,
+            connection_model=WebhookAlerterConfig,
+            recipe=f"{_R}:WebhookAlerter",
+            implementation="provisioner.runtime.alerters.webhook:WebhookAlerter",
+            description="A JSON POST per message (Discord, Teams, Slack or generic shape).",
+            dynamic_only=True,
+        )
+        for cloud in Cloud
+    ),
+    *(
+        Flavor(
+            type=ComponentType.ALERTER,
+            name="slack",
+            cloud=cloud,
+            config_model=SlackAlerterConfig,
+            connection_model=SlackAlerterConfig,
+            recipe=f"{_R}:SlackAlerter",
+            implementation="provisioner.runtime.alerters.slack:SlackAlerter",
+            description="Slack chat.postMessage with a bot token; approvals in a thread.",
+            dynamic_only=True,
+        )
+        for cloud in Cloud
+        if cloud is not Cloud.AWS  # aws-recipe's slack flavor keeps its token in Secrets Manager
+    ),
+    *(
+        Flavor(
+            type=ComponentType.STEP_OPERATOR,
+            name="kubernetes",
+            cloud=cloud,
+            config_model=KubernetesStepOperatorConfig,
+            connection_model=KubernetesStepOperatorConfig,
+            recipe="provisioner.recipes.common.step_operator:KubernetesStepOperator",
+            implementation="provisioner.runtime.step_operators.kubernetes:KubernetesStepOperator",
+            description="Each marked step as a Job on the cluster (the orchestrator's, by "
+            "default), with its resources.",
+            dynamic_only=True,
+        )
+        for cloud in Cloud
+    ),
+]

@@ -1,0 +1,114 @@
+"""The process step operator: marked steps run in their own Python processes, inputs and
+outputs through the artifact store, the other steps on the orchestrator."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from provisioner.runtime import Resources, load_output, pipeline, step
+from provisioner.runtime.components import MissingComponentError
+from provisioner.runtime.records import Status
+from provisioner.stackconfig import ComponentConnection
+from tests.runtime.conftest import make_stack
+
+
+def operator_stack(tmp_path, **config):
+    return make_stack(
+        "local",
+        root=tmp_path,
+        extra={"step_operator": ComponentConnection(flavor="process", config=config)},
+    )
+
+
+@step
+def load() -> list[int]:
+    return [1, 2, 3]
+
+
+@step(step_operator=True)
+def heavy(rows: list[int]) -> dict:
+    return {"sum": sum(rows), "pid": os.getpid()}
+
+
+@step
+def report(result: dict) -> dict:
+    return {**result, "reporter_pid": os.getpid()}
+
+
+@pipeline
+def mixed():
+    report(heavy(load()))
+
+
+def test_only_the_marked_step_runs_in_another_process(tmp_path):
+    stack = operator_stack(tmp_path)
+    run = mixed.run(stack, cache=False)
+    assert run.status is Status.COMPLETED
+    out = load_output(stack, run.run_id, "report")
+    assert out["sum"] == 6
+    assert out["reporter_pid"] == os.getpid() and out["pid"] != os.getpid()
+    heavy_rec = run.steps["heavy"]
+    assert heavy_rec.status is Status.COMPLETED and heavy_rec.pods[0].exit_code == 0
+    rerun = mixed.run(stack)
+    assert rerun.steps["heavy"].status is Status.CACHED  # the cache works across processes
+
+
+@step(step_operator=True, retries=1, retry_delay=0.01)
+def fails(rows: list[int]) -> int:
+    raise ValueError(f"bad rows {rows}")
+
+
+@pipeline
+def failing():
+    fails(load())
+
+
+def test_a_failing_step_records_its_own_error(tmp_path):
+    run = failing.run(operator_stack(tmp_path), raise_on_failure=False)
+    rec = run.steps["fails"]
+    assert rec.status is Status.FAILED and "ValueError" in rec.error.type
+    assert "bad rows [1, 2, 3]" in rec.error.message
+    assert rec.attempts == 2 and len(rec.pods) == 2
+
+
+@step(step_operator=True, resources=Resources(memory="300Mi"))
+def greedy() -> int:
+    return len(bytearray(2 * 2**30))
+
+
+@step(step_operator=True)
+def spin() -> int:
+    n = 0
+    while True:
+        n += 1
+
+
+@pipeline
+def limited():
+    greedy()
+    spin()
+
+
+def test_resource_limits(tmp_path):
+    run = limited.run(operator_stack(tmp_path, cpu_seconds=1), raise_on_failure=False)
+    assert "MemoryError" in run.steps["greedy"].error.type
+    spun = run.steps["spin"]
+    assert spun.status is Status.FAILED and "CPU time limit (1 s)" in spun.error.message
+
+
+def test_another_interpreter_must_have_provisioner(tmp_path):
+    bare = tmp_path / "bare-venv"
+    import venv
+
+    venv.create(bare, with_pip=False)
+    with pytest.raises(Exception, match="cannot import provisioner"):
+        mixed.run(operator_stack(tmp_path, python=str(bare)))
+    assert sys.executable  # this interpreter still works as the default
+
+
+def test_a_stack_without_step_operator(tmp_path):
+    with pytest.raises(MissingComponentError, match="has no step_operator"):
+        mixed.run(make_stack("local", root=tmp_path))

@@ -31,6 +31,12 @@ EXPECTED = {
         "boto3 upload_file",
         "artifact write (hash + upload)",
     ],
+    "bench_step_operator.py": [
+        "independent pure-Python CPU-bound steps",
+        "threads (orchestrator)",
+        "processes (step operator)",
+        "speed-up",
+    ],
 }
 
 #: The scripts that compare with ZenML.

@@ -230,22 +230,22 @@ class ProcessStepOperator(StepOperator):
 
 
 def target_of(pipeline: Any) -> str:
-    """``module:attr`` (or ``file.py:attr`` for a script) that a new process imports."""
+    """``module:attr`` under which a step process imports the pipeline.
+
+    Raises:
+        UserInputError: the pipeline lives in ``__main__`` (a script run with ``python``),
+            or is not a module-level name.
+    """
     from provisioner.runtime.orchestrators.kube_image import pipeline_target
 
-    module = pipeline.func.__module__
-    if module != "__main__":
-        return pipeline_target(pipeline)
-    main = sys.modules["__main__"]
-    file = getattr(main, "__file__", None)
-    found = [k for k, v in vars(main).items() if v is pipeline]
-    if not file or not found:
+    if pipeline.func.__module__ == "__main__":
         raise UserInputError(
-            f"pipeline {pipeline.name!r} cannot be imported by a step process (it is not a "
-            "module-level name of a file)",
-            hint="define the pipeline at the top level of a .py file",
+            f"pipeline {pipeline.name!r} is defined in a script run as __main__; a step "
+            "process imports the pipeline, and would get different code",
+            hint="run it with `provisioner pipeline run path/to/file.py:PIPELINE`, or import "
+            "the pipeline from its module (from my_pipelines import training) before .run()",
         )
-    return f"{Path(file).resolve()}:{found[0]}"
+    return pipeline_target(pipeline)
 
 
 def _interpreter(python: str | None) -> str:

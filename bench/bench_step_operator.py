@@ -136,7 +136,7 @@ def main() -> None:
         "threads (orchestrator)",
         "processes (step operator)",
         "speed-up",
-        "process step incl. start",
+        "one step, in its process",
     ):
         table.add_column(col, justify="right")
     for n, t, p, p_step in rows:

@@ -20,7 +20,13 @@ from provisioner.spec import loader
 LOCATION = {Cloud.LOCAL: {}, Cloud.AWS: {"region": "eu-west-1"}}
 FLAVORS = [f for f in registry().all() if f.cloud in LOCATION]
 #: The least config a flavor needs to be valid on its own (a private EKS endpoint needs no CIDRs).
-MINIMAL_CONFIG = {(Cloud.AWS, "orchestrator", "kubernetes"): {"endpoint_public_access": False}}
+_HOOK = {"url": {"source": "env", "name": "HOOK_URL"}}
+MINIMAL_CONFIG = {
+    (Cloud.AWS, "orchestrator", "kubernetes"): {"endpoint_public_access": False},
+    (Cloud.LOCAL, "alerter", "slack"): {"channel": "#alerts"},
+    (Cloud.LOCAL, "alerter", "webhook"): _HOOK,
+    (Cloud.AWS, "alerter", "webhook"): _HOOK,
+}
 
 
 def _definition(flavor: Flavor, without: str | None = None) -> str:

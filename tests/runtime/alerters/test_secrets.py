@@ -4,6 +4,7 @@ slack alerter reads its bot token."""
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 
 import boto3
@@ -72,3 +73,30 @@ def test_aws_recipe_slack_alerter_reads_its_token_from_secrets_manager(tmp_path,
         stack = _stack(tmp_path, moto_url, slack_url=slack.base_url, alerter=alerter)
         assert connect(stack).alerter.post("from aws") is not None
         assert [m["text"] for m in slack.workspace.messages()] == ["from aws"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "module", "integration"),
+    [
+        (
+            {"source": "gcp", "secret": "projects/p/secrets/slack"},
+            "google.cloud.secretmanager",
+            "gcp-secrets",
+        ),
+        (
+            {"source": "azure", "vault_url": "https://v.vault.azure.net", "secret": "slack"},
+            "azure.keyvault.secrets",
+            "azure-secrets",
+        ),
+    ],
+)
+def test_gcp_and_azure_need_their_integration(tmp_path, monkeypatch, ref, module, integration):
+    """GCP Secret Manager and Key Vault have no emulator here: what is checked is that their
+    SDK is imported only when a reference needs it, with the command that installs it."""
+    from provisioner.integrations import MissingIntegrationError
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    stack = make_stack("local", root=tmp_path)
+    with pytest.raises(MissingIntegrationError) as info:
+        read_secret(parse_reference(ref, "token"), stack, "the token")
+    assert f"provisioner integration install {integration}" in info.value.hint

@@ -11,8 +11,11 @@ import pytest
 from provisioner.runtime import Resources, load_output, pipeline, step
 from provisioner.runtime.components import MissingComponentError
 from provisioner.runtime.records import Status
+from provisioner.runtime.stores import open_store
 from provisioner.stackconfig import ComponentConnection
 from tests.runtime.conftest import make_stack
+
+pytestmark = pytest.mark.slow  # each step starts a Python process
 
 
 def operator_stack(tmp_path, **config):
@@ -67,11 +70,14 @@ def failing():
 
 
 def test_a_failing_step_records_its_own_error(tmp_path):
-    run = failing.run(operator_stack(tmp_path), raise_on_failure=False)
+    stack = operator_stack(tmp_path)
+    run = failing.run(stack, raise_on_failure=False)
     rec = run.steps["fails"]
     assert rec.status is Status.FAILED and "ValueError" in rec.error.type
     assert "bad rows [1, 2, 3]" in rec.error.message
     assert rec.attempts == 2 and len(rec.pods) == 2
+    log = open_store(stack).get_bytes(rec.pods[-1].log).decode()  # `provisioner run logs`
+    assert "ValueError: bad rows [1, 2, 3]" in log
 
 
 @step(step_operator=True, resources=Resources(memory="300Mi"))

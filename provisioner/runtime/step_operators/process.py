@@ -10,6 +10,7 @@ time (``RLIMIT_CPU``).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +33,16 @@ if TYPE_CHECKING:
     from provisioner.runtime.pipeline import Invocation
 
 _LOG_TAIL = 2000  # characters of a dead process's log quoted in the step's error
+
+#: Sets the limits (JSON {resource: value}) and execs the step's command. CPU time: SIGXCPU
+#: at the limit, SIGKILL a second later.
+_LIMITED_EXEC = """\
+import json, os, resource, sys
+for kind, value in json.loads(sys.argv[1]).items():
+    kind = int(kind)
+    resource.setrlimit(kind, (value, value + 1 if kind == resource.RLIMIT_CPU else value))
+os.execv(sys.argv[2], sys.argv[2:])
+"""
 
 
 class ProcessStepOperator(StepOperator):
@@ -114,6 +125,8 @@ class ProcessStepOperator(StepOperator):
         cmd = [self.python, "-m", "provisioner.runtime.entrypoint"]
         cmd += ["--run-id", state.run.run_id, "--step", inv.name, "--target", self.target]
         limits = self._limits(inv)
+        if limits:  # set in the child, then exec: preexec_fn is unsafe in a threaded parent
+            cmd = [self.python, "-c", _LIMITED_EXEC, json.dumps(limits), *cmd]
         with tempfile.TemporaryFile() as log:
             proc = subprocess.Popen(
                 cmd,
@@ -123,7 +136,6 @@ class ProcessStepOperator(StepOperator):
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C goes to the run; the run stops the step
-                preexec_fn=(lambda: _apply_limits(limits)) if limits else None,
             )
             with self._lock:
                 self._procs[proc.pid] = proc
@@ -275,15 +287,6 @@ def _code_paths() -> list[str]:
         if path not in out and Path(path).is_dir():
             out.append(path)
     return out
-
-
-def _apply_limits(limits: dict[int, int]) -> None:
-    import resource
-
-    for kind, value in limits.items():
-        # CPU: SIGXCPU at the soft limit, SIGKILL one second later.
-        hard = value + 1 if kind == resource.RLIMIT_CPU else value
-        resource.setrlimit(kind, (value, hard))
 
 
 def _reason(code: int | None, limits: dict[int, int]) -> str:

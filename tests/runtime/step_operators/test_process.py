@@ -118,3 +118,49 @@ def test_another_interpreter_must_have_provisioner(tmp_path):
 def test_a_stack_without_step_operator(tmp_path):
     with pytest.raises(MissingComponentError, match="has no step_operator"):
         mixed.run(make_stack("local", root=tmp_path))
+
+
+@step(step_operator=True)
+def sleeper(pid_file: str) -> int:
+    import time as _time
+    from pathlib import Path as _Path
+
+    _Path(pid_file).write_text(str(os.getpid()))
+    _time.sleep(120)
+    return 0
+
+
+@pipeline
+def sleeping(pid_file: str):
+    sleeper(pid_file)
+
+
+def test_ctrl_c_stops_the_step_process(tmp_path):
+    import _thread
+    import threading
+    import time
+
+    from provisioner.runtime import RunCancelled
+
+    pid_file = tmp_path / "pid"
+
+    def interrupt_when_started():
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _thread.interrupt_main()  # what Ctrl-C does
+
+    threading.Thread(target=interrupt_when_started, daemon=True).start()
+    with pytest.raises(RunCancelled) as caught:
+        sleeping.run(operator_stack(tmp_path), parameters={"pid_file": str(pid_file)})
+    assert caught.value.result.steps["sleeper"].status is Status.INTERRUPTED
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the step process {pid} still runs after Ctrl-C")

@@ -9,10 +9,12 @@ pod's CPU, memory and GPUs.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
 from provisioner.catalog.types import ComponentType
+from provisioner.errors import UserInputError
 from provisioner.recipes.common.flavors import KubernetesStepOperatorConfig
 from provisioner.runtime.components.step_operator import StepOperator
 
@@ -49,10 +51,17 @@ class KubernetesStepOperator(StepOperator):
         from provisioner.runtime.components.base import import_sdk
 
         import_sdk("kubernetes", "kubernetes")
-        from provisioner.runtime.orchestrators.kubernetes import KubernetesOrchestrator
+        from provisioner.runtime.orchestrators.kubernetes import ENV_IMAGE, KubernetesOrchestrator
 
         config = dict(self.job_config)
         image = config.pop("image", None)
+        if not image and not os.environ.get(ENV_IMAGE):
+            raise UserInputError(
+                f"the kubernetes step operator of stack {self.stack.name!r} needs an image for "
+                "its steps, and none was given",
+                hint="set step_operator.config.image (a ':TAG' is a tag of the stack's "
+                f"container registry) and redeploy, or set ${ENV_IMAGE}",
+            )
         api_server = config.pop("api_server", None)
         jobs = KubernetesOrchestrator(config, image=image, api_server=api_server)
         jobs.prepare(state)

@@ -89,5 +89,5 @@ def test_missing_image_is_said_before_the_run(tmp_path, moto_url, api_url, ops_p
         flavor="kubernetes", config={"api_server": api_url, "namespace": NAMESPACE}
     )
     pipe = load_pipeline(f"{ops_project / 'k8s_ops_pipes.py'}:ops")
-    with pytest.raises(UserInputError, match="needs an image"):
+    with pytest.raises(UserInputError, match=r"step operator of stack .* needs an image"):
         pipe.run(stack)

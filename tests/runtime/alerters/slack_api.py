@@ -2,7 +2,8 @@
 
 It answers as Slack does (https://api.slack.com/web): HTTP 200 with ``{"ok": false, "error":
 ...}`` for API errors (``not_authed``, ``invalid_auth``, ``channel_not_found``,
-``not_in_channel``, ``thread_not_found``, ``invalid_arguments``, ``unknown_method``), 429
+``not_in_channel``, ``missing_scope`` with ``needed``/``provided``, ``thread_not_found``,
+``invalid_arguments``, ``unknown_method``), 429
 with ``Retry-After`` when rate-limited, channel names resolved to IDs, message ``ts`` values
 as ``"<seconds>.<6 digits>"``, and ``conversations.replies`` returning the parent first,
 then the replies, paged with ``response_metadata.next_cursor``. The token comes in the
@@ -23,6 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 BOT_TOKEN = "xoxb-test-0000-provisioner"
 BOT_USER = "U0BOT0001"
 BOT_ID = "B0BOT0001"
+#: The scope each method needs (for public channels), as Slack's method docs list it.
+SCOPES = {"chat.postMessage": "chat:write", "conversations.replies": "channels:history"}
 
 
 class SlackWorkspace:
@@ -34,6 +37,7 @@ class SlackWorkspace:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.rate_limit_next = 0  # answer the next N calls with 429
         self.page_size = 100
+        self.scopes = set(SCOPES.values())  # the bot token's scopes
         self._clock = itertools.count(1)
         self.add_channel("C0ALERTS01", "alerts")
         self.add_channel("C0OTHER001", "elsewhere", member=False)
@@ -126,6 +130,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"ok": False, "error": "not_authed"})
         elif token != BOT_TOKEN:
             self._send(200, {"ok": False, "error": "invalid_auth"})
+        elif method in SCOPES and SCOPES[method] not in ws.scopes:
+            self._send(
+                200,
+                {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": SCOPES[method],
+                    "provided": ",".join(sorted(ws.scopes)),
+                },
+            )
         else:
             with ws.lock:
                 self._send(200, handler(args))

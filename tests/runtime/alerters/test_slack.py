@@ -12,7 +12,7 @@ from provisioner.runtime import connect, get_step_context, pipeline, step
 from provisioner.runtime.components.alerter import AlertError, verdict
 from provisioner.runtime.stores.endpoints import EndpointRefusedError
 from provisioner.stackconfig import ComponentConnection
-from tests.runtime.alerters.slack_api import BOT_TOKEN, BOT_USER, SlackServer
+from tests.runtime.alerters.slack_api import BOT_TOKEN, BOT_USER, SCOPES, SlackServer
 from tests.runtime.conftest import make_stack
 
 TOKEN_VAR = "PROVISIONER_TEST_SLACK_TOKEN"
@@ -33,6 +33,7 @@ def workspace(slack):
         ws.calls.clear()
         ws.rate_limit_next = 0
         ws.page_size = 100
+        ws.scopes = set(SCOPES.values())
     return ws
 
 
@@ -164,6 +165,15 @@ def test_ask_reads_every_page_of_a_long_thread(tmp_path, slack, workspace, token
     answer.join()
     cursors = [a.get("cursor") for m, a in workspace.calls if m == "conversations.replies"]
     assert any(cursors)
+
+
+def test_ask_without_the_history_scope(tmp_path, slack, workspace, token):
+    workspace.scopes = {"chat:write"}  # the app was installed without channels:history
+    alerter = connect(slack_stack(tmp_path, slack.base_url)).alerter
+    with pytest.raises(AlertError) as info:
+        alerter.ask("deploy?", timeout=5)
+    assert "conversations.replies failed: missing_scope" in info.value.message
+    assert "channels:history" in info.value.hint
 
 
 def test_ask_timeout_rejects_and_says_so(tmp_path, slack, workspace, token):

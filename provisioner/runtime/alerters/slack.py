@@ -114,9 +114,11 @@ class SlackAlerter(Alerter):
         try:
             return method(**kwargs)
         except SlackApiError as exc:
-            error = (exc.response.data or {}).get("error") if exc.response is not None else None
+            data = (exc.response.data or {}) if exc.response is not None else {}
+            error = data.get("error") if isinstance(data, dict) else None
+            needed = f" (needs {data['needed']})" if error == "missing_scope" else ""
             raise AlertError(
-                f"{self.what}: Slack {name} failed: {error or exc}",
+                f"{self.what}: Slack {name} failed: {error or exc}{needed}",
                 hint=_HINTS.get(str(error)),
             ) from None
         except OSError as exc:  # URLError, timeouts, refused connections

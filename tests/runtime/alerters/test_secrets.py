@@ -100,3 +100,19 @@ def test_gcp_and_azure_need_their_integration(tmp_path, monkeypatch, ref, module
     with pytest.raises(MissingIntegrationError) as info:
         read_secret(parse_reference(ref, "token"), stack, "the token")
     assert f"provisioner integration install {integration}" in info.value.hint
+
+
+def test_aws_recipe_slack_secret_holding_a_webhook_url_posts_but_cannot_ask(
+    tmp_path, moto_url, secrets
+):
+    from provisioner.runtime.components.alerter import AskNotSupportedError
+    from tests.runtime.alerters.webhook_receiver import WebhookReceiver
+
+    with WebhookReceiver() as hook:
+        arn = secrets.create_secret(Name=f"t/{uuid.uuid4().hex}", SecretString=hook.url())["ARN"]
+        alerter = ComponentConnection(flavor="slack", config={"webhook_secret_arn": arn})
+        slack = connect(_stack(tmp_path, moto_url, alerter=alerter)).alerter
+        assert slack.post("via the webhook") is None
+        assert hook.received == [{"text": "via the webhook"}]
+        with pytest.raises(AskNotSupportedError, match="incoming-webhook URL"):
+            slack.ask("deploy?", timeout=1)

@@ -172,7 +172,9 @@ def test_ask_without_the_history_scope(tmp_path, slack, workspace, token):
     alerter = connect(slack_stack(tmp_path, slack.base_url)).alerter
     with pytest.raises(AlertError) as info:
         alerter.ask("deploy?", timeout=5)
-    assert "conversations.replies failed: missing_scope" in info.value.message
+    assert "conversations.replies failed: missing_scope (needs channels:history)" in (
+        info.value.message
+    )
     assert "channels:history" in info.value.hint
 
 

@@ -47,8 +47,15 @@ def env_vars(config: StackConfig, ref: str) -> dict[str, str]:
 
 
 def required_secrets(config: StackConfig) -> dict[str, str]:
-    """Env var NAME -> purpose, for the secrets the holder must set themselves."""
-    return {var: purpose for purpose, var in sorted(config.auth.env.items())}
+    """Env var NAME -> purpose, for the secrets the holder must set themselves: the auth
+    references, and components' secret references that name an environment variable
+    (``{source: env, name: VAR}``, as an alerter's token)."""
+    out = {var: purpose for purpose, var in sorted(config.auth.env.items())}
+    for type_, comp in sorted(config.components.items()):
+        for key, value in sorted(comp.config.items()):
+            if isinstance(value, dict) and value.get("source") == "env" and value.get("name"):
+                out.setdefault(str(value["name"]), f"{type_}.config.{key}")
+    return out
 
 
 def render_env(config: StackConfig, ref: str) -> str:

@@ -26,8 +26,8 @@ class MissingComponentError(UserInputError):
             f"stack {stack!r} has no {type_}",
             hint=(
                 f"Add one to the stack definition (components: {type_}: flavor: ...), "
-                f"redeploy, and hand out the new stack config; `provisioner component list "
-                f"--type {type_}` lists the flavors."
+                f"redeploy, and hand out the new stack config; `provisioner component list` "
+                f"shows the {type_} flavors of each cloud."
             ),
         )
         self.type = type_

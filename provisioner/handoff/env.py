@@ -47,8 +47,14 @@ def env_vars(config: StackConfig, ref: str) -> dict[str, str]:
 
 
 def required_secrets(config: StackConfig) -> dict[str, str]:
-    """Env var NAME -> purpose, for the secrets the holder must set themselves."""
-    return {var: purpose for purpose, var in sorted(config.auth.env.items())}
+    """Env var NAME -> purpose, for the secrets the holder must set themselves: the auth
+    references, and each component's ``token_env`` (an annotator's API token)."""
+    out = {var: purpose for purpose, var in sorted(config.auth.env.items())}
+    for type_, comp in sorted(config.components.items()):
+        var = comp.config.get("token_env")
+        if isinstance(var, str) and var:
+            out.setdefault(var, f"the {type_}'s API token")
+    return out
 
 
 def render_env(config: StackConfig, ref: str) -> str:

@@ -1,4 +1,4 @@
-"""End to end: a stack with a Label Studio annotator deployed, used, refreshed and destroyed.
+"""End to end: a Label Studio annotator deployed, used, refreshed, repaired and destroyed.
 
 The admin's password and API token exist only in the encrypted state: the stack config names
 the variable to put the token in, and ``stack outputs --show-secrets`` reveals it.
@@ -35,7 +35,7 @@ def cli(*args: str) -> str:
     return result.stdout
 
 
-def test_deploy_use_refresh_destroy(tmp_path, provisioner_home, monkeypatch):
+def test_deploy_use_refresh_repair_destroy(tmp_path, provisioner_home, monkeypatch):
     use_venv_cache(monkeypatch)
     definition = tmp_path / "labels.yaml"
     definition.write_text(
@@ -57,6 +57,9 @@ def test_deploy_use_refresh_destroy(tmp_path, provisioner_home, monkeypatch):
     config = yaml.safe_load(config_path.read_text())
     connection = config["components"]["annotator"]["config"]
     assert set(connection) == {"url", "token_env"} and connection["token_env"] == "LS_TOKEN"
+
+    exported = cli("stack", "export", "labels", "--format", "env")
+    assert "# set $LS_TOKEN yourself: the stack config reads the annotator's API token" in exported
 
     masked = json.loads(cli("stack", "outputs", "labels", "--json"))
     assert masked["secrets"] == "[secret]"
@@ -88,6 +91,14 @@ def test_deploy_use_refresh_destroy(tmp_path, provisioner_home, monkeypatch):
     (drift,) = EmbeddedEngine().refresh("labels").drift
     assert drift.type == SERVICE_TYPE
     assert {d.path: d.new for d in drift.diffs}["running"] is False
+
+    # The next deploy starts it again: same port, same admin and token, same data.
+    cli("stack", "deploy", str(definition), "--yes")
+    assert (
+        yaml.safe_load(config_path.read_text())["components"]["annotator"]
+        == config["components"]["annotator"]
+    )
+    assert connect("labels").annotator.get_project("deployed") == project
 
     service_dir = Path(svc["outputs"]["service_dir"])
     assert service_dir.is_dir()

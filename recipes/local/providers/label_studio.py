@@ -306,10 +306,13 @@ class LocalLabelStudioProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [k for k in INPUT_KEYS if olds.get(k) != news.get(k)]
         stopped = olds.get("running") is False
+        replaces = [k for k in changed if k in ("service_dir", "username")]
         return DiffResult(
             changes=bool(changed) or stopped,
-            replaces=[k for k in changed if k in ("service_dir", "username")],
+            replaces=replaces,
             stables=[],
+            # a new admin means a new server in the same folder: the old one must go first
+            delete_before_replace=bool(replaces),
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -327,6 +330,19 @@ class LocalLabelStudioProvider(ResourceProvider):
             shutil.rmtree(layout.root, ignore_errors=True)
             raise
         return CreateResult(str(layout.root), _outs(props, layout, state, credentials, True))
+
+    def adopt(self, props: dict[str, Any]) -> CreateResult | None:
+        """Clean up after a create that crashed before its result was recorded.
+
+        Its admin's credentials were lost with it, so the server it may have started cannot
+        be used: it is stopped and its folder removed, and None says nothing was made (the
+        next deploy creates a server afresh).
+        """
+        layout = _Layout(Path(props["service_dir"]))
+        if layout.root.exists():
+            self._stop(layout)
+            shutil.rmtree(layout.root)
+        return None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         layout = _Layout(Path(props.get("service_dir") or id_))

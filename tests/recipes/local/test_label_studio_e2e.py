@@ -23,7 +23,8 @@ from provisioner.recipes.local.providers import process
 from provisioner.runtime import connect
 from tests.label_studio import use_venv_cache
 
-pytestmark = pytest.mark.slow
+# The first session on a machine builds the server environment and its seed (minutes).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 SERVICE_TYPE = "pulumi-python:dynamic/provisioner:LocalLabelStudioService"
 runner = CliRunner()

@@ -17,7 +17,8 @@ from provisioner.recipes.local.providers.label_studio import (
 )
 from tests.label_studio import use_venv_cache
 
-pytestmark = pytest.mark.slow
+# The first session on a machine builds the server environment and its seed (minutes).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -97,3 +98,32 @@ def test_check_refuses_bad_inputs():
     assert {f.property for f in bad.failures} == {"service_dir", "listen_port", "username"}
     ok = provider.check({}, {"service_dir": "/abs", "listen_port": 8080.0, "username": "a@b"})
     assert not ok.failures and ok.inputs["listen_port"] == 8080
+
+
+def test_replacing_the_admin_deletes_the_old_server_first():
+    provider = LocalLabelStudioProvider()
+    olds = {"service_dir": "/s", "listen_port": 0, "username": "a@b", "running": True}
+    same = provider.diff("/s", olds, {**olds, "credentials": ""})
+    assert not same.changes
+    new_admin = provider.diff("/s", olds, {**olds, "username": "c@d"})
+    assert new_admin.replaces == ["username"] and new_admin.delete_before_replace
+    assert provider.diff("/s", {**olds, "running": False}, olds).changes  # a dead server
+
+
+def test_adopt_stops_and_removes_what_a_lost_create_left(tmp_path):
+    import subprocess
+    import sys
+
+    service = tmp_path / "svc"
+    (service / "data").mkdir(parents=True)
+    # a process standing in for the orphaned server (its command line names the data dir)
+    marker = str(service / "data")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    (service / "state.json").write_text(json.dumps({"pid": child.pid, "port": 1}))
+    try:
+        assert LocalLabelStudioProvider().adopt({"service_dir": str(service)}) is None
+        assert child.wait(timeout=10) is not None
+        assert not service.exists()
+    finally:
+        child.kill()
+    assert LocalLabelStudioProvider().adopt({"service_dir": str(service)}) is None

@@ -15,7 +15,8 @@ from provisioner.runtime.serializers import serializer_named
 from provisioner.stackconfig import ComponentConnection
 from tests.runtime.conftest import make_stack
 
-pytestmark = pytest.mark.slow
+# The first session on a machine builds the server environment and its seed (minutes).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 TOKEN_ENV = "PROVISIONER_TEST_LABEL_STUDIO_TOKEN"
 LABEL_CONFIG = """

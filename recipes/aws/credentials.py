@@ -42,4 +42,8 @@ class GeneratedCredentials(
         self, name: str, username: str, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         props = {"username": username, "credentials": pulumi.Output.secret("")}
+        # The Pulumi engine also keeps outputs named here secret (the embedded engine keeps
+        # an output secret when its input of the same name is).
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["credentials"])
+        opts = pulumi.ResourceOptions.merge(opts, secret) if opts else secret
         super().__init__(GeneratedCredentialsProvider(), name, props, opts)

@@ -523,4 +523,8 @@ class LocalLabelStudioService(
             **{k: None for k in ("port", "url", "pid", "data_dir", "log_file", "venv")},
             "running": None,
         }
+        # The Pulumi engine also keeps outputs named here secret (the embedded engine keeps
+        # an output secret when its input of the same name is).
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["credentials"])
+        opts = pulumi.ResourceOptions.merge(opts, secret) if opts else secret
         super().__init__(LocalLabelStudioProvider(), name, props, opts)

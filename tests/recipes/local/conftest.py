@@ -21,7 +21,8 @@ from provisioner.spec.models import LocalStack
 
 @pytest.fixture(autouse=True)
 def no_leaked_registries(tmp_path: Path, provisioner_home: Path) -> Iterator[None]:
-    """Stop any registry a test started under its folders, even when the test failed."""
+    """Stop any registry or Label Studio a test started under its folders, even when the test
+    failed."""
     yield
     for root in (tmp_path, Path(provisioner_home)):
         for state_file in root.rglob("state.json"):
@@ -32,6 +33,8 @@ def no_leaked_registries(tmp_path: Path, provisioner_home: Path) -> Iterator[Non
                 continue
             if config.exists():
                 process.stop_process(pid, str(config))
+            elif state_file.with_name("label-studio.log").exists():  # a Label Studio service
+                process.stop_process(pid, str(state_file.with_name("data")), timeout=15.0)
 
 
 @pytest.fixture

@@ -36,6 +36,12 @@ def cli(*args: str) -> str:
     return result.stdout
 
 
+def cli_code(code: int, *args: str) -> str:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
 def test_deploy_use_refresh_repair_destroy(tmp_path, provisioner_home, monkeypatch):
     use_venv_cache(monkeypatch)
     definition = tmp_path / "labels.yaml"
@@ -46,7 +52,7 @@ def test_deploy_use_refresh_repair_destroy(tmp_path, provisioner_home, monkeypat
                 "cloud": "local",
                 "components": {
                     "orchestrator": {"flavor": "local"},
-                    "artifact_store": {"flavor": "local"},
+                    "artifact_store": {"flavor": "local", "config": {"force_destroy": True}},
                     "annotator": {"flavor": "label_studio", "config": {"token_env": "LS_TOKEN"}},
                 },
             }
@@ -76,7 +82,14 @@ def test_deploy_use_refresh_repair_destroy(tmp_path, provisioner_home, monkeypat
     for text in (config_path.read_text(), checkpoint):
         assert token not in text and secrets["password"] not in text
 
+    monkeypatch.delenv("LS_TOKEN", raising=False)
+    checked = json.loads(cli_code(1, "stack", "check", "labels", "--json"))
+    (annotator_check,) = [c for c in checked["checks"] if c["component"] == "annotator"]
+    assert annotator_check["status"] == "fail" and "$LS_TOKEN" in annotator_check["detail"]
     monkeypatch.setenv("LS_TOKEN", token)
+    checked = json.loads(cli("stack", "check", "labels", "--json"))
+    (annotator_check,) = [c for c in checked["checks"] if c["component"] == "annotator"]
+    assert annotator_check["status"] == "pass", annotator_check
     annotator = connect("labels").annotator
     project = annotator.create_project("deployed", "<View><Text name='t' value='$t'/></View>")
     assert annotator.import_tasks(project, [{"t": "hello"}]) == 1

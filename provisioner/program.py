@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 COMPONENTS_OUTPUT = "components"
 #: Stack output holding auth references recipes offer (e.g. ``aws_role_arn``, a role to assume).
 AUTH_OUTPUT = "auth"
+#: Stack output holding secret values recipes keep for the operator (a server's admin
+#: password, an API token), by component type: always secret, never in the stack config;
+#: ``provisioner stack outputs --show-secrets`` reveals it.
+SECRETS_OUTPUT = "secrets"
 
 
 def build_program(stack: LoadedStack) -> Callable[[], None]:
@@ -22,7 +26,8 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
     Each recipe builder is imported only when the program runs, so a cloud's Pulumi SDK is
     loaded only for stacks on that cloud. Every recipe returns a ComponentResource with a
     ``connection`` dict; the program exports them all under ``components``. A recipe may also
-    offer auth references (an ``auth`` dict), exported under ``auth``.
+    offer auth references (an ``auth`` dict), exported under ``auth``, and secret values for
+    the operator (a ``secrets`` dict), exported as one secret under ``secrets``.
     """
 
     def program() -> None:
@@ -31,6 +36,7 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
         ctx = RecipeContext(spec=stack.spec, base_dir=stack.source.resolve().parent)
         exported = {}
         auth: dict = {}
+        secret_values: dict = {}
         for type_, comp in stack.components.items():
             builder = comp.flavor.load_recipe()
             name = f"{stack.name}-{str(type_).replace('_', '-')}"
@@ -41,8 +47,12 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
                 "connection": getattr(resource, "connection", {}),
             }
             auth.update(getattr(resource, "auth", None) or {})
+            if getattr(resource, "secrets", None):
+                secret_values[str(type_)] = resource.secrets
         pulumi.export(COMPONENTS_OUTPUT, exported)
         if auth:
             pulumi.export(AUTH_OUTPUT, auth)
+        if secret_values:
+            pulumi.export(SECRETS_OUTPUT, pulumi.Output.secret(secret_values))
 
     return program

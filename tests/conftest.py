@@ -8,6 +8,9 @@ import pytest
 
 from provisioner import home
 
+#: Session fixtures of slow real servers, started only by the tests that ask for them.
+pytest_plugins = ["tests.label_studio"]
+
 
 @pytest.fixture(autouse=True)
 def provisioner_home(tmp_path_factory, monkeypatch):

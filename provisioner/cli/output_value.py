@@ -10,6 +10,24 @@ from provisioner.engines.model import Secret, Unknown
 from provisioner.errors import UserInputError
 
 
+def reveal(value: Any) -> Any:
+    """``value`` with every secret replaced by its plaintext (for ``--show-secrets``).
+
+    Raises:
+        UserInputError: a secret whose plaintext this engine cannot read.
+    """
+    if isinstance(value, Secret):
+        inner = value.value
+        if type(inner).__name__ in ("Sealed", "EncryptedValue"):
+            raise UserInputError("a secret output is encrypted with a key this home does not hold")
+        return reveal(inner)
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
 def find(values: dict[str, Any], key: str) -> Any:
     """The output at ``key``: an output's name, or a dotted path into nested maps.
 
@@ -40,7 +58,9 @@ def print_output(values: dict[str, Any], key: str, *, raw: bool) -> None:
     """Print the output at ``key``: as JSON, or (``raw``) a string, number or boolean bare."""
     value = find(values, key)
     if isinstance(value, Secret):
-        raise UserInputError(f"output {key!r} is a secret; provisioner never prints secret values")
+        raise UserInputError(
+            f"output {key!r} is a secret; add --show-secrets to print it",
+        )
     if isinstance(value, Unknown):
         raise UserInputError(f"output {key!r} has no value yet (known after apply)")
     data = render.to_jsonable(value)

@@ -412,16 +412,27 @@ def outputs(
             "--raw", help="With KEY: print a string or number bare, for $(...) in scripts."
         ),
     ] = False,
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets",
+            help="Print secret outputs in plaintext (a server's admin password, an API token).",
+        ),
+    ] = False,
     engine: EngineOpt = None,
     backend: Backend = None,
     as_json: Json = False,
 ) -> None:
-    """Show the last deploy's raw outputs (secrets masked), or one of them."""
+    """Show the last deploy's raw outputs (secrets masked unless --show-secrets), or one."""
     from provisioner import operations
 
     if raw and key is None:
         raise UserInputError("--raw prints one output: give its KEY")
     values = operations.outputs(ref, engine=engine, backend=backend)
+    if show_secrets:
+        from provisioner.cli.output_value import reveal
+
+        values = reveal(values)
     if key is not None:
         from provisioner.cli.output_value import print_output
 

@@ -24,6 +24,7 @@ PROBES: dict[ComponentType, str] = {
     ComponentType.CONTAINER_REGISTRY: "provisioner.handoff.probes.container_registry:probe",
     ComponentType.ORCHESTRATOR: "provisioner.handoff.probes.kubernetes:probe",
     ComponentType.EXPERIMENT_TRACKER: "provisioner.handoff.probes.experiment_tracker:probe",
+    ComponentType.ANNOTATOR: "provisioner.handoff.probes.annotator:probe",
 }
 
 Status = Literal["pass", "fail", "skip"]

@@ -48,13 +48,17 @@ def env_vars(config: StackConfig, ref: str) -> dict[str, str]:
 
 def required_secrets(config: StackConfig) -> dict[str, str]:
     """Env var NAME -> purpose, for the secrets the holder must set themselves: the auth
-    references, and components' secret references that name an environment variable
-    (``{source: env, name: VAR}``, as an alerter's token)."""
+    references, components' secret references that name an environment variable
+    (``{source: env, name: VAR}``, as an alerter's token), and each component's
+    ``token_env`` (an annotator's API token)."""
     out = {var: purpose for purpose, var in sorted(config.auth.env.items())}
     for type_, comp in sorted(config.components.items()):
         for key, value in sorted(comp.config.items()):
             if isinstance(value, dict) and value.get("source") == "env" and value.get("name"):
                 out.setdefault(str(value["name"]), f"{type_}.config.{key}")
+        var = comp.config.get("token_env")
+        if isinstance(var, str) and var:
+            out.setdefault(var, f"the {type_}'s API token")
     return out
 
 

@@ -96,3 +96,13 @@ class SlackAlerterConnection(Connection):
 
     webhook_secret_arn: ARN
     channel: str | None = None
+
+
+class KubernetesLabelStudioConnection(Connection):
+    """``{"url", "token_env", "namespace", "service"}``: Label Studio's in-cluster URL, the
+    variable holding its API token, and its Service (for ``kubectl port-forward``)."""
+
+    url: Annotated[str, Field(min_length=1, pattern=r"^https?://")]
+    token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    namespace: Annotated[str, Field(min_length=1)]
+    service: Annotated[str, Field(min_length=1)]

@@ -522,6 +522,71 @@ class SlackAlerterConfig(FlavorConfig):
         return self
 
 
+class KubernetesLabelStudioConfig(FlavorConfig):
+    """Label Studio on the stack's cluster: a Deployment, a Service and a volume claim."""
+
+    name: Annotated[
+        str,
+        Field(default="label-studio", pattern=_K8S_NAME, description="The objects' name."),
+    ]
+    image: Annotated[
+        str,
+        Field(
+            default="heartexlabs/label-studio:1.23.2",
+            min_length=1,
+            description="The Label Studio image (mirror it into a registry the nodes reach).",
+        ),
+    ]
+    storage: Annotated[
+        str,
+        Field(
+            default="10Gi",
+            pattern=r"^[1-9][0-9]*(Mi|Gi|Ti)$",
+            description="Size of the data volume.",
+        ),
+    ]
+    storage_class: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+            description="Storage class of the data volume; default: the cluster's default.",
+        ),
+    ]
+    cpu: Annotated[
+        str,
+        Field(
+            default="500m",
+            pattern=r"^[0-9]+(\.[0-9]+)?m?$",
+            description="CPU the server requests.",
+        ),
+    ]
+    memory: Annotated[
+        str,
+        Field(
+            default="2Gi",
+            pattern=r"^[1-9][0-9]*(Mi|Gi)$",
+            description="Memory the server requests, and its limit.",
+        ),
+    ]
+    username: Annotated[
+        str,
+        Field(
+            default="admin@provisioner.local",
+            pattern=r"^[^@\s]+@[^@\s]+$",
+            description="The admin's email (its password and API token are generated).",
+        ),
+    ]
+    token_env: Annotated[
+        str,
+        Field(
+            default="LABEL_STUDIO_API_KEY",
+            pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+            description="Environment variable the runtime reads the API token from.",
+        ),
+    ]
+
+
 _R = "provisioner.recipes.aws"
 
 #: What the recipes that read the artifact bucket or the repository need (see siblings.py).
@@ -618,5 +683,16 @@ FLAVORS: list[Flavor] = [
         connection_model=conn.SlackAlerterConnection,
         implementation="provisioner.runtime.alerters.slack:SlackAlerter",
         description="Slack messages and approvals; the bot token stays in Secrets Manager.",
+    ),
+    Flavor(
+        type=ComponentType.ANNOTATOR,
+        name="label_studio",
+        cloud=Cloud.AWS,
+        config_model=KubernetesLabelStudioConfig,
+        recipe=f"{_R}.annotator:AWSLabelStudio",
+        connection_model=conn.KubernetesLabelStudioConnection,
+        implementation="provisioner.runtime.annotators.label_studio:LabelStudioAnnotator",
+        description="Label Studio on the stack's cluster (Deployment, Service, volume claim).",
+        requires=(Requirement(ComponentType.ORCHESTRATOR, ("kubernetes",)),),
     ),
 ]

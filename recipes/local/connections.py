@@ -46,3 +46,11 @@ class LocalMLflowConnection(Connection):
     """``{"tracking_uri"}``: the ``file://`` URI of the MLflow store."""
 
     tracking_uri: Annotated[str, Field(min_length=1)]
+
+
+class LocalLabelStudioConnection(Connection):
+    """``{"url", "token_env"}``: the Label Studio server, and the environment variable that
+    holds its API token (the token itself is never in the stack config)."""
+
+    url: Annotated[str, Field(min_length=1, pattern=r"^https?://")]
+    token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]

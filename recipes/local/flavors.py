@@ -12,6 +12,7 @@ from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.recipes.local.connections import (
     LocalArtifactStoreConnection,
     LocalContainerRegistryConnection,
+    LocalLabelStudioConnection,
     LocalMLflowConnection,
     LocalOrchestratorConnection,
     MaxWorkers,
@@ -133,6 +134,36 @@ class ProcessStepOperatorConfig(FlavorConfig):
     ]
 
 
+#: Environment variable that holds the annotator's API token, unless the config names another.
+DEFAULT_TOKEN_ENV = "LABEL_STUDIO_API_KEY"
+
+
+class LocalLabelStudioConfig(FlavorConfig):
+    """A real Label Studio server, run as a managed service on 127.0.0.1."""
+
+    port: Annotated[
+        int, Field(default=0, ge=0, le=65535, description="Port on 127.0.0.1; 0 picks a free one.")
+    ]
+    username: Annotated[
+        str,
+        Field(
+            default="admin@provisioner.local",
+            pattern=r"^[^@\s]+@[^@\s]+$",
+            max_length=254,
+            description="The admin's email (its password and API token are generated).",
+        ),
+    ]
+    token_env: Annotated[
+        str,
+        Field(
+            default=DEFAULT_TOKEN_ENV,
+            pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+            description="Environment variable the runtime reads the API token from; the "
+            "stack config names it, `provisioner stack outputs --show-secrets` shows the token.",
+        ),
+    ]
+
+
 FLAVORS: list[Flavor] = [
     Flavor(
         type=ComponentType.ORCHESTRATOR,
@@ -185,6 +216,17 @@ FLAVORS: list[Flavor] = [
         recipe="provisioner.recipes.common.step_operator:ProcessStepOperator",
         implementation="provisioner.runtime.step_operators.process:ProcessStepOperator",
         description="Each marked step in its own Python process (parallel, free of the GIL).",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.ANNOTATOR,
+        name="label_studio",
+        cloud=Cloud.LOCAL,
+        config_model=LocalLabelStudioConfig,
+        connection_model=LocalLabelStudioConnection,
+        recipe="provisioner.recipes.local.annotator:LocalLabelStudio",
+        implementation="provisioner.runtime.annotators.label_studio:LabelStudioAnnotator",
+        description="A Label Studio server on 127.0.0.1, in its own virtual environment.",
         dynamic_only=True,
     ),
 ]

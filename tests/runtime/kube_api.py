@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.runtime.kube_rules import Invalid, validate_job
+from tests.runtime.kube_rules import OBJECT_KINDS, Invalid, validate_job, validate_object
 
 #: resource plural -> (API group, kind, path prefix)
 RESOURCES = {
@@ -32,6 +32,9 @@ RESOURCES = {
     "events": ("", "Event", "/api/v1"),
     "serviceaccounts": ("", "ServiceAccount", "/api/v1"),
     "secrets": ("", "Secret", "/api/v1"),
+    "deployments": ("apps", "Deployment", "/apis/apps/v1"),
+    "services": ("", "Service", "/api/v1"),
+    "persistentvolumeclaims": ("", "PersistentVolumeClaim", "/api/v1"),
 }
 ADMIN = "*"
 
@@ -324,7 +327,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(404, "NotFound", f'namespaces "{m.group(1)}" not found')
             return 200, {"kind": "Namespace", "metadata": {"name": m.group(1)}}
         m = re.fullmatch(
-            r"(/api/v1|/apis/batch/v1)/namespaces/([^/]+)/([a-z]+)(?:/([^/]+))?(?:/([a-z]+))?", path
+            r"(/api/v1|/apis/batch/v1|/apis/apps/v1)/namespaces/([^/]+)/([a-z]+)(?:/([^/]+))?(?:/([a-z]+))?",
+            path,
         )
         if not m or m.group(3) not in RESOURCES or RESOURCES[m.group(3)][2] != m.group(1):
             raise ApiError(
@@ -342,6 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", f'namespaces "{ns}" not found')
         if method == "POST" and not name and resource == "jobs":
             return self._create_job(ns, body, query, extra)
+        if method == "POST" and not name and resource in OBJECT_KINDS:
+            return self._create_object(resource, ns, body, query, extra)
         if method == "GET" and not name:
             items = [
                 o
@@ -413,6 +419,30 @@ class _Handler(BaseHTTPRequestHandler):
             spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
             job["status"] = {}
         return 201, job
+
+    def _create_object(
+        self, resource: str, ns: str, body: bytes, query: dict[str, str], extra: dict[str, str]
+    ) -> tuple[int, Any]:
+        """Create a Deployment, Service, PersistentVolumeClaim or Secret (validated, stored)."""
+        try:
+            obj = json.loads(body)
+        except ValueError as exc:
+            raise ApiError(400, "BadRequest", f"the body is not JSON: {exc}") from None
+        try:
+            unknown = validate_object(obj, resource, ns, query.get("fieldValidation") == "Strict")
+        except Invalid as exc:
+            raise ApiError(422, "Invalid", str(exc)) from None
+        if unknown and query.get("fieldValidation") != "Ignore":
+            extra["Warning"] = "; ".join(f'299 - "unknown field \\"{u}\\""' for u in unknown)
+        if query.get("dryRun") == "All":
+            return 201, obj
+        name = obj["metadata"]["name"]
+        with self.cluster.lock:
+            if self.cluster.get(resource, ns, name) is not None:
+                group = RESOURCES[resource][0]
+                what = f"{resource}.{group}" if group else resource
+                raise ApiError(409, "AlreadyExists", f'{what} "{name}" already exists')
+            return 201, self.cluster.put(resource, ns, obj)
 
     def _log(self, pod: dict[str, Any], query: dict[str, str]) -> tuple[int, Any]:
         statuses = (pod.get("status") or {}).get("containerStatuses") or []

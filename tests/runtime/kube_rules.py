@@ -245,3 +245,162 @@ def validate_job(job: Any, namespace: str) -> list[str]:
     if errors:
         raise Invalid(f'Job.batch "{name}" is invalid: ' + ", ".join(errors))
     return unknown
+
+
+#: Kinds the fake server stores besides Jobs: resource -> (apiVersion, kind, client model).
+OBJECT_KINDS = {
+    "deployments": ("apps/v1", "Deployment", "V1Deployment"),
+    "services": ("v1", "Service", "V1Service"),
+    "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", "V1PersistentVolumeClaim"),
+    "secrets": ("v1", "Secret", "V1Secret"),
+}
+IANA_SVC_NAME = re.compile(r"(?=.{1,15}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+
+
+def validate_object(obj: Any, resource: str, namespace: str, strict: bool = False) -> list[str]:
+    """Check a Deployment, Service, PersistentVolumeClaim or Secret as the API server does;
+    return its unknown fields.
+
+    Raises:
+        Invalid: the message the API server's 422 carries.
+        ApiError: a 400 for a body of another kind or namespace, or (``strict``) with unknown
+            fields: strict decoding fails before validation, as in the API server.
+    """
+    import kubernetes.client
+    from pydantic import ValidationError
+
+    from tests.runtime.kube_api import ApiError
+
+    api_version, kind, model = OBJECT_KINDS[resource]
+    if not isinstance(obj, dict) or (obj.get("apiVersion"), obj.get("kind")) != (api_version, kind):
+        raise ApiError(400, "BadRequest", f"the body is not a {api_version} {kind}")
+    meta = obj.get("metadata") or {}
+    if meta.get("namespace") not in (None, namespace):
+        raise ApiError(
+            400,
+            "BadRequest",
+            "the namespace of the provided object does not match the namespace sent on the request",
+        )
+    unknown, errors = [], []
+    try:
+        getattr(kubernetes.client, model).model_validate(obj)
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = _loc(err["loc"])
+            if err["type"] == "extra_forbidden":
+                unknown.append(where)
+            else:
+                errors.append(f"{where}: Invalid value: {err['msg']}")
+    if strict and unknown:
+        raise ApiError(
+            400,
+            "BadRequest",
+            "; ".join(f'strict decoding error: unknown field "{u}"' for u in unknown),
+        )
+    name = meta.get("name") or ""
+    if not name or len(name) > 63 or not DNS_LABEL.fullmatch(name):
+        errors.append(f"metadata.name: Invalid value: {name!r}: a lowercase RFC 1123 label")
+    _labels("metadata.labels", meta.get("labels"), errors)
+    spec = obj.get("spec") or {}
+    {
+        "deployments": _deployment,
+        "services": _service,
+        "persistentvolumeclaims": _volume_claim,
+        "secrets": lambda _spec, errs: _secret(obj, errs),
+    }[resource](spec, errors)
+    if errors:
+        group = api_version.split("/")[0] if "/" in api_version else ""
+        raise Invalid(
+            f'{kind}{"." + group if group else ""} "{name}" is invalid: ' + ", ".join(errors)
+        )
+    return unknown
+
+
+def _deployment(spec: dict[str, Any], errors: list[str]) -> None:
+    template = spec.get("template") or {}
+    template_labels = (template.get("metadata") or {}).get("labels") or {}
+    _labels("spec.template.metadata.labels", template_labels, errors)
+    selector = (spec.get("selector") or {}).get("matchLabels") or {}
+    if not selector:
+        errors.append("spec.selector: Required value")
+    elif any(template_labels.get(k) != v for k, v in selector.items()):
+        errors.append(
+            "spec.template.metadata.labels: Invalid value: `selector` does not match template "
+            "`labels`"
+        )
+    strategy = spec.get("strategy") or {}
+    if strategy.get("type", "RollingUpdate") not in ("Recreate", "RollingUpdate"):
+        errors.append("spec.strategy.type: Unsupported value")
+    if strategy.get("type") == "Recreate" and strategy.get("rollingUpdate"):
+        errors.append(
+            "spec.strategy.rollingUpdate: Forbidden: may not be specified when "
+            "strategy `type` is 'Recreate'"
+        )
+    pod = template.get("spec") or {}
+    if pod.get("restartPolicy", "Always") != "Always":
+        errors.append('spec.template.spec.restartPolicy: Unsupported value: only "Always"')
+    volumes = {v.get("name") for v in pod.get("volumes") or []}
+    containers = pod.get("containers") or []
+    if not containers:
+        errors.append("spec.template.spec.containers: Required value")
+    for i, c in enumerate(containers):
+        path = f"spec.template.spec.containers[{i}]"
+        _container(path, c, volumes, errors)
+        names = set()
+        for j, port in enumerate(c.get("ports") or []):
+            if not 1 <= int(port.get("containerPort") or 0) <= 65535:
+                errors.append(f"{path}.ports[{j}].containerPort: Invalid value")
+            if "name" in port:
+                if not IANA_SVC_NAME.fullmatch(port["name"]):
+                    errors.append(f"{path}.ports[{j}].name: Invalid value: {port['name']!r}")
+                names.add(port["name"])
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            target = ((c.get(probe) or {}).get("httpGet") or {}).get("port")
+            if isinstance(target, str) and target not in names:
+                errors.append(
+                    f"{path}.{probe}.httpGet.port: Invalid value: {target!r}: no such port"
+                )
+
+
+def _service(spec: dict[str, Any], errors: list[str]) -> None:
+    if spec.get("type", "ClusterIP") not in (
+        "ClusterIP",
+        "NodePort",
+        "LoadBalancer",
+        "ExternalName",
+    ):
+        errors.append("spec.type: Unsupported value")
+    ports = spec.get("ports") or []
+    if not ports:
+        errors.append("spec.ports: Required value")
+    for i, port in enumerate(ports):
+        if not 1 <= int(port.get("port") or 0) <= 65535:
+            errors.append(f"spec.ports[{i}].port: Invalid value")
+        target = port.get("targetPort")
+        if isinstance(target, str) and not IANA_SVC_NAME.fullmatch(target):
+            errors.append(f"spec.ports[{i}].targetPort: Invalid value: {target!r}")
+        if len(ports) > 1 and not port.get("name"):
+            errors.append(f"spec.ports[{i}].name: Required value")
+    _labels("spec.selector", spec.get("selector"), errors)
+
+
+def _volume_claim(spec: dict[str, Any], errors: list[str]) -> None:
+    modes = spec.get("accessModes") or []
+    if not modes:
+        errors.append("spec.accessModes: Required value: at least 1 access mode is required")
+    for mode in modes:
+        if mode not in ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"):
+            errors.append(f"spec.accessModes: Unsupported value: {mode!r}")
+    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    if storage is None:
+        errors.append("spec.resources[storage]: Required value")
+    elif not QUANTITY.fullmatch(str(storage)):
+        errors.append(f"spec.resources[storage]: Invalid value: {storage!r}")
+
+
+def _secret(obj: dict[str, Any], errors: list[str]) -> None:
+    for field_ in ("data", "stringData"):
+        for key in obj.get(field_) or {}:
+            if not CONFIG_KEY.fullmatch(key):
+                errors.append(f"{field_}[{key}]: Invalid value: a valid config key")

@@ -21,7 +21,8 @@ from provisioner.spec.models import LocalStack
 
 @pytest.fixture(autouse=True)
 def no_leaked_registries(tmp_path: Path, provisioner_home: Path) -> Iterator[None]:
-    """Stop any registry a test started under its folders, even when the test failed."""
+    """Stop any registry or Label Studio a test started under its folders, even when the test
+    failed."""
     yield
     for root in (tmp_path, Path(provisioner_home)):
         for state_file in root.rglob("state.json"):
@@ -32,6 +33,8 @@ def no_leaked_registries(tmp_path: Path, provisioner_home: Path) -> Iterator[Non
                 continue
             if config.exists():
                 process.stop_process(pid, str(config))
+            elif state_file.with_name("label-studio.log").exists():  # a Label Studio service
+                process.stop_process(pid, str(state_file.with_name("data")), timeout=15.0)
 
 
 @pytest.fixture
@@ -75,6 +78,11 @@ class LocalMocks(pulumi.runtime.Mocks):
             state.update(port=port, uri=f"127.0.0.1:{port}", pid=4242, running=True)
             state["data_dir"] = str(Path(state["service_dir"]) / "data")
             state["credentials_file"] = str(Path(state["service_dir"]) / "credentials.json")
+            return state["service_dir"], state
+        if args.typ.endswith(":LocalLabelStudioService"):
+            port = int(state.get("listen_port") or 0) or 8089
+            state.update(port=port, url=f"http://127.0.0.1:{port}", pid=4343, running=True)
+            state["credentials"] = {"username": state["username"], "password": "pw", "token": "tk"}
             return state["service_dir"], state
         return f"{args.name}-id", state
 

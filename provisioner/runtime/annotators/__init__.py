@@ -1,0 +1,1 @@
+"""Annotator clients, one module per tool."""

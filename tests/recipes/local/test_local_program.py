@@ -60,10 +60,14 @@ def test_shipped_local_recipes(recipe, prov_home, monitor, monkeypatch):
 
 
 def test_every_local_flavor_recipe_loads():
+    from provisioner.recipes.common.config_only import ConfigOnlyComponent
     from provisioner.recipes.local.flavors import FLAVORS
 
     for flavor in FLAVORS:
         builder = flavor.load_recipe()
         assert issubclass(builder, pulumi.ComponentResource), flavor.recipe
-        assert builder.TYPE.startswith("provisioner:local:"), builder.TYPE
+        if issubclass(builder, ConfigOnlyComponent):  # token: provisioner:<stack's cloud>:KIND
+            assert builder.KIND, flavor.recipe
+        else:
+            assert builder.TYPE.startswith("provisioner:local:"), builder.TYPE
         assert flavor.dynamic_only

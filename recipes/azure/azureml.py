@@ -106,7 +106,8 @@ class _AzureMLCompute(pulumi.ComponentResource):
                 )
             )
         self.compute_name = names.compact(stack, self.SUFFIX, names.ML_COMPUTE[1], lower=True)
-        self.compute = azure.machinelearningservices.Compute(
+        ml = azure.machinelearningservices
+        self.compute = ml.Compute(
             f"{name}-compute",
             compute_name=self.compute_name,
             workspace_name=self.workspace.workspace.name,
@@ -116,23 +117,24 @@ class _AzureMLCompute(pulumi.ComponentResource):
                 "type": "UserAssigned",
                 "user_assigned_identities": [self.identity.id],
             },
-            properties={
-                "compute_type": "AmlCompute",
-                "properties": {
-                    "vm_size": config.vm_size,
-                    "vm_priority": "LowPriority" if config.low_priority else "Dedicated",
-                    "os_type": "Linux",
-                    "remote_login_port_public_access": "Disabled",
-                    "enable_node_public_ip": True,
-                    "scale_settings": {
-                        "min_node_count": 0,
-                        "max_node_count": config.max_nodes,
-                        "node_idle_duration_before_scale_down": (
+            # A union type: only typed args get their keys translated for the API.
+            properties=ml.AmlComputeArgs(
+                compute_type="AmlCompute",
+                disable_local_auth=True,
+                properties=ml.AmlComputePropertiesArgs(
+                    vm_size=config.vm_size,
+                    vm_priority="LowPriority" if config.low_priority else "Dedicated",
+                    os_type="Linux",
+                    remote_login_port_public_access="Disabled",
+                    scale_settings=ml.ScaleSettingsArgs(
+                        min_node_count=0,
+                        max_node_count=config.max_nodes,
+                        node_idle_time_before_scale_down=(
                             f"PT{config.idle_minutes_before_scale_down}M"
                         ),
-                    },
-                },
-            },
+                    ),
+                ),
+            ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.grants),
         )

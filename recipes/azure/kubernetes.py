@@ -97,6 +97,8 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
             dns_prefix=names.fit(name, names.AKS_DNS_PREFIX[1]),
             kubernetes_version=config.kubernetes_version,
             sku={"name": "Base", "tier": config.sku_tier},
+            # Community support only: long-term support needs the Premium tier, billed per hour.
+            support_plan="KubernetesOfficial",
             identity={"type": "SystemAssigned"},
             agent_pool_profiles=[
                 {

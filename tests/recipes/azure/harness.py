@@ -25,6 +25,7 @@ TENANT = "99999999-8888-7777-6666-555555555555"
 DEPLOYER = "dddddddd-0000-0000-0000-000000000001"
 LOCATION = "westeurope"
 STACK = "ml"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----test").decode()
 
 __all__ = ["Registration", "Run"]
@@ -151,6 +152,11 @@ class AzureMocks(Mocks):
                     args.name,
                 )
                 rid = f"{rg_id}/providers/Mock/{typ.split(':')[-1]}/{name}"
+        identity = inputs.get("identity")
+        if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+            # Sent as a list of ids, returned as a map of id -> details.
+            ids = identity["userAssignedIdentities"]
+            out["identity"] = {**identity, "userAssignedIdentities": {i: {} for i in ids}}
         out["name"] = name
         out["id"] = rid
         return rid, out

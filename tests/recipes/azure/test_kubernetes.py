@@ -61,6 +61,7 @@ def test_resource_types(r):
 def test_cluster_defaults_cost_nothing_extra_and_keep_the_api_closed(r):
     cluster = r.one(CLUSTER).inputs
     assert cluster["sku"] == {"name": "Base", "tier": "Free"}
+    assert cluster["supportPlan"] == "KubernetesOfficial"
     assert cluster["kubernetesVersion"] == "1.35"
     assert cluster["oidcIssuerProfile"] == {"enabled": True}
     assert cluster["securityProfile"] == {"workloadIdentity": {"enabled": True}}

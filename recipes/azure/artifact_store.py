@@ -146,8 +146,10 @@ class AzureArtifactStore(pulumi.ComponentResource):
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.blob_service]),
             )
+        # Azure reports the endpoint; a plan (which has no answer yet) shows the public cloud's.
+        public = f"https://{args.account_name}.blob.core.windows.net"
         self.account_url: pulumi.Output[str] = self.account.primary_endpoints.apply(
-            lambda e: e.blob.rstrip("/")
+            lambda e: (e.blob if e is not None and e.blob else public).rstrip("/")
         )
         self.container_ref = siblings.ContainerRef(
             account_id=self.account.id,
@@ -162,9 +164,9 @@ class AzureArtifactStore(pulumi.ComponentResource):
             "uri": self.uri,
             "azure": {
                 "account_url": self.account_url,
-                "account_name": self.account.name,
+                "account_name": args.account_name,
                 "storage_account_id": self.account.id,
-                "resource_group": base.group.name,
+                "resource_group": base.name,
             },
         }
         self.register_outputs(

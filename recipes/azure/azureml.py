@@ -148,9 +148,9 @@ class _AzureMLCompute(pulumi.ComponentResource):
             "instance_type": config.vm_size,
             "azure": {
                 "subscription_id": base.subscription_id,
-                "resource_group": base.group.name,
-                "workspace_name": self.workspace.workspace.name,
-                "compute_name": self.compute.name,
+                "resource_group": base.name,
+                "workspace_name": self.workspace.workspace_name,
+                "compute_name": self.compute_name,
                 "identity_client_id": self.identity.client_id,
             },
         }

@@ -84,12 +84,12 @@ class AzureContainerRegistry(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=not config.force_delete),
         )
         self.registry_ref = siblings.RegistryRef(
-            id=self.registry.id, name=self.registry.name, login_server=self.registry.login_server
+            id=self.registry.id, name=args.registry_name, login_server=self.registry.login_server
         )
         self.connection: dict[str, Any] = {
             "uri": pulumi.Output.concat(self.registry.login_server, "/", config.repository),
             "azure": {
-                "registry_name": self.registry.name,
+                "registry_name": args.registry_name,
                 "login_server": self.registry.login_server,
                 "registry_id": self.registry.id,
             },

@@ -77,7 +77,7 @@ class AzureImageBuilder(pulumi.ComponentResource):
             "source_uri": f"az://{args.container.container}/{config.source_prefix}",
             "azure": {
                 "registry_name": args.registry.name,
-                "resource_group": base.group.name,
+                "resource_group": base.name,
                 "subscription_id": base.subscription_id,
             },
         }

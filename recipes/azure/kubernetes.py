@@ -148,7 +148,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        issuer = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url)
+        issuer = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
         self.federated_credential = azure.managedidentity.FederatedIdentityCredential(
             f"{name}-runner-federation",
             federated_identity_credential_resource_name=names.fit(
@@ -194,7 +194,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
                     role="AcrPull",
                     scope=args.registry.id,
                     principal_id=self.cluster.identity_profile.apply(
-                        lambda p: p["kubeletidentity"].object_id
+                        lambda p: p["kubeletidentity"].object_id if p else None
                     ),
                     principal_type="ServicePrincipal",
                     opts=child,
@@ -240,18 +240,18 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
             ),
         )
         self.connection: dict[str, Any] = {
-            "cluster_name": self.cluster.name,
+            "cluster_name": cluster_name,
             "region": args.location,
-            "kube_context": self.cluster.name,
+            "kube_context": cluster_name,
             "namespace": config.namespace,
             "service_account": config.service_account,
             "azure": {
                 "subscription_id": base.subscription_id,
-                "resource_group": base.group.name,
+                "resource_group": base.name,
                 "endpoint": endpoint,
-                "credentials_command": pulumi.Output.all(
-                    base.group.name, self.cluster.name, base.subscription_id
-                ).apply(lambda v: credentials_command(*v)),
+                "credentials_command": pulumi.Output.from_input(base.subscription_id).apply(
+                    lambda sub: credentials_command(base.name, cluster_name, sub)
+                ),
                 "runner_client_id": self.runner_identity.client_id,
                 "tenant_id": self.runner_identity.tenant_id,
             },

@@ -46,7 +46,7 @@ class _MLflowComponent(pulumi.ComponentResource):
             "azure": {
                 "subscription_id": self.workspace.subscription_id,
                 "resource_group": self.workspace.resource_group,
-                "workspace_name": self.workspace.workspace.name,
+                "workspace_name": self.workspace.workspace_name,
             },
         }
         self._extend()

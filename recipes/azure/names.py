@@ -10,25 +10,35 @@ import hashlib
 import re
 import uuid
 
-#: (min length, max length, allowed pattern) of the names the recipes set.
-RESOURCE_GROUP = (1, 90, r"^[-\w._()]+$")
-STORAGE_ACCOUNT = (3, 24, r"^[a-z0-9]+$")
-STORAGE_CONTAINER = (3, 63, r"^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$")
-CONTAINER_REGISTRY = (5, 50, r"^[a-zA-Z0-9]+$")
-KEY_VAULT = (3, 24, r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$")
-AKS_CLUSTER = (1, 63, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*[a-zA-Z0-9]$")
-AKS_DNS_PREFIX = (1, 54, r"^[a-zA-Z0-9][-a-zA-Z0-9]*[a-zA-Z0-9]$")
-AKS_NODE_POOL = (1, 12, r"^[a-z][a-z0-9]*$")
-IDENTITY = (3, 128, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$")
-FEDERATED_CREDENTIAL = (3, 120, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$")
-ML_WORKSPACE = (3, 33, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$")
-ML_COMPUTE = (3, 24, r"^[a-zA-Z][-a-zA-Z0-9]*[a-zA-Z0-9]$")
-APP_INSIGHTS = (1, 260, r"^[^%&\\?/]+$")
-LOG_WORKSPACE = (4, 63, r"^[a-zA-Z0-9][-a-zA-Z0-9]*[a-zA-Z0-9]$")
-KEY_VAULT_SECRET = (1, 127, r"^[a-zA-Z0-9-]+$")
-K8S_NAME = (1, 63, r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: (min length, max length, pattern, what it allows) of the names the recipes set.
+RESOURCE_GROUP = (1, 90, r"^[-\w._()]+$", "letters, digits, - _ . ( )")
+STORAGE_ACCOUNT = (3, 24, r"^[a-z0-9]+$", "lowercase letters and digits")
+STORAGE_CONTAINER = (
+    3,
+    63,
+    r"^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$",
+    "lowercase letters, digits and single -",
+)
+CONTAINER_REGISTRY = (5, 50, r"^[a-zA-Z0-9]+$", "letters and digits")
+KEY_VAULT = (
+    3,
+    24,
+    r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$",
+    "letters, digits and single -, starting with a letter",
+)
+AKS_CLUSTER = (1, 63, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*[a-zA-Z0-9]$", "letters, digits, - and _")
+AKS_DNS_PREFIX = (1, 54, r"^[a-zA-Z0-9][-a-zA-Z0-9]*[a-zA-Z0-9]$", "letters, digits and -")
+AKS_NODE_POOL = (1, 12, r"^[a-z][a-z0-9]*$", "lowercase letters and digits")
+IDENTITY = (3, 128, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$", "letters, digits, - and _")
+FEDERATED_CREDENTIAL = (3, 120, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$", "letters, digits, - and _")
+ML_WORKSPACE = (3, 33, r"^[a-zA-Z0-9][-_a-zA-Z0-9]*$", "letters, digits, - and _")
+ML_COMPUTE = (3, 24, r"^[a-zA-Z][-a-zA-Z0-9]*[a-zA-Z0-9]$", "letters, digits and -, from a letter")
+APP_INSIGHTS = (1, 260, r"^[^%&\\?/]+$", "no % & \\ ? /")
+LOG_WORKSPACE = (4, 63, r"^[a-zA-Z0-9][-a-zA-Z0-9]*[a-zA-Z0-9]$", "letters, digits and -")
+KEY_VAULT_SECRET = (1, 127, r"^[a-zA-Z0-9-]+$", "letters, digits and -")
+K8S_NAME = (1, 63, r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "lowercase letters, digits and -")
 
-Rule = tuple[int, int, str]
+Rule = tuple[int, int, str, str]
 
 
 def digest(text: str, length: int = 6) -> str:
@@ -70,11 +80,9 @@ def dashed(stack: str, suffix: str, limit: int) -> str:
 
 def problem(name: str, rule: Rule) -> str | None:
     """Why Azure would refuse ``name`` under ``rule``, or None."""
-    low, high, pattern = rule
-    if not low <= len(name) <= high:
-        return f"must be {low}-{high} characters, is {len(name)}"
-    if not re.fullmatch(pattern, name):
-        return f"must match {pattern}"
+    low, high, pattern, allowed = rule
+    if not low <= len(name) <= high or not re.fullmatch(pattern, name):
+        return f"must be {low}-{high} characters of {allowed} ({len(name)} given)"
     return None
 
 

@@ -111,7 +111,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             opts=child,
         )
         self.subscription_id = base.subscription_id
-        self.resource_group = group
+        self.resource_group = base.name
         self.tracking_uri: pulumi.Output[str] = self.workspace.ml_flow_tracking_uri
         self._granted: set[str] = set()
         self.register_outputs(

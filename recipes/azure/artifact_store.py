@@ -18,7 +18,7 @@ __all__ = ["STORAGE_PROTECTED_HINT", "AzureArtifactStore", "storage_protected_hi
 
 def storage_protected_hint(error_text: str) -> str | None:
     """The hint to show when a destroy stopped at the protected storage account, else None."""
-    return STORAGE_PROTECTED_HINT if "protected" in error_text.lower() else None
+    return STORAGE_PROTECTED_HINT if "protect" in error_text.lower() else None
 
 
 def default_account_name(stack: str) -> str:

@@ -16,7 +16,7 @@ from provisioner.recipes.azure.sdk import azure
 
 def registry_protected_hint(error_text: str) -> str | None:
     """The hint to show when a destroy stopped at the protected registry, else None."""
-    return REGISTRY_PROTECTED_HINT if "protected" in error_text.lower() else None
+    return REGISTRY_PROTECTED_HINT if "protect" in error_text.lower() else None
 
 
 def default_registry_name(stack: str) -> str:

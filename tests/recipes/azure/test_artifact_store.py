@@ -72,7 +72,10 @@ def test_connection_is_the_uri_with_azure_extras(r):
 def test_account_is_protected_unless_force_destroy(r):
     assert r.result.account._protect is True
     assert build(force_destroy=True).result.account._protect is False
-    assert storage_protected_hint("unable to delete resource as it is currently marked for protection") is not None
+    assert (
+        storage_protected_hint("unable to delete resource as it is currently marked for protection")
+        is not None
+    )
     assert storage_protected_hint("some other failure") is None
 
 

@@ -53,8 +53,9 @@ def test_image_builder_lets_runtime_identities_run_tasks_on_the_registry_only():
     }
     assert tasks == {(registry, p) for p in _runtime_principals(r)}
     assert r.connections["main"]["source_uri"] == "az://artifacts/image-builds"
-    assert r.connections["main"]["azure"]["registry_name"] == (
-        r.one("azure-native:containerregistry:Registry").inputs["registryName"]
+    assert (
+        r.connections["main"]["azure"]["registry_name"]
+        == (r.one("azure-native:containerregistry:Registry").inputs["registryName"])
     )
 
 

@@ -93,3 +93,16 @@ def test_connections_have_aws_recipes_keys_and_azure_extras_under_one_key(plans)
         assert "azure" in keys and isinstance(comp["config"]["azure"], dict), type_
         shared = set(aws[type_]["config"]) - AWS_ONLY.get(type_, set())
         assert keys - {"azure"} == shared, (type_, keys - {"azure"}, shared)
+
+
+def test_component_list_offers_an_azure_flavor_for_every_type_the_issue_lists():
+    result = runner.invoke(app, ["component", "list", "--json"])
+    assert result.exit_code == 0, result.stderr
+    azure = {row["type"]: row["flavors"]["azure"] for row in json.loads(result.stdout)}
+    assert azure["artifact_store"] == ["azure"]
+    assert azure["container_registry"] == ["azure"]
+    assert azure["orchestrator"] == ["azureml", "kubernetes"]
+    assert azure["step_operator"] == ["azureml"]
+    assert azure["image_builder"] == ["azure"]
+    assert azure["experiment_tracker"] == azure["model_registry"] == ["mlflow"]
+    assert azure["alerter"] == ["slack"]

@@ -64,17 +64,28 @@ class ClusterAccess:
         self.assignments = []
         for label, who in self.identities.items():
             grants = [
-                ("blob", "Storage Blob Data Contributor", args.container.scope),
-                ("cluster-user", "Azure Kubernetes Service Cluster User Role", args.cluster_id),
+                (
+                    "blob",
+                    "Storage Blob Data Contributor",
+                    "artifact container",
+                    args.container.scope,
+                ),
+                (
+                    "cluster-user",
+                    "Azure Kubernetes Service Cluster User Role",
+                    "AKS cluster",
+                    args.cluster_id,
+                ),
             ]
             if args.registry is not None:
-                grants.append(("push", "AcrPush", args.registry.id))
-            for suffix, role, scope in grants:
+                grants.append(("push", "AcrPush", "container registry", args.registry.id))
+            for suffix, role, on, scope in grants:
                 self.assignments.append(
                     roles.assign(
                         f"{name}-{label}-{suffix}",
                         stack=args.stack,
                         role=role,
+                        on=on,
                         scope=scope,
                         principal_id=who.principal_id,
                         principal_type=who.type,

@@ -66,6 +66,7 @@ class AzureImageBuilder(pulumi.ComponentResource):
                 f"{name}-tasks-{label}",
                 stack=ctx.spec.name,
                 role="Container Registry Tasks Contributor",
+                on="container registry",
                 scope=args.registry.id,
                 principal_id=who.principal_id,
                 principal_type=who.type,

@@ -135,6 +135,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
             f"{name}-deployer-admin",
             stack=stack,
             role="Azure Kubernetes Service RBAC Cluster Admin",
+            on="AKS cluster",
             scope=self.cluster.id,
             principal_id=base.deployer_object_id,
             principal_type=None,
@@ -168,6 +169,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
                 f"{name}-runner-blob",
                 stack=stack,
                 role="Storage Blob Data Contributor",
+                on="artifact container",
                 scope=args.container.scope,
                 principal_id=runner,
                 principal_type="ServicePrincipal",
@@ -180,6 +182,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
                     f"{name}-runner-pull",
                     stack=stack,
                     role="AcrPull",
+                    on="container registry",
                     scope=args.registry.id,
                     principal_id=runner,
                     principal_type="ServicePrincipal",
@@ -192,6 +195,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
                     f"{name}-kubelet-pull",
                     stack=stack,
                     role="AcrPull",
+                    on="container registry",
                     scope=args.registry.id,
                     principal_id=self.cluster.identity_profile.apply(
                         lambda p: p["kubeletidentity"].object_id if p else None

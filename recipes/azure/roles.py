@@ -51,15 +51,16 @@ def assign(
     *,
     stack: str,
     role: str,
+    on: str,
     scope: Any,
     principal_id: Any,
     principal_type: str | None,
     opts: pulumi.ResourceOptions,
-    description: str = "",
 ) -> Any:
     """One role assignment of a built-in ``role`` on ``scope`` to one principal.
 
-    Its GUID name comes from the stack and the logical name, so it is stable across runs.
+    ``on`` names what ``scope`` is, for the description a plan shows before the scope's id
+    is known. Its GUID name comes from the stack and the logical name, so it is stable.
     """
     return azure.authorization.RoleAssignment(
         name,
@@ -68,7 +69,7 @@ def assign(
         role_definition_id=definition_id(role, scope),
         principal_id=principal_id,
         principal_type=principal_type,
-        description=description or f"{role} for stack {stack}",
+        description=f"{role} on the {on} of stack {stack}",
         opts=opts,
     )
 

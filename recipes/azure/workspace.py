@@ -133,6 +133,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                     f"{name}-ml-{label}",
                     stack=stack,
                     role="AzureML Data Scientist",
+                    on="AzureML workspace",
                     scope=self.workspace.id,
                     principal_id=identity.principal_id,
                     principal_type=identity.type,

@@ -227,6 +227,14 @@ _SCOPE = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.[A-Za-z]+/[A-Za-z]+/[^/]+"
 )
 _ROLE_IDS = {v: k for k, v in ROLES.items()}
+#: What a role assignment's description says it is on -> what its scope must be.
+_TARGETS = {
+    "artifact container": "/providers/Microsoft.Storage/storageAccounts/[^/]+/blobServices/default/containers/[^/]+$",
+    "container registry": "/providers/Microsoft.ContainerRegistry/registries/[^/]+$",
+    "AKS cluster": "/providers/Microsoft.ContainerService/managedClusters/[^/]+$",
+    "AzureML workspace": "/providers/Microsoft.MachineLearningServices/workspaces/[^/]+$",
+    "alerter key vault": "/providers/Microsoft.KeyVault/vaults/[^/]+$",
+}
 
 
 def role_assignments(r: Run) -> list[tuple[str, str, str, Registration]]:
@@ -254,6 +262,11 @@ def role_problems(r: Run) -> list[str]:
             problems.append(f"{ra.name}: role definition {definition}")
         if not re.fullmatch(r"[0-9a-f-]{36}", ra.inputs["roleAssignmentName"]):
             problems.append(f"{ra.name}: name is not a GUID")
+        said = re.fullmatch(r"(.+) on the (.+) of stack .+", ra.inputs.get("description", ""))
+        if not said or said.group(1) != _role or said.group(2) not in _TARGETS:
+            problems.append(f"{ra.name}: description {ra.inputs.get('description')!r}")
+        elif not re.search(_TARGETS[said.group(2)], scope):
+            problems.append(f"{ra.name}: says {said.group(2)}, scope is {scope}")
     return problems
 
 

@@ -61,7 +61,7 @@ def test_whole_program_builds_every_component(whole):
     assert conns["alerter"]["azure"]["webhook_secret_id"] == (
         f"{vault.outputs['properties']['vaultUri']}secrets/slack-webhook"
     )
-    assert elapsed < 15, f"the full azure-recipe took {elapsed:.1f}s under mocks"
+    assert elapsed < 30, f"the full azure-recipe took {elapsed:.1f}s under mocks"
 
 
 def test_every_runtime_identity_may_use_what_later_components_made(whole):

@@ -53,7 +53,12 @@ class Principal(StrictModel):
     ]
     type: Annotated[
         Literal["User", "Group", "ServicePrincipal"],
-        Field(default="User", description="What the object id is."),
+        Field(
+            default="User",
+            description="What the object id is. In the cluster, groups and service "
+            "principals are bound by object id; AKS may name a person by their UPN instead, "
+            "so give people the runner rights through a Group.",
+        ),
     ]
 
 

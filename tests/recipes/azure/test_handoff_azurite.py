@@ -30,6 +30,8 @@ from provisioner.stackconfig import AuthReference, ComponentConnection, Provenan
 from tests.recipes.azure import harness
 from tests.runtime import emulators
 
+pytestmark = pytest.mark.slow  # starts Azurite
+
 KEY = base64.b64encode(b"provisioner-test-account-key-32b").decode()
 
 

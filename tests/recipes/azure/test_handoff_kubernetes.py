@@ -22,6 +22,8 @@ from tests.recipes.azure import harness
 from tests.runtime import kube_api, kube_fakes
 from tests.runtime.conftest import make_stack
 
+pytestmark = pytest.mark.slow  # starts the fake API and runs step processes
+
 PIPES = """
 import os
 from provisioner.runtime import pipeline, step

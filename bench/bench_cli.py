@@ -14,6 +14,7 @@ the wait for a core, and the CPU time is the steadier figure to compare.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import shutil
@@ -193,6 +194,12 @@ def main() -> None:
     else:
         rows.append((offline, "pulumi_aws not installed: pip install -e '.[aws]'"))
         generated = {}
+    azure = f"stack preview azure-recipe --offline (target < {TARGET_OFFLINE_PLAN} s)"
+    if importlib.util.find_spec("pulumi_azure_native") is not None:
+        cmd = [*py, "stack", "preview", "azure-recipe", "--offline"]
+        rows.append((azure, _time(cmd, env, max(2, args.runs))))
+    else:
+        rows.append((azure, "pulumi_azure_native not installed: pip install -e '.[azure]'"))
     shutil.rmtree(home, ignore_errors=True)
 
     from rich.console import Console

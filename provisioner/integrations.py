@@ -71,9 +71,14 @@ INTEGRATIONS: dict[str, Integration] = {
         ),
         Integration(
             "azure",
-            "the az:// artifact store (azure-storage-blob, azure-identity)",
-            ("azure-storage-blob>=12.19,<13", "azure-identity>=1.15,<2"),
-            ("azure.storage.blob", "azure.identity"),
+            "Azure recipes (pulumi-azure-native) and the az:// artifact store "
+            "(azure-storage-blob, azure-identity)",
+            (
+                "pulumi-azure-native>=3,<4",
+                "azure-storage-blob>=12.19,<13",
+                "azure-identity>=1.15,<2",
+            ),
+            ("pulumi_azure_native", "azure.storage.blob", "azure.identity"),
             cloud=Cloud.AZURE,
         ),
         Integration(
@@ -116,7 +121,7 @@ INTEGRATIONS: dict[str, Integration] = {
 }
 
 #: The integration a cloud's recipes need.
-RECIPE_INTEGRATION: dict[Cloud, str] = {Cloud.AWS: "aws"}
+RECIPE_INTEGRATION: dict[Cloud, str] = {Cloud.AWS: "aws", Cloud.AZURE: "azure"}
 
 
 def get(name: str) -> Integration:

@@ -535,7 +535,8 @@ def auth_reference(stack: LoadedStack, outputs: dict[str, Any] | None = None) ->
     """How a holder of the stack config authenticates, as references only.
 
     On AWS that is the stack user role when a recipe made one (``outputs["auth"]``), so the
-    hand-off works for people other than the deployer; else the deployer's profile.
+    hand-off works for people other than the deployer; else the deployer's profile. On Azure
+    it is the stack user identity (its client id and tenant) when the AKS recipe made one.
     """
     spec = stack.spec
     offered = (outputs or {}).get(AUTH_OUTPUT)
@@ -552,6 +553,12 @@ def auth_reference(stack: LoadedStack, outputs: dict[str, Any] | None = None) ->
             )
         case Cloud.GCP:
             return AuthReference(method="gcp-default")
+        case Cloud.AZURE if isinstance(offered, dict) and offered.get("azure_client_id"):
+            return AuthReference(
+                method="azure-client",
+                azure_client_id=offered["azure_client_id"],
+                azure_tenant_id=offered.get("azure_tenant_id"),
+            )
         case Cloud.AZURE:
             return AuthReference(method="azure-default")
         case _:
@@ -564,6 +571,9 @@ def _draft_auth(stack: LoadedStack, outputs: dict[str, Any]) -> dict[str, Any]:
     role = offered.get("aws_role_arn") if isinstance(offered, dict) else None
     if stack.cloud == Cloud.AWS and isinstance(role, Unknown):
         return {"method": "aws-role", "aws_role_arn": role}
+    if stack.cloud == Cloud.AZURE and isinstance(offered, dict) and "azure_client_id" in offered:
+        keys = ("azure_client_id", "azure_tenant_id")
+        return {"method": "azure-client", **{k: offered.get(k) for k in keys}}
     return auth_reference(stack, outputs).model_dump(mode="json", exclude_defaults=True)
 
 

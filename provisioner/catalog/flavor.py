@@ -93,11 +93,14 @@ class RecipeContext:
             the artifact bucket, for example).
         base_dir: the definition file's folder; relative paths in flavor configs are
             relative to it, wherever the command runs from.
+        shared: resources several recipes of one cloud share (the Azure resource group),
+            created by the first recipe that needs them, by a key the cloud's recipes choose.
     """
 
     spec: StackSpec
     components: dict[ComponentType, pulumi.ComponentResource] = field(default_factory=dict)
     base_dir: Path | None = None
+    shared: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def tags(self) -> dict[str, str]:

@@ -21,6 +21,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "provisioner.recipes.local.flavors",
     "provisioner.recipes.aws.flavors",
     "provisioner.recipes.common.flavors",
+    "provisioner.recipes.azure.flavors",
 )
 
 

@@ -120,26 +120,50 @@ class GCPStack(StackBase):
 
 
 class AzureStack(StackBase):
-    """A stack on Azure."""
+    """A stack on Azure: everything it creates sits in one resource group."""
 
     cloud: Literal["azure"]
     subscription_id: Annotated[
-        str,
+        str | None,
         Field(
+            default=None,
             pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
-            description="Azure subscription id (a UUID).",
+            description="Azure subscription id (a UUID); default: the one `az login` selected.",
         ),
     ]
     location_name: Annotated[
         str, Field(alias="location", pattern=r"^[a-z0-9]+$", description="e.g. westeurope.")
     ]
     resource_group: Annotated[
-        str | None, Field(default=None, description="Existing resource group; default: created.")
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^[-\w._()]{0,89}[-\w_()]$",
+            description="Name of the resource group the stack creates and holds everything in; "
+            "default: rg-<stack name>.",
+        ),
     ]
+
+    @field_validator("location_name")
+    @classmethod
+    def _known_location(cls, value: str) -> str:
+        from provisioner.recipes.azure.cloud_checks import check_location
+
+        return check_location(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _azure_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        from provisioner.recipes.azure.cloud_checks import check_tags
+
+        return check_tags(value)
 
     @property
     def location(self) -> dict[str, str]:
-        return {"subscription_id": self.subscription_id, "location": self.location_name}
+        found = {"location": self.location_name}
+        if self.subscription_id:
+            found["subscription_id"] = self.subscription_id
+        return found
 
 
 StackSpec = LocalStack | AWSStack | GCPStack | AzureStack

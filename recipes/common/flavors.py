@@ -163,7 +163,8 @@ FLAVORS: list[Flavor] = [
             dynamic_only=True,
         )
         for cloud in Cloud
-        if cloud is not Cloud.AWS  # aws-recipe's slack flavor keeps its token in Secrets Manager
+        # the cloud recipes' slack flavors keep the token in the cloud's secret store
+        if cloud is Cloud.LOCAL
     ),
     *(
         Flavor(

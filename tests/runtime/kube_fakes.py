@@ -27,6 +27,11 @@ from tests.runtime.kube_rules import quantity
 
 ACTIVE = ("Pending", "Running")
 IRSA_ROLE = "eks.amazonaws.com/role-arn"
+#: AKS workload identity: the service account's annotations and the pod's opt-in label.
+AZURE_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+AZURE_TENANT_ANNOTATION = "azure.workload.identity/tenant-id"
+AZURE_USE_LABEL = "azure.workload.identity/use"
+AZURE_DEFAULT_TENANT = "00000000-0000-0000-0000-00000000a2e0"
 STEP_LABEL = "provisioner.dev/step"
 
 
@@ -400,6 +405,19 @@ class FakeKubelet:
                 AWS_ROLE_ARN=role,
                 AWS_WEB_IDENTITY_TOKEN_FILE=str(token),
                 AWS_STS_REGIONAL_ENDPOINTS="regional",
+            )
+        annotations = sa.get("metadata", {}).get("annotations") or {}
+        labels = meta.get("labels") or {}
+        client_id = annotations.get(AZURE_CLIENT_ID_ANNOTATION)
+        if client_id and labels.get(AZURE_USE_LABEL) == "true":
+            # What AKS's workload identity webhook adds to a labelled pod of such an account.
+            token = self.workdir / "azure-identity-token"
+            token.write_text(f"federated-token-for-{ns}-{pod['spec']['serviceAccountName']}")
+            env.update(
+                AZURE_CLIENT_ID=client_id,
+                AZURE_TENANT_ID=annotations.get(AZURE_TENANT_ANNOTATION, AZURE_DEFAULT_TENANT),
+                AZURE_FEDERATED_TOKEN_FILE=str(token),
+                AZURE_AUTHORITY_HOST="https://login.microsoftonline.com/",
             )
         for source in cont.get("envFrom") or []:
             ref = source.get("secretRef")

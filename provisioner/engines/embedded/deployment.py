@@ -262,8 +262,8 @@ class Deployment:
             return old.id, old.outputs
         if old is not None and step.op == Op.UPDATE:
             # An update keeps the ID; outputs it does not set keep their recorded values.
-            return old.id, {**old.outputs, **reg.inputs}
-        return "", reg.inputs
+            return old.id, {**old.outputs, **planned_outputs(reg.inputs)}
+        return "", planned_outputs(reg.inputs)
 
     def _check(self, provider: Any, reg: Registration, old: ResourceState | None) -> dict:
         """Run the provider's check; returns the checked inputs (secrets kept)."""
@@ -559,3 +559,15 @@ class Deployment:
     def reconcile_pending(self) -> None:
         """Settle operations a crashed run left pending (see :mod:`.recovery`)."""
         reconcile(self.store, self.warn)
+
+
+def planned_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The outputs a plugin resource's offline create shows: its inputs, in the shape the
+    provider returns them where that differs (an Azure resource's user-assigned identities,
+    sent as a list of ids, come back as a map of id -> details)."""
+    identity = inputs.get("identity")
+    ids = identity.get("userAssignedIdentities") if isinstance(identity, dict) else None
+    if not isinstance(ids, list):
+        return inputs
+    as_map = {i: {} for i in ids if isinstance(i, str)}
+    return {**inputs, "identity": {**identity, "userAssignedIdentities": as_map}}

@@ -21,6 +21,10 @@ _PLAN_VIOLATION = re.compile(r"violates plan|expected resource operations for", 
 DELETE_HINTS: dict[str, str] = {
     "aws:s3/": "provisioner.recipes.aws.artifact_store:bucket_not_empty_hint",
     "aws:ecr/": "provisioner.recipes.aws.container_registry:repository_not_empty_hint",
+    "azure-native:storage:": "provisioner.recipes.azure.artifact_store:storage_protected_hint",
+    "azure-native:containerregistry:": (
+        "provisioner.recipes.azure.container_registry:registry_protected_hint"
+    ),
 }
 
 _RETRY_HINT = (

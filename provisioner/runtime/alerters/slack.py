@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from provisioner.catalog.references import AWSSecret
+from provisioner.catalog.references import AWSSecret, AzureSecret, GCPSecret
 from provisioner.recipes.common.flavors import SlackAlerterConfig
 from provisioner.runtime.alerters.webhook import payload, post_json
 from provisioner.runtime.components.alerter import (
@@ -46,6 +46,21 @@ _HINTS: dict[str, str] = {
 }
 
 
+def _cloud_secret(config: dict[str, Any]) -> AWSSecret | AzureSecret | GCPSecret | None:
+    """The secret a cloud recipe's connection names (aws, azure or gcp), or None."""
+    if "webhook_secret_arn" in config:  # aws-recipe
+        return AWSSecret(source="aws", secret_id=config["webhook_secret_arn"])
+    azure = config.get("azure")
+    if isinstance(azure, dict) and azure.get("webhook_secret_id"):  # azure-recipe
+        url = str(azure["webhook_secret_id"]).rstrip("/")
+        vault, _, rest = url.partition("/secrets/")
+        return AzureSecret(source="azure", vault_url=vault, secret=rest.split("/")[0])
+    gcp = config.get("gcp")
+    if isinstance(gcp, dict) and gcp.get("secret"):  # gcp-recipe
+        return GCPSecret(source="gcp", secret=str(gcp["secret"]))
+    return None
+
+
 class SlackAlerter(Alerter):
     """Posts to one Slack channel; :meth:`ask` waits for approve/reject in the thread.
 
@@ -56,12 +71,11 @@ class SlackAlerter(Alerter):
 
     def __init__(self, connection: Any, stack: Any) -> None:
         super().__init__(connection, stack)
-        if "webhook_secret_arn" in self.config:  # the aws-recipe's connection
-            arn = self.config["webhook_secret_arn"]
-            channel = self.config.get("channel")
+        token = _cloud_secret(self.config)
+        if token is not None:  # a cloud recipe's connection: the secret holds the token
             self.settings = SlackAlerterConfig.model_construct(
-                channel=channel,
-                token=AWSSecret(source="aws", secret_id=arn),
+                channel=self.config.get("channel"),
+                token=token,
                 poll_interval=5.0,
                 approve_words=None,
                 reject_words=None,

@@ -102,7 +102,7 @@ def pod_settings(cfg: dict[str, Any], image: str, cloud: str) -> PodSettings:
         labels.setdefault(AZURE_WORKLOAD_IDENTITY, "true")
     env = {}
     region = _get(cfg, "region", str, None)
-    if region:
+    if region and cloud != "azure":  # an AKS connection's region is an Azure location
         env = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
     deadline = _get(cfg, "active_deadline_seconds", int, 86400)
     owner = None

@@ -228,6 +228,10 @@ class KubernetesOrchestrator:
 
     def _kubeconfig_hint(self) -> str:
         cluster, region = self.config.get("cluster_name"), self.config.get("region")
+        extras = self.config.get("azure")
+        command = extras.get("credentials_command") if isinstance(extras, dict) else None
+        if command:
+            return f"write it with `{command}`, or run from inside the cluster"
         if cluster:
             return (
                 f"write it with `aws eks update-kubeconfig --name {cluster}"

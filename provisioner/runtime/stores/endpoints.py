@@ -137,6 +137,12 @@ def store_endpoint(stack: StackConfig) -> Endpoint | None:
         url, source = stack.endpoints[override], f"endpoints.{override}"
     elif comp.config.get(field):
         url, source = str(comp.config[field]), f"artifact_store.config.{field}"
+    elif scheme == "az" and isinstance(comp.config.get("azure"), dict):
+        # What azure-recipe writes: the account's own endpoint, under the Azure extras.
+        url = comp.config["azure"].get("account_url")
+        if not url:
+            return None
+        url, source = str(url), f"artifact_store.config.azure.{field}"
     else:
         return None
     return check_endpoint(url, source, azure_blob=scheme == "az")

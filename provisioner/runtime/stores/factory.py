@@ -114,6 +114,12 @@ def open_store(stack: StackConfig) -> ArtifactStore:
         account_url=None if connection_string else _endpoint_url(stack),
         connection_string=connection_string,
         account_key=_env(stack, "azure_account_key"),
-        account_name=config.get("account_name"),
+        account_name=config.get("account_name") or _azure(config).get("account_name"),
         client_id=stack.auth.azure_client_id,
     )
+
+
+def _azure(config: dict) -> dict:
+    """The Azure extras of a connection (``config["azure"]``), or {}."""
+    extras = config.get("azure")
+    return extras if isinstance(extras, dict) else {}

@@ -1,0 +1,139 @@
+"""Azure flavors' connection models: what a deploy writes into the stack config for each.
+
+Keys a component type has on every cloud (``uri``, ``cluster_name``, ``tracking_uri``...)
+sit at the top; what only Azure has sits under the one ``azure`` key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from provisioner.catalog.flavor import Connection, StrictModel
+from provisioner.recipes.aws.connections import EKSOrchestratorConnection
+
+Text = Annotated[str, Field(min_length=1)]
+ResourceId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/")]
+Https = Annotated[str, Field(pattern=r"^https?://")]
+
+
+class AzureStorageExtras(StrictModel):
+    """Where the container lives: the storage account's blob endpoint and ids."""
+
+    account_url: Https
+    account_name: Text
+    storage_account_id: ResourceId | None = None
+    resource_group: Text | None = None
+
+
+class AzureBlobArtifactStoreConnection(Connection):
+    """``{"uri": "az://container/prefix", "azure": {"account_url", "account_name", ...}}``;
+    a top-level ``account_url`` and ``account_name`` are read too, for hand-written files
+    (Azurite)."""
+
+    uri: Annotated[str, Field(pattern=r"^az://[^/]+(/.*)?$")]
+    azure: AzureStorageExtras | None = None
+    account_url: Https | None = None
+    account_name: Text | None = None
+
+
+class AzureRegistryExtras(StrictModel):
+    """The registry itself, for ``az acr login --name``."""
+
+    registry_name: Text
+    login_server: Text
+    registry_id: ResourceId | None = None
+
+
+class ACRContainerRegistryConnection(Connection):
+    """``{"uri": "<registry>.azurecr.io/<repository>", "azure": {...}}``."""
+
+    uri: Text
+    azure: AzureRegistryExtras | None = None
+
+
+class AKSExtras(StrictModel):
+    """The AKS cluster's endpoint, its resource group, how to fetch credentials, and the
+    identity steps run as."""
+
+    subscription_id: Text
+    resource_group: Text
+    endpoint: Text | None = None
+    credentials_command: Text
+    runner_client_id: Text | None = None
+    tenant_id: Text | None = None
+
+
+class AKSOrchestratorConnection(EKSOrchestratorConnection):
+    """The cluster, the namespace and the service account steps run as (the same keys as on
+    every cloud), and the run options; ``azure`` holds what only AKS has."""
+
+    region: Text | None = None  # type: ignore[assignment]
+    azure: AKSExtras | None = None
+
+
+class AzureMLExtras(StrictModel):
+    """The workspace and the compute cluster jobs run on."""
+
+    subscription_id: Text
+    resource_group: Text
+    workspace_name: Text
+    compute_name: Text
+    identity_client_id: Text | None = None
+
+
+class AzureMLConnection(Connection):
+    """``{"region", "instance_type", "azure": {workspace, compute...}}``."""
+
+    region: Text
+    instance_type: Text
+    azure: AzureMLExtras
+
+
+class ACRTasksExtras(StrictModel):
+    """The registry ACR Tasks runs in."""
+
+    registry_name: Text
+    resource_group: Text
+    subscription_id: Text
+    identity_client_id: Text | None = None
+
+
+class ACRTasksImageBuilderConnection(Connection):
+    """``{"source_uri": "az://container/prefix", "azure": {registry...}}``."""
+
+    source_uri: Annotated[str, Field(pattern=r"^az://")]
+    azure: ACRTasksExtras
+
+
+class AzureMLflowExtras(StrictModel):
+    """The workspace whose MLflow server this is."""
+
+    subscription_id: Text
+    resource_group: Text
+    workspace_name: Text
+
+
+class AzureMLflowConnection(Connection):
+    """The workspace's MLflow tracking URI (``azureml://...``), its region and, for the
+    model registry, ``registry_uri``."""
+
+    tracking_uri: Text
+    tracking_server_url: Text | None = None
+    region: Text
+    registry_uri: Text | None = None
+    azure: AzureMLflowExtras | None = None
+
+
+class SlackKeyVaultExtras(StrictModel):
+    """The Key Vault secret holding the webhook URL: a reference, never the value."""
+
+    webhook_secret_id: Annotated[str, Field(pattern=r"^https://[a-z0-9-]+\.vault\.")]
+    key_vault_uri: Text | None = None
+
+
+class SlackAlerterConnection(Connection):
+    """``{"azure": {"webhook_secret_id"}}``."""
+
+    azure: SlackKeyVaultExtras

@@ -1,0 +1,28 @@
+"""The cloud recipes' slack connections: the runtime reads the token from the secret they name."""
+
+from __future__ import annotations
+
+from provisioner.catalog.references import AWSSecret, AzureSecret
+from provisioner.runtime.alerters.slack import SlackAlerter
+from provisioner.stackconfig import ComponentConnection
+from tests.runtime.conftest import make_stack
+
+
+def _alerter(tmp_path, config):
+    stack = make_stack("local", root=tmp_path)
+    return SlackAlerter(ComponentConnection(flavor="slack", config=config), stack)
+
+
+def test_azure_recipe_connection_names_its_key_vault_secret(tmp_path):
+    secret_id = "https://kv-ml-1a2b3c.vault.azure.net/secrets/slack-webhook"
+    alerter = _alerter(tmp_path, {"azure": {"webhook_secret_id": secret_id}})
+    assert alerter.settings.token == AzureSecret(
+        source="azure", vault_url="https://kv-ml-1a2b3c.vault.azure.net", secret="slack-webhook"
+    )
+
+
+def test_aws_recipe_connection_names_its_secrets_manager_secret(tmp_path):
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf"
+    alerter = _alerter(tmp_path, {"webhook_secret_arn": arn, "channel": "#ml"})
+    assert alerter.settings.token == AWSSecret(source="aws", secret_id=arn)
+    assert alerter.settings.channel == "#ml"

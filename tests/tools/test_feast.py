@@ -1,0 +1,128 @@
+"""The feast feature store on a local stack: apply, materialize, historical and online reads."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from provisioner.cli.app import app
+from provisioner.runtime import connect, get_step_context, load_output, pipeline, step
+
+pytestmark = pytest.mark.slow  # Feast imports in seconds (once per session)
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def feast():
+    import feast  # the one import, shared by every test of the session
+
+    return feast
+
+
+def local_connection(root) -> dict:
+    home = root / "feature_store"
+    home.mkdir(parents=True, exist_ok=True)  # what the recipe does
+    return {
+        "project": "demo_stack",
+        "registry": str(home / "registry.db"),
+        "online_store": {"type": "sqlite", "path": str(home / "online_store.db")},
+        "offline_store": {"type": "file", "root": str(root / "store" / "feature_store")},
+    }
+
+
+def driver_objects(feast, path: str) -> list:
+    from feast.types import Float32, Int64
+
+    driver = feast.Entity(name="driver", join_keys=["driver_id"], value_type=feast.ValueType.INT64)
+    source = feast.FileSource(path=path, timestamp_field="event_timestamp")
+    view = feast.FeatureView(
+        name="driver_stats",
+        entities=[driver],
+        ttl=timedelta(days=2),
+        schema=[feast.Field(name="trips", dtype=Int64), feast.Field(name="rating", dtype=Float32)],
+        source=source,
+        tags={"team": "ml"},
+    )
+    return [driver, view]
+
+
+def driver_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "driver_id": [1, 1, 2],
+            "event_timestamp": [
+                NOW - timedelta(hours=5),
+                NOW - timedelta(hours=1),
+                NOW - timedelta(hours=2),
+            ],
+            "trips": [10, 12, 7],
+            "rating": [4.5, 4.7, 3.9],
+        }
+    )
+
+
+@pytest.fixture
+def store(feast, stack_with, tmp_path):
+    stack = stack_with(feature_store=("feast", local_connection(tmp_path)))
+    with connect(stack) as connected:
+        yield connected.feature_store
+
+
+def test_apply_materialize_and_read_back(feast, store):
+    path = store.write_source("driver_stats", driver_frame())
+    assert path.endswith("store/feature_store/driver_stats.parquet")
+    store.apply(driver_objects(feast, path))
+
+    (view,) = store.list_feature_views()
+    assert view.name == "driver_stats" and view.entities == ["driver"]
+    assert [(f.name, f.dtype) for f in view.features] == [("trips", "Int64"), ("rating", "Float32")]
+    assert view.ttl_seconds == 2 * 86400 and view.source == path and view.tags == {"team": "ml"}
+
+    entity_df = pd.DataFrame(
+        {"driver_id": [1, 2], "event_timestamp": [NOW - timedelta(hours=3), NOW]}
+    )
+    hist = store.get_historical_features(entity_df, ["driver_stats:trips", "driver_stats:rating"])
+    rows = hist.sort_values("driver_id")[["driver_id", "trips"]].values.tolist()
+    assert rows == [[1, 10], [2, 7]]  # point in time: driver 1's later value is not seen
+
+    store.materialize(NOW - timedelta(days=1), NOW)
+    online = store.get_online_features(
+        ["driver_stats:trips", "driver_stats:rating"], [{"driver_id": 1}, {"driver_id": 3}]
+    )
+    assert online["driver_id"] == [1, 3] and online["trips"] == [12, None]
+    assert online["rating"][0] == pytest.approx(4.7)
+
+
+@step
+def fetch(driver: int = 1) -> dict:
+    fs = get_step_context().feature_store
+    return fs.get_online_features(["driver_stats:trips"], [{"driver_id": driver}])
+
+
+@pipeline
+def serving(driver: int = 1):
+    fetch(driver=driver)
+
+
+def test_a_step_reads_features_and_the_cli_lists_them(feast, stack_with, tmp_path):
+    stack = stack_with(feature_store=("feast", local_connection(tmp_path)))
+    fs = connect(stack).feature_store
+    fs.apply(driver_objects(feast, fs.write_source("driver_stats", driver_frame())))
+    fs.materialize(NOW - timedelta(days=1), NOW)
+
+    run = serving.run(stack)
+    assert load_output(stack, run.run_id, "fetch") == {"driver_id": [1], "trips": [12]}
+
+    config = tmp_path / "stack.yaml"
+    stack.write(config)
+    result = CliRunner().invoke(app, ["feature", "list", "--stack", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    (listed,) = json.loads(result.stdout)
+    assert listed["name"] == "driver_stats" and listed["entities"] == ["driver"]
+    table = CliRunner().invoke(app, ["feature", "list", "--stack", str(config)])
+    assert "driver_stats" in table.stdout and "trips" in table.stdout

@@ -110,9 +110,8 @@ INTEGRATIONS: dict[str, Integration] = {
         ),
         Integration(
             "feast",
-            "the feast feature store (local: sqlite; aws: DynamoDB, with boto3 from the aws "
-            "integration)",
-            ("feast>=0.67,<1",),
+            "the feast feature store (local: sqlite; aws: S3 registry, DynamoDB online store)",
+            ("feast[aws]>=0.67,<1",),
             ("feast",),
             flavors=("feature_store/feast",),
         ),

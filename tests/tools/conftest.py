@@ -7,7 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from provisioner.stackconfig import ComponentConnection, StackConfig
-from tests.runtime.conftest import make_stack
+from tests.runtime.conftest import make_stack, moto_url, session_env
+
+__all__ = ["moto_url", "session_env"]  # the moto server fixture, shared with the runtime tests
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from provisioner.cli.app import app
 from provisioner.runtime import connect, get_step_context, load_output, pipeline, step
+from provisioner.stackconfig import ComponentConnection
 
 pytestmark = pytest.mark.slow  # Feast imports in seconds (once per session)
 
@@ -126,3 +127,51 @@ def test_a_step_reads_features_and_the_cli_lists_them(feast, stack_with, tmp_pat
     assert listed["name"] == "driver_stats" and listed["entities"] == ["driver"]
     table = CliRunner().invoke(app, ["feature", "list", "--stack", str(config)])
     assert "driver_stats" in table.stdout and "trips" in table.stdout
+
+
+def test_on_aws_the_registry_is_in_s3_and_the_online_store_in_dynamodb(
+    feast, moto_url, tmp_path, monkeypatch
+):
+    """The aws flavor's connection against moto (S3 and DynamoDB), via endpoint overrides."""
+    import boto3
+
+    from tests.runtime.conftest import BUCKET, make_stack
+
+    # the client sets Feast's S3 endpoint variable: undo it after the test
+    monkeypatch.setenv("FEAST_S3_ENDPOINT_URL", "unset")
+    monkeypatch.delenv("FEAST_S3_ENDPOINT_URL")
+    connection = {
+        "project": "aws_stack",
+        "registry": f"s3://{BUCKET}/feature_store/registry.pb",
+        "online_store": {"type": "dynamodb", "region": "us-east-1", "table_prefix": "aws_stack"},
+        "offline_store": {"type": "file", "root": f"s3://{BUCKET}/feature_store/offline"},
+    }
+    stack = make_stack(
+        "s3",
+        root=tmp_path,
+        endpoint=moto_url,
+        extra={"feature_store": ComponentConnection(flavor="feast", config=connection)},
+    )
+    stack = stack.model_copy(update={"endpoints": {"s3": moto_url, "dynamodb": moto_url}})
+    fs = connect(stack).feature_store
+    assert (
+        fs.offline_path("driver_stats")
+        == f"s3://{BUCKET}/feature_store/offline/driver_stats.parquet"
+    )
+    # offline data here is a local file: reading Parquet from S3 needs s3fs, not tested here
+    source = tmp_path / "driver_stats.parquet"
+    driver_frame().to_parquet(source, index=False)
+    fs.apply(driver_objects(feast, str(source)))
+    fs.materialize(NOW - timedelta(days=1), NOW)
+    online = fs.get_online_features(["driver_stats:trips"], [{"driver_id": 1}, {"driver_id": 2}])
+    assert online["trips"] == [12, 7]
+
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    keys = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="feature_store/")["Contents"]
+    ]
+    assert keys == ["feature_store/registry.pb"]
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
+    assert "aws_stack.driver_stats" in dynamodb.list_tables()["TableNames"]
+    # a second client (another process, say) reads the registry from S3
+    assert [v.name for v in connect(stack).feature_store.list_feature_views()] == ["driver_stats"]

@@ -70,7 +70,7 @@ def load_orders(n: int = 400, shift: float = 0.0, bad_rows: int = 0, seed: int =
     return history, batch
 
 
-@step
+@step(cache=False)  # it writes to the feature store: always do it
 def publish_driver_stats(days: int = 3) -> list:
     """Write the drivers' daily stats to the offline store, register the feature view,
     and load the latest values into the online store."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,7 @@ class EvidentlyDataValidator(PanderaDataValidator):
             columns = [c for c in current.columns if c in reference.columns]
         if not columns:
             raise UserInputError("drift: the reference and current data share no column")
-        evidently = import_sdk("evidently", "evidently")
-        presets = import_sdk("evidently.presets", "evidently")
+        evidently, presets = _sdk()
         report = evidently.Report(
             [presets.DataDriftPreset(columns=columns, drift_share=self.drift_share)],
             include_tests=True,
@@ -71,13 +71,20 @@ class EvidentlyDataValidator(PanderaDataValidator):
 
     def quality(self, df: Any, *, report_name: str = "quality_report") -> QualityReport:
         _check_frame(df, "data")
-        evidently = import_sdk("evidently", "evidently")
-        presets = import_sdk("evidently.presets", "evidently")
+        evidently, presets = _sdk()
         snapshot = evidently.Report([presets.DataSummaryPreset()]).run(current_data=df)
         data = json.loads(snapshot.json())
         result = parse_quality(data, {str(c): str(t) for c, t in df.dtypes.items()})
         stored = _store(snapshot, data, report_name)
         return QualityReport(**{**result.__dict__, "artifacts": stored})
+
+
+def _sdk() -> tuple[Any, Any]:
+    """``evidently`` and ``evidently.presets``; the deprecation warnings its own imports
+    raise (numpy.core, litestar) are not the user's to act on, so they are not shown."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return import_sdk("evidently", "evidently"), import_sdk("evidently.presets", "evidently")
 
 
 def _check_frame(df: Any, what: str) -> None:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from provisioner.cli.app import app
 from provisioner.runtime import connect, get_step_context, load_output, pipeline, step
-from provisioner.stackconfig import ComponentConnection
+from provisioner.stackconfig import AuthReference, ComponentConnection
 
 pytestmark = pytest.mark.slow  # Feast imports in seconds (once per session)
 
@@ -152,7 +152,14 @@ def test_on_aws_the_registry_is_in_s3_and_the_online_store_in_dynamodb(
         endpoint=moto_url,
         extra={"feature_store": ComponentConnection(flavor="feast", config=connection)},
     )
-    stack = stack.model_copy(update={"endpoints": {"s3": moto_url, "dynamodb": moto_url}})
+    role = "arn:aws:iam::123456789012:role/ml-stack-user"
+    stack = stack.model_copy(
+        update={
+            "endpoints": {"s3": moto_url, "dynamodb": moto_url, "sts": moto_url},
+            "auth": AuthReference(method="aws-role", aws_role_arn=role),
+        }
+    )
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # the client sets it: undo that
     fs = connect(stack).feature_store
     assert (
         fs.offline_path("driver_stats")
@@ -165,6 +172,8 @@ def test_on_aws_the_registry_is_in_s3_and_the_online_store_in_dynamodb(
     fs.materialize(NOW - timedelta(days=1), NOW)
     online = fs.get_online_features(["driver_stats:trips"], [{"driver_id": 1}, {"driver_id": 2}])
     assert online["trips"] == [12, 7]
+    # Feast's clients acted as the stack's role (moto's assumed-role keys start with ASIA)
+    assert boto3.DEFAULT_SESSION.get_credentials().access_key.startswith("ASIA")
 
     s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
     keys = [

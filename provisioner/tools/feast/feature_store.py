@@ -94,10 +94,37 @@ class FeastFeatureStore(FeatureStore):
                     endpoint = self._endpoint("s3")
                     if endpoint:  # Feast's S3 registry reads only this variable
                         os.environ[S3_ENDPOINT_ENV] = endpoint
+                if self.repo_config()["provider"] == "aws":
+                    self._use_stack_aws_auth()
                 feast = import_sdk("feast", "feast")
                 config = feast.RepoConfig(**self.repo_config())
                 self._store = feast.FeatureStore(config=config)
             return self._store
+
+    def _use_stack_aws_auth(self) -> None:
+        """Make the stack config's AWS profile or role what Feast's boto3 clients act as.
+
+        Feast builds its S3 and DynamoDB clients from boto3's default session, so that is
+        what is set (only when the stack names a profile or a role; otherwise boto3's own
+        chain applies, as for every other AWS client of the runtime).
+        """
+        auth = self.stack.auth
+        role = auth.aws_role_arn if auth.method == "aws-role" else None
+        if not auth.aws_profile and not role:
+            return
+        boto3 = import_sdk("boto3", "aws")
+        region = (self.config.get("online_store") or {}).get("region")
+        session = boto3.session.Session(profile_name=auth.aws_profile, region_name=region)
+        if role:
+            from provisioner.runtime.stores.aws_role import assume
+
+            session = assume(
+                session,
+                role,
+                region=region or session.region_name or "us-east-1",
+                sts_endpoint_url=self._endpoint("sts"),
+            )
+        boto3.DEFAULT_SESSION = session
 
     def apply(self, objects: list[Any]) -> None:
         self.feast.apply(list(objects))

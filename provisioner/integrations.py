@@ -117,6 +117,28 @@ INTEGRATIONS: dict[str, Integration] = {
             ("pandas>=2.2,<4", "pyarrow>=14,<27"),
             ("pandas", "pyarrow"),
         ),
+        Integration(
+            "pandera",
+            "the pandera data validator: DataFrames checked against pandera schemas",
+            ("pandera[pandas]>=0.24,<1",),
+            ("pandera",),
+            flavors=("data_validator/pandera",),
+        ),
+        Integration(
+            "evidently",
+            "the evidently data validator: drift and data quality reports (and pandera "
+            "schema checks)",
+            ("evidently>=0.7,<0.8", "pandera[pandas]>=0.24,<1"),
+            ("evidently", "pandera"),
+            flavors=("data_validator/evidently",),
+        ),
+        Integration(
+            "feast",
+            "the feast feature store (local: sqlite; aws: S3 registry, DynamoDB online store)",
+            ("feast[aws]>=0.67,<1",),
+            ("feast",),
+            flavors=("feature_store/feast",),
+        ),
     )
 }
 

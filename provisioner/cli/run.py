@@ -100,7 +100,10 @@ def steps_table(run: RunRecord) -> Table:
     table.add_column("attempts", justify="right")
     table.add_column("outputs")
     for rec in run.steps.values():
-        outputs = ", ".join(f"{n} ({rec.serializers.get(n, '?')})" for n in rec.outputs)
+        outputs = ", ".join(
+            [f"{n} ({rec.serializers.get(n, '?')})" for n in rec.outputs]
+            + [f"{n} ({rec.serializers.get(n, '?')}, saved)" for n in rec.artifacts]
+        )
         if rec.error is not None and rec.status.value in _WHY:
             outputs = rec.error.message.splitlines()[0][:80] if rec.error.message else ""
         table.add_row(
@@ -213,11 +216,14 @@ def show(
     if run.parameters:
         console.out.print(Text(f"parameters: {render.value_text(run.parameters, exact=True)}"))
     values = small_json_values(client, run, INLINE_BYTES)
-    if any(rec.outputs for rec in run.steps.values()):
+    any_outputs = any(rec.outputs or rec.artifacts for rec in run.steps.values())
+    if any_outputs:
         console.out.print("outputs:")
     for rec in run.steps.values():
-        for name, uri in rec.outputs.items():
+        for name, uri in [*rec.outputs.items(), *rec.artifacts.items()]:
             line = Text(f"  {rec.name}.{name}")
+            if name in rec.artifacts:
+                line.append(" (saved by the step)", "dim")
             if (rec.name, name) in values:
                 line.append(" = ")
                 line.append(json.dumps(values[rec.name, name], ensure_ascii=False), "bold")
@@ -228,7 +234,7 @@ def show(
             console.err.print(Text(rec.error.traceback or rec.error.message), soft_wrap=True)
             for line in pod_lines(run, rec.name, stack):
                 console.err.print(line, soft_wrap=True)
-    if any(rec.outputs for rec in run.steps.values()):
+    if any_outputs:
         console.err.print(
             f"see a value: provisioner run output {run.run_id} STEP [OUTPUT]{stack_flag(stack)}",
             soft_wrap=True,
@@ -316,7 +322,8 @@ def output(
         str | None,
         typer.Argument(
             metavar="OUTPUT",
-            help="The output's name (default: the step's only output).",
+            help="The output's name, or the name of an artifact the step saved "
+            "(ctx.save_artifact); default: the step's only output.",
             show_default=False,
         ),
     ] = None,

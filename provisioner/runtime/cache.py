@@ -44,22 +44,11 @@ def lookup(io: ArtifactIO, key: str) -> dict[str, Any] | None:
     """
     try:
         entry = json.loads(io.get_bytes(f"{CACHE}/{key}.json"))
-        outputs = entry["outputs"]
-        if not isinstance(outputs, dict):
+        outputs = _checked(io, entry["outputs"])
+        # what the step saved itself (ctx.save_artifact); entries of older versions have none
+        saved = _checked(io, entry.get("artifacts", {}))
+        if outputs is None or saved is None:
             return None
-        checked = {}
-        for name, out in outputs.items():
-            hash_ = hash_from_uri(out["uri"])
-            manifest = io.verify(hash_)
-            if manifest["serializer"] == PICKLE_NAME and not io.may_load_pickle(hash_):
-                return None
-            checked[name] = {
-                "hash": hash_,
-                "uri": io.store.object_uri(artifact_key(hash_)),
-                "serializer": manifest["serializer"],
-                "type": str(manifest.get("type", "")),
-                "size": int(manifest.get("size", 0)),
-            }
     except (
         ArtifactNotFoundError,
         ArtifactIntegrityError,
@@ -72,7 +61,32 @@ def lookup(io: ArtifactIO, key: str) -> dict[str, Any] | None:
     ):
         return None
     run_id = entry.get("run_id")
-    return {"run_id": run_id if isinstance(run_id, str) else None, "outputs": checked}
+    return {
+        "run_id": run_id if isinstance(run_id, str) else None,
+        "outputs": outputs,
+        "artifacts": saved,
+    }
+
+
+def _checked(io: ArtifactIO, refs: Any) -> dict[str, dict[str, Any]] | None:
+    """The entry's artifacts as their verified manifests describe them; None if one is a
+    pickle this reader does not load (raises if one is missing or does not verify)."""
+    if not isinstance(refs, dict):
+        return None
+    checked = {}
+    for name, out in refs.items():
+        hash_ = hash_from_uri(out["uri"])
+        manifest = io.verify(hash_)
+        if manifest["serializer"] == PICKLE_NAME and not io.may_load_pickle(hash_):
+            return None
+        checked[name] = {
+            "hash": hash_,
+            "uri": io.store.object_uri(artifact_key(hash_)),
+            "serializer": manifest["serializer"],
+            "type": str(manifest.get("type", "")),
+            "size": int(manifest.get("size", 0)),
+        }
+    return checked
 
 
 def record(io: ArtifactIO, key: str, entry: dict[str, Any]) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
 from provisioner.runtime.components import Components, _ComponentAccess
 from provisioner.stackconfig import ComponentConnection, StackConfig
+
+if TYPE_CHECKING:
+    from provisioner.runtime.step_artifacts import StepArtifacts
 
 _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
     "provisioner_step_context", default=None
@@ -33,6 +36,7 @@ class StepContext(_ComponentAccess):
         attempt: 1 for the first attempt, 2 for the first retry, ...
         artifact_store_uri: the store the run writes to.
         components: the run's component clients (one per run, shared by its steps).
+        artifacts: where :meth:`save_artifact` stores (None: this context cannot store).
     """
 
     stack: StackConfig
@@ -42,6 +46,7 @@ class StepContext(_ComponentAccess):
     attempt: int
     artifact_store_uri: str
     components: Components | None = field(default=None, compare=False, repr=False)
+    artifacts: StepArtifacts | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.components is None:
@@ -50,6 +55,25 @@ class StepContext(_ComponentAccess):
     def _components(self) -> Components:
         assert self.components is not None
         return self.components
+
+    def save_artifact(self, name: str, value: Any) -> str:
+        """Store ``value`` as an artifact of this step, besides its outputs; returns its URI.
+
+        It is recorded in the step record (under ``artifacts``) even if the step fails
+        afterwards, and reads back like an output: ``provisioner run output RUN STEP NAME``
+        (``-o FILE`` writes the stored file, e.g. an HTML report saved as a ``Path``).
+
+        Raises:
+            InvalidNameError: ``name`` is not an identifier.
+            PipelineDefinitionError: ``name`` is one of the step's outputs.
+            SerializationError: no serializer stores ``value``.
+        """
+        if self.artifacts is None:
+            raise UserInputError(
+                f"step {self.step!r}: this step context cannot store artifacts (it was not "
+                "made by a running pipeline)"
+            )
+        return self.artifacts.save(name, value).uri
 
     def component(self, type_: ComponentType | str) -> ComponentConnection | None:
         """The stack's component of that type (None if the stack has none)."""
@@ -85,6 +109,12 @@ def get_step_context() -> StepContext:
     if ctx is None:
         raise UserInputError("get_step_context() works only inside a running step")
     return ctx
+
+
+def current_step_context() -> StepContext | None:
+    """The context of the running step, or None outside a step (for clients that work both
+    inside and outside one, such as a validator that stores its report when it can)."""
+    return _current.get()
 
 
 def set_step_context(ctx: StepContext | None) -> contextvars.Token[StepContext | None]:

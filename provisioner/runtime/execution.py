@@ -22,6 +22,7 @@ from provisioner.runtime.errors import (
 from provisioner.runtime.records import ErrorInfo, RunRecord, Status, StepRecord, write_step
 from provisioner.runtime.serializers import find_serializer
 from provisioner.runtime.serializers.registry import PICKLE
+from provisioner.runtime.step_artifacts import StepArtifacts
 
 if TYPE_CHECKING:
     from provisioner.runtime.pipeline import Invocation, Pipeline
@@ -83,9 +84,7 @@ def _serializer_for(state: RunState, inv: Invocation, output: str, value: Any) -
     serializer = find_serializer(value)
     if serializer is not None:
         return serializer
-    policy = inv.step.options.pickle
-    if policy is None:
-        policy = state.pipeline.pickle
+    policy = _pickle_policy(state, inv)
     kind = f"{type(value).__module__}.{type(value).__qualname__}"
     if policy is False:
         raise SerializationError(
@@ -133,7 +132,18 @@ class StepExit(RuntimeError):
     """A step called ``sys.exit()``: it fails like any other step error."""
 
 
-def _call(state: RunState, inv: Invocation, rec: StepRecord, inputs: dict[str, Any]) -> Any:
+def _pickle_policy(state: RunState, inv: Invocation) -> bool | None:
+    policy = inv.step.options.pickle
+    return state.pipeline.pickle if policy is None else policy
+
+
+def _call(
+    state: RunState,
+    inv: Invocation,
+    rec: StepRecord,
+    inputs: dict[str, Any],
+    saved: StepArtifacts,
+) -> Any:
     """Run the function with retries and exponential backoff; return outputs' refs."""
     retries = inv.step.options.retries
     if retries is None:
@@ -152,6 +162,7 @@ def _call(state: RunState, inv: Invocation, rec: StepRecord, inputs: dict[str, A
                 attempt,
                 state.io.store.uri,
                 state.components,
+                saved,
             )
         )
         try:
@@ -174,10 +185,24 @@ def _input_refs(state: RunState, inv: Invocation) -> dict[str, ArtifactRef]:
     return {arg: state.outputs[ref.invocation][ref.output] for arg, ref in inv.inputs.items()}
 
 
+def _refs(entries: dict[str, dict[str, Any]]) -> dict[str, ArtifactRef]:
+    return {
+        name: ArtifactRef(o["hash"], o["uri"], o["serializer"], o["type"], o["size"])
+        for name, o in entries.items()
+    }
+
+
+def _record_artifacts(rec: StepRecord, refs: dict[str, ArtifactRef]) -> None:
+    """Put the artifacts a step saved (or its cached run saved) in its record."""
+    rec.artifacts = {n: r.uri for n, r in refs.items()}
+    rec.serializers.update({n: r.serializer for n, r in refs.items()})
+
+
 def _cache_hit(
     state: RunState, inv: Invocation, rec: StepRecord, in_refs: dict[str, ArtifactRef]
-) -> dict[str, ArtifactRef] | None:
-    """Fill in the record's inputs and cache key; the cached outputs' refs on a hit."""
+) -> tuple[dict[str, ArtifactRef], dict[str, ArtifactRef]] | None:
+    """Fill in the record's inputs and cache key; on a hit, the cached outputs' refs and
+    the refs of the artifacts the cached run saved."""
     rec.inputs = {arg: ref.uri for arg, ref in in_refs.items()}
     key = step_cache.cache_key(
         inv.step.code_hash, inv.parameters, {a: r.hash for a, r in in_refs.items()}
@@ -187,10 +212,7 @@ def _cache_hit(
     if hit is None:
         return None
     rec.cached_from = hit.get("run_id")
-    return {
-        name: ArtifactRef(o["hash"], o["uri"], o["serializer"], o["type"], o["size"])
-        for name, o in hit["outputs"].items()
-    }
+    return _refs(hit["outputs"]), _refs(hit["artifacts"])
 
 
 def reuse_cached(state: RunState, inv: Invocation) -> StepRecord | None:
@@ -198,15 +220,17 @@ def reuse_cached(state: RunState, inv: Invocation) -> StepRecord | None:
     None on a miss. Remote orchestrators call it before starting anything for a step."""
     rec = state.run.steps[inv.name].model_copy(deep=True)
     rec.started_at = _now()
-    refs = _cache_hit(state, inv, rec, _input_refs(state, inv))
-    if refs is None:
+    hit = _cache_hit(state, inv, rec, _input_refs(state, inv))
+    if hit is None:
         return None
+    refs, saved = hit
     with state.lock:
         if state.stopped:
             return None
         state.outputs[inv.name] = refs
         rec.outputs = {n: r.uri for n, r in refs.items()}
         rec.serializers = {n: r.serializer for n, r in refs.items()}
+        _record_artifacts(rec, saved)
         rec.status = Status.CACHED
         rec.ended_at = _now()
         rec.duration = (rec.ended_at - rec.started_at).total_seconds()
@@ -221,15 +245,24 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
     rec.status = Status.RUNNING
     rec.started_at = _now()
     t0 = time.perf_counter()
+    saved = StepArtifacts(
+        state.io,
+        state.run.run_id,
+        inv.name,
+        inv.step.outputs,
+        allow_pickle=_pickle_policy(state, inv) is True,
+    )
     try:
         in_refs = _input_refs(state, inv)
-        refs = _cache_hit(state, inv, rec, in_refs)
+        hit = _cache_hit(state, inv, rec, in_refs)
         key = rec.cache_key
-        if refs is not None:
+        if hit is not None:
+            refs, saved_refs = hit
             status = Status.CACHED
         else:
             inputs = {arg: state.io.load(ref.hash, ref.serializer) for arg, ref in in_refs.items()}
-            refs = _call(state, inv, rec, inputs)
+            refs = _call(state, inv, rec, inputs, saved)
+            saved_refs = saved.refs
             status = Status.COMPLETED
         with state.lock:  # a cancelled run's step (still running here) records nothing
             if state.stopped:
@@ -242,11 +275,13 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
                         "run_id": state.run.run_id,
                         "step": inv.name,
                         "outputs": {n: r.__dict__ for n, r in refs.items()},
+                        "artifacts": {n: r.__dict__ for n, r in saved_refs.items()},
                     },
                 )
             state.outputs[inv.name] = refs
             rec.outputs = {n: r.uri for n, r in refs.items()}
             rec.serializers = {n: r.serializer for n, r in refs.items()}
+            _record_artifacts(rec, saved_refs)
             rec.status = status  # last: whoever copies the record never sees done without outputs
     except Exception as exc:
         with state.lock:
@@ -258,6 +293,7 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
                 message=str(exc),
                 traceback=traceback.format_exc(),
             )
+            _record_artifacts(rec, saved.refs)  # a failed check still shows its report
     if state.stopped:
         return rec
     rec.ended_at = _now()

@@ -69,8 +69,11 @@ def output_name(run: RunRecord, step: str, output: str | None) -> str:
     if len(names) == 1:
         return names[0]
     if not names:
-        status = run.steps[step].status.value
-        raise UserInputError(f"step {step!r} of run {run.run_id} has no outputs (it is {status})")
+        rec = run.steps[step]
+        saved = f"; artifacts it saved: {', '.join(rec.artifacts)}" if rec.artifacts else ""
+        raise UserInputError(
+            f"step {step!r} of run {run.run_id} has no outputs (it is {rec.status.value}){saved}"
+        )
     raise UserInputError(
         f"step {step!r} of run {run.run_id} has {len(names)} outputs: {', '.join(names)}; name one"
     )

@@ -72,7 +72,13 @@ class StepRecord(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     inputs: dict[str, str] = Field(default_factory=dict, description="arg -> artifact URI")
     outputs: dict[str, str] = Field(default_factory=dict, description="output -> artifact URI")
-    serializers: dict[str, str] = Field(default_factory=dict, description="output -> serializer")
+    artifacts: dict[str, str] = Field(
+        default_factory=dict,
+        description="name -> artifact URI of what the step stored itself (ctx.save_artifact)",
+    )
+    serializers: dict[str, str] = Field(
+        default_factory=dict, description="output or artifact -> serializer"
+    )
     upstream: list[str] = Field(default_factory=list)
     code_hash: str = ""
     cache_key: str | None = None
@@ -141,22 +147,25 @@ class RunRecord(BaseModel):
         return [n for n, s in self.steps.items() if s.status is Status.CACHED]
 
     def output_uri(self, step: str, output: str = "output") -> str:
-        """The artifact URI of one step output.
+        """The artifact URI of one step output, or of an artifact the step saved itself.
 
         Raises:
-            RunNotFoundError: no such step or output in this run.
+            RunNotFoundError: no such step, output or artifact in this run.
         """
         rec = self.steps.get(step)
         if rec is None:
             raise RunNotFoundError(
                 f"run {self.run_id} has no step {step!r} (steps: {', '.join(self.steps)})"
             )
-        if output not in rec.outputs:
-            have = ", ".join(rec.outputs) or "none"
-            raise RunNotFoundError(
-                f"step {step!r} of run {self.run_id} has no output {output!r} (outputs: {have})"
-            )
-        return rec.outputs[output]
+        if output in rec.outputs:
+            return rec.outputs[output]
+        if output in rec.artifacts:
+            return rec.artifacts[output]
+        have = ", ".join(rec.outputs) or "none"
+        saved = f"; artifacts it saved: {', '.join(rec.artifacts)}" if rec.artifacts else ""
+        raise RunNotFoundError(
+            f"step {step!r} of run {self.run_id} has no output {output!r} (outputs: {have}{saved})"
+        )
 
 
 def run_key(run_id: str) -> str:

@@ -106,3 +106,29 @@ class KubernetesLabelStudioConnection(Connection):
     token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     namespace: Annotated[str, Field(min_length=1)]
     service: Annotated[str, Field(min_length=1)]
+
+
+class FeastDynamoDBOnlineStore(Connection):
+    """``{"type": "dynamodb", "region", "table_prefix"}``: Feast's tables are
+    ``<table_prefix>.<feature view>`` in that region."""
+
+    type: Literal["dynamodb"]
+    region: Text
+    table_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,200}$")]
+
+
+class FeastS3OfflineStore(Connection):
+    """``{"type": "file", "root"}``: the S3 folder of the offline data (Parquet files)."""
+
+    type: Literal["file"]
+    root: Annotated[str, Field(pattern=r"^s3://[^/]+/.+$")]
+
+
+class AWSFeastConnection(Connection):
+    """``{"project", "registry", "online_store", "offline_store"}``: a Feast registry in the
+    artifact bucket, a DynamoDB online store, offline files in the bucket."""
+
+    project: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")]
+    registry: Annotated[str, Field(pattern=r"^s3://[^/]+/.+$")]
+    online_store: FeastDynamoDBOnlineStore
+    offline_store: FeastS3OfflineStore

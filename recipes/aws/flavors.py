@@ -587,6 +587,30 @@ class KubernetesLabelStudioConfig(FlavorConfig):
     ]
 
 
+class AWSFeastConfig(FlavorConfig):
+    """Feast with its registry in the artifact bucket and a DynamoDB online store."""
+
+    prefix: Annotated[
+        str,
+        Field(
+            default="feature_store",
+            pattern=_S3_PREFIX,
+            max_length=512,
+            description="Prefix in the artifact bucket for the registry and the offline data; "
+            "the runtime roles may read and write under it only.",
+        ),
+    ]
+    project: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^[A-Za-z0-9_]{1,64}$",
+            description="Feast project, and the prefix of its DynamoDB tables "
+            "(<project>.<feature view>); default: the stack name with '_' for '-'.",
+        ),
+    ]
+
+
 _R = "provisioner.recipes.aws"
 
 #: What the recipes that read the artifact bucket or the repository need (see siblings.py).
@@ -694,5 +718,16 @@ FLAVORS: list[Flavor] = [
         implementation="provisioner.runtime.annotators.label_studio:LabelStudioAnnotator",
         description="Label Studio on the stack's cluster (Deployment, Service, volume claim).",
         requires=(Requirement(ComponentType.ORCHESTRATOR, ("kubernetes",)),),
+    ),
+    Flavor(
+        type=ComponentType.FEATURE_STORE,
+        name="feast",
+        cloud=Cloud.AWS,
+        config_model=AWSFeastConfig,
+        recipe=f"{_R}.feature_store:AWSFeast",
+        connection_model=conn.AWSFeastConnection,
+        requires=(_NEEDS_BUCKET,),
+        implementation="provisioner.tools.feast.feature_store:FeastFeatureStore",
+        description="Feast: registry in the artifact bucket, DynamoDB online store.",
     ),
 ]

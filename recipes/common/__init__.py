@@ -1,1 +1,5 @@
-"""Flavors that need no cloud infrastructure, offered on every cloud (alerters)."""
+"""Flavors that need no infrastructure, offered on every cloud (alerters, step operators,
+data validators).
+
+Kept import-free: the catalog imports ``flavors`` without loading Pulumi.
+"""

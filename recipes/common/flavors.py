@@ -1,7 +1,7 @@
 """Flavors with no infrastructure, on every cloud: their config models and catalog entries.
 
 The config is the connection: the recipe creates nothing and writes it into the stack config,
-where the runtime reads it. Secrets appear only as references (:mod:`provisioner.catalog.references`).
+where the runtime reads it (alerters, step operators, data validators). Secrets appear only as references (:mod:`provisioner.catalog.references`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,12 @@ from pydantic import Field
 from provisioner.catalog.flavor import Flavor, FlavorConfig
 from provisioner.catalog.references import EnvSecret, SecretReference
 from provisioner.catalog.types import Cloud, ComponentType
+from provisioner.recipes.common.connections import (
+    DriftShare,
+    EvidentlyConnection,
+    MaxFailureCases,
+    PanderaConnection,
+)
 
 Words = Annotated[
     tuple[Annotated[str, Field(min_length=1, max_length=40)], ...],
@@ -182,3 +188,51 @@ FLAVORS: list[Flavor] = [
         for cloud in Cloud
     ),
 ]
+
+
+class PanderaConfig(FlavorConfig):
+    """Schema validation with pandera, in the step's own process."""
+
+    max_failure_cases: Annotated[MaxFailureCases, Field(default=100)]
+
+
+class EvidentlyConfig(FlavorConfig):
+    """Drift and quality reports with Evidently (and schema validation with pandera)."""
+
+    max_failure_cases: Annotated[MaxFailureCases, Field(default=100)]
+    drift_share: Annotated[DriftShare, Field(default=0.5)]
+
+
+_SETTINGS = "provisioner.recipes.common.settings"
+
+_DATA_VALIDATORS: list[Flavor] = [
+    flavor
+    for cloud in Cloud
+    for flavor in (
+        Flavor(
+            type=ComponentType.DATA_VALIDATOR,
+            name="pandera",
+            cloud=cloud,
+            config_model=PanderaConfig,
+            connection_model=PanderaConnection,
+            recipe=f"{_SETTINGS}:PanderaDataValidator",
+            implementation="provisioner.tools.pandera.validator:PanderaDataValidator",
+            description="Validates DataFrames against pandera schemas; reports as artifacts.",
+            dynamic_only=True,
+        ),
+        Flavor(
+            type=ComponentType.DATA_VALIDATOR,
+            name="evidently",
+            cloud=cloud,
+            config_model=EvidentlyConfig,
+            connection_model=EvidentlyConnection,
+            recipe=f"{_SETTINGS}:EvidentlyDataValidator",
+            implementation="provisioner.tools.evidently.validator:EvidentlyDataValidator",
+            description="Drift and data quality reports (HTML and JSON artifacts), and "
+            "pandera schema checks.",
+            dynamic_only=True,
+        ),
+    )
+]
+
+FLAVORS += _DATA_VALIDATORS

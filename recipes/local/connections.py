@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -54,3 +54,27 @@ class LocalLabelStudioConnection(Connection):
 
     url: Annotated[str, Field(min_length=1, pattern=r"^https?://")]
     token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class FeastSqliteOnlineStore(Connection):
+    """``{"type": "sqlite", "path"}``: the sqlite file of the online store."""
+
+    type: Literal["sqlite"]
+    path: AbsolutePath
+
+
+class FeastFileOfflineStore(Connection):
+    """``{"type": "file", "root"}``: the folder (in the artifact store) of the offline data."""
+
+    type: Literal["file"]
+    root: Annotated[str, Field(min_length=1)]
+
+
+class LocalFeastConnection(Connection):
+    """``{"project", "registry", "online_store", "offline_store"}``: where a Feast
+    repository keeps its registry, online store and offline data."""
+
+    project: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")]
+    registry: AbsolutePath
+    online_store: FeastSqliteOnlineStore
+    offline_store: FeastFileOfflineStore

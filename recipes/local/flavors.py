@@ -7,11 +7,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from provisioner.catalog.flavor import Flavor, FlavorConfig
+from provisioner.catalog.flavor import Flavor, FlavorConfig, Requirement
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.recipes.local.connections import (
     LocalArtifactStoreConnection,
     LocalContainerRegistryConnection,
+    LocalFeastConnection,
     LocalLabelStudioConnection,
     LocalMLflowConnection,
     LocalOrchestratorConnection,
@@ -164,6 +165,37 @@ class LocalLabelStudioConfig(FlavorConfig):
     ]
 
 
+class LocalFeastConfig(FlavorConfig):
+    """A Feast feature repository: registry file and sqlite online store in a local
+    directory, offline data as files in the artifact store."""
+
+    path: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            max_length=4096,
+            description="Directory of the registry and online store; default: "
+            "<home>/feature_store/<stack>.",
+        ),
+    ]
+    project: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^[A-Za-z0-9_]{1,64}$",
+            description="Feast project name; default: the stack name with '_' for '-'.",
+        ),
+    ]
+    force_destroy: Annotated[
+        bool,
+        Field(
+            default=False,
+            description="Let a destroy delete the directory while it still holds the registry.",
+        ),
+    ]
+
+
 FLAVORS: list[Flavor] = [
     Flavor(
         type=ComponentType.ORCHESTRATOR,
@@ -227,6 +259,19 @@ FLAVORS: list[Flavor] = [
         recipe="provisioner.recipes.local.annotator:LocalLabelStudio",
         implementation="provisioner.runtime.annotators.label_studio:LabelStudioAnnotator",
         description="A Label Studio server on 127.0.0.1, in its own virtual environment.",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.FEATURE_STORE,
+        name="feast",
+        cloud=Cloud.LOCAL,
+        config_model=LocalFeastConfig,
+        connection_model=LocalFeastConnection,
+        recipe="provisioner.recipes.local.feature_store:LocalFeast",
+        implementation="provisioner.tools.feast.feature_store:FeastFeatureStore",
+        requires=(Requirement(ComponentType.ARTIFACT_STORE, ("local",)),),
+        description="Feast: a registry file and a sqlite online store; offline data as "
+        "files in the artifact store.",
         dynamic_only=True,
     ),
 ]

@@ -31,6 +31,11 @@ def mlruns_dir(stack: str) -> Path:
     return home.home() / "mlruns" / stack
 
 
+def feature_store_dir(stack: str) -> Path:
+    """Default home of a Feast repository (registry, online store): ``<home>/feature_store/<stack>``."""
+    return home.home() / "feature_store" / stack
+
+
 def workspace_dir(stack: str) -> Path:
     """Default orchestrator workspace (scratch space for runs): ``<home>/workspaces/<stack>``."""
     return home.home() / "workspaces" / stack

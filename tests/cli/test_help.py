@@ -19,6 +19,9 @@ HEAVY = (
     "grpc",
     "numpy",
     "pandas",
+    "feast",
+    "evidently",
+    "pandera",
 )
 
 PROBE = """
@@ -55,7 +58,7 @@ def test_cli_imports_only_declared_dependencies():
 
 
 def test_subcommand_help_imports_no_cloud_sdk():
-    for group in ("stack", "component", "recipe"):
+    for group in ("stack", "component", "recipe", "feature", "run"):
         loaded = _modules(group, "--help")
         assert not [m for m in loaded if m.startswith(HEAVY)], group
 

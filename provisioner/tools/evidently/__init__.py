@@ -1,0 +1,1 @@
+"""Evidently: drift and data quality reports (the ``evidently`` data validator)."""

@@ -1,0 +1,1 @@
+"""Feast: the ``feast`` feature store, local (sqlite) and on AWS (DynamoDB)."""

@@ -1,0 +1,1 @@
+"""pandera: schema validation of pandas DataFrames (the ``pandera`` data validator)."""

@@ -20,6 +20,7 @@ ENTRY_POINT_GROUP = "provisioner.flavors"
 BUILTIN_MODULES: tuple[str, ...] = (
     "provisioner.recipes.local.flavors",
     "provisioner.recipes.aws.flavors",
+    "provisioner.recipes.gcp.flavors",
 )
 
 

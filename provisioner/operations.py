@@ -535,7 +535,8 @@ def auth_reference(stack: LoadedStack, outputs: dict[str, Any] | None = None) ->
     """How a holder of the stack config authenticates, as references only.
 
     On AWS that is the stack user role when a recipe made one (``outputs["auth"]``), so the
-    hand-off works for people other than the deployer; else the deployer's profile.
+    hand-off works for people other than the deployer; else the deployer's profile. On GCP
+    it is the stack user service account (to impersonate) when the GKE recipe made one.
     """
     spec = stack.spec
     offered = (outputs or {}).get(AUTH_OUTPUT)
@@ -549,6 +550,11 @@ def auth_reference(stack: LoadedStack, outputs: dict[str, Any] | None = None) ->
                 AuthReference(method="aws-profile", aws_profile=profile)
                 if profile
                 else AuthReference(method="aws-default")
+            )
+        case Cloud.GCP if isinstance(offered, dict) and offered.get("gcp_service_account"):
+            return AuthReference(
+                method="gcp-service-account",
+                gcp_service_account=offered["gcp_service_account"],
             )
         case Cloud.GCP:
             return AuthReference(method="gcp-default")
@@ -564,6 +570,9 @@ def _draft_auth(stack: LoadedStack, outputs: dict[str, Any]) -> dict[str, Any]:
     role = offered.get("aws_role_arn") if isinstance(offered, dict) else None
     if stack.cloud == Cloud.AWS and isinstance(role, Unknown):
         return {"method": "aws-role", "aws_role_arn": role}
+    account = offered.get("gcp_service_account") if isinstance(offered, dict) else None
+    if stack.cloud == Cloud.GCP and isinstance(account, Unknown):
+        return {"method": "gcp-service-account", "gcp_service_account": account}
     return auth_reference(stack, outputs).model_dump(mode="json", exclude_defaults=True)
 
 

@@ -62,24 +62,41 @@ class VertexConnection(Connection):
     service_account: Email
     region: Text
     machine_type: Text
+    accelerator_type: Text | None = None
     staging_uri: GCSUri
     gcp: GCPExtras | None = None
+
+
+class CloudBuildExtras(GCPExtras):
+    """Where builds log, which repository they push to, and how they run."""
+
+    logs_uri: GCSUri | None = None
+    repository: Text | None = None
+    machine_type: Text | None = None
+    timeout_seconds: int | None = None
 
 
 class CloudBuildImageBuilderConnection(Connection):
     """Where build contexts are uploaded, and the service account builds run as."""
 
     source_uri: GCSUri
-    gcp: GCPExtras | None = None
+    gcp: CloudBuildExtras | None = None
+
+
+class MLflowExtras(GCPExtras):
+    """Where run artifacts go, and how to reach the server from outside the cluster."""
+
+    artifact_root: GCSUri | None = None
+    port_forward_command: Text | None = None
 
 
 class MLflowConnection(Connection):
-    """The MLflow server's tracking URI (and ``registry_uri`` for the model registry); the
-    runtime authenticates with an identity token of the stack user service account."""
+    """The MLflow server's tracking URI (its cluster DNS name; ``registry_uri`` for the model
+    registry), and under ``gcp`` the port-forward that reaches it from outside the cluster."""
 
     tracking_uri: Text
     registry_uri: Text | None = None
-    gcp: GCPExtras | None = None
+    gcp: MLflowExtras | None = None
 
 
 class SlackAlerterConnection(Connection):

@@ -21,6 +21,8 @@ _PLAN_VIOLATION = re.compile(r"violates plan|expected resource operations for", 
 DELETE_HINTS: dict[str, str] = {
     "aws:s3/": "provisioner.recipes.aws.artifact_store:bucket_not_empty_hint",
     "aws:ecr/": "provisioner.recipes.aws.container_registry:repository_not_empty_hint",
+    "gcp:storage/": "provisioner.recipes.gcp.artifact_store:bucket_not_empty_hint",
+    "gcp:artifactregistry/": "provisioner.recipes.gcp.container_registry:repository_not_empty_hint",
 }
 
 _RETRY_HINT = (

@@ -79,7 +79,10 @@ class GCPSlackAlerter(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=apis),
             )
             project, secret_id = args.project, self.secret.secret_id
-            reference: Any = self.secret.name
+            # The resource name is known before the secret exists: the plan shows it.
+            reference: Any = self.secret.secret_id.apply(
+                lambda _: f"projects/{args.project}/secrets/{args.secret_id}"
+            )
         else:
             _, project, _, secret_id = args.secret.split("/")
             reference = args.secret

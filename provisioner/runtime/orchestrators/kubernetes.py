@@ -228,6 +228,9 @@ class KubernetesOrchestrator:
 
     def _kubeconfig_hint(self) -> str:
         cluster, region = self.config.get("cluster_name"), self.config.get("region")
+        command = self.config.get("credentials_command")
+        if isinstance(command, str) and command:
+            return f"write it with `{command}`, or run from inside the cluster"
         if cluster:
             return (
                 f"write it with `aws eks update-kubeconfig --name {cluster}"

@@ -10,10 +10,7 @@ from typing import Any
 import pulumi
 
 from provisioner.errors import UserInputError
-
-# The same rights on every cloud: exactly what the kubernetes orchestrator's runtime does in its
-# namespace (its preflight checks these; the EKS test keeps the two lists in step).
-from provisioner.recipes.aws.cluster_objects import RUNNER_RULES
+from provisioner.recipes.kube_runner import RUNNER_RULES
 
 __all__ = ["RUNNER_RULES", "ClusterObjects", "ClusterObjectsArgs", "kubeconfig"]
 

@@ -49,6 +49,7 @@ class Account:
     resource: Any
     email: Any
     member: Any
+    name: Any
 
 
 def service_account(
@@ -59,18 +60,28 @@ def service_account(
     depends_on: list[Any] | None = None,
 ) -> Account:
     """A service account named ``name`` (fitted to GCP's 30 characters)."""
+    account_id = names.service_account_id(name)
     account = gcp.serviceaccount.Account(
         name,
-        account_id=names.service_account_id(name),
+        account_id=account_id,
         project=project,
         display_name=names.fit(name, 100),
         description=description,
         opts=pulumi.ResourceOptions(parent=owner, depends_on=depends_on or []),
     )
+    # GCP derives the email from the id and project, so it is known before the account exists
+    # (the plan and the draft stack config show it); taken from the URN, it still depends on
+    # the account, so no grant is made before the account is.
+    email = account.urn.apply(lambda _: names.service_account_email(account_id, project))
     return Account(
         resource=account,
-        email=account.email,
-        member=pulumi.Output.concat("serviceAccount:", account.email),
+        email=email,
+        member=pulumi.Output.concat("serviceAccount:", email),
+        name=account.urn.apply(
+            lambda _: (
+                f"projects/{project}/serviceAccounts/{names.service_account_email(account_id, project)}"
+            )
+        ),
     )
 
 
@@ -107,7 +118,7 @@ def on_account(
     """``role`` for ``member`` on one service account (impersonate it, act as it)."""
     return gcp.serviceaccount.IAMMember(
         name,
-        service_account_id=account.resource.name,
+        service_account_id=account.name,
         role=role,
         member=member,
         opts=pulumi.ResourceOptions(parent=owner),

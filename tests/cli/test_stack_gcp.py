@@ -62,7 +62,11 @@ def test_offline_plan_lists_the_cluster_its_bootstrap_and_the_stack_user(plan):
     ):
         assert wanted in steps, wanted
     auth = plan["stack_config"]["auth"]
-    assert auth == {"method": "gcp-service-account", "gcp_service_account": {"$unknown": True}}
+    # GCP derives an account's email from its id: the plan shows whom the hand-off names.
+    assert auth == {
+        "method": "gcp-service-account",
+        "gcp_service_account": "gcp-orchestrator-user@my-ml-project.iam.gserviceaccount.com",
+    }
 
 
 def test_draft_stack_config_is_secret_free_and_names_its_references(plan):

@@ -187,6 +187,13 @@ def check_all(r: Run, stack: str = STACK) -> None:
         if res.type == "gcp:projects/service:Service":
             assert res.inputs["disableOnDestroy"] is False, res.name
     assert not iam_problems(r), iam_problems(r)
+    accounts = {
+        f"serviceAccount:{a.outputs['email']}": a.urn
+        for a in r.of_type("gcp:serviceaccount/account:Account")
+    }
+    for _, member, _, grant in grants(r):
+        if member in accounts:  # a grant to an account waits for the account
+            assert accounts[member] in grant.dependencies, (grant.name, member)
     for comp in components:
         outputs = r.component_outputs.get(comp.urn)
         assert outputs is not None, f"{comp.type} {comp.name} never called register_outputs"

@@ -79,11 +79,12 @@ def kube_context(project: str, location: str, cluster: str) -> str:
     return f"gke_{project}_{location}_{cluster}"
 
 
-def credentials_command(project: str, location: str, cluster: str) -> str:
-    """The command that writes the cluster's kubeconfig entry (no token is stored)."""
+def credentials_command(project: str, location: str, cluster: str, private: bool = False) -> str:
+    """The command that writes the cluster's kubeconfig entry (no token is stored);
+    ``--internal-ip`` when the control plane has only its private endpoint."""
     return (
         f"gcloud container clusters get-credentials {cluster} --location {location} "
-        f"--project {project}"
+        f"--project {project}" + (" --internal-ip" if private else "")
     )
 
 
@@ -250,7 +251,9 @@ class GCPKubernetesOrchestrator(pulumi.ComponentResource):
             "kube_context": context,
             "namespace": config.namespace,
             "service_account": config.service_account,
-            "credentials_command": credentials_command(project, args.location, cluster_name),
+            "credentials_command": credentials_command(
+                project, args.location, cluster_name, private=not config.public_endpoint
+            ),
             "gcp": {
                 "project": project,
                 "location": args.location,

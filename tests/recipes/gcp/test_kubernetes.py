@@ -100,15 +100,22 @@ def test_node_pool_from_config_runs_as_its_own_account(r):
     assert pool["cluster"] == NAME
 
 
-def test_autopilot_has_no_node_pool():
+def test_autopilot_has_no_node_pool_and_a_private_endpoint_is_reached_by_internal_ip():
     ctx = harness.make_ctx()
-    r = harness.run(lambda: harness.build_cluster(ctx, autopilot=True))
+    r = harness.run(
+        lambda: harness.build_cluster(
+            ctx, autopilot=True, public_endpoint=False, authorized_networks=[]
+        )
+    )
     harness.check_all(r)
     assert not r.of_type("gcp:container/nodePool:NodePool")
     c = r.one("gcp:container/cluster:Cluster").inputs
     assert c["enableAutopilot"] is True and "removeDefaultNodePool" not in c
     defaults = c["clusterAutoscaling"]["autoProvisioningDefaults"]
     assert defaults["serviceAccount"] == email("node")
+    assert c["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": True}
+    assert c["masterAuthorizedNetworksConfig"] == {"cidrBlocks": []}
+    assert r.connections["main"]["credentials_command"].endswith(" --internal-ip")
 
 
 def test_steps_act_as_a_google_account_through_workload_identity_only(r):

@@ -152,11 +152,13 @@ class GCPKubernetesOrchestrator(pulumi.ComponentResource):
                 "enable_private_nodes": True,
                 "enable_private_endpoint": not config.public_endpoint,
             },
+            # Only the listed networks: not every Compute Engine address of Google Cloud.
             master_authorized_networks_config={
+                "gcp_public_cidrs_access_enabled": False,
                 "cidr_blocks": [
                     {"cidr_block": cidr, "display_name": f"authorized-{i}"}
                     for i, cidr in enumerate(config.authorized_networks)
-                ]
+                ],
             },
             deletion_protection=False,
             resource_labels=args.labels,

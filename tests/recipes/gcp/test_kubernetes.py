@@ -73,9 +73,10 @@ def test_cluster_is_private_by_default_and_open_only_to_authorized_networks(r):
     c = r.one("gcp:container/cluster:Cluster").inputs
     assert c["name"] == NAME and c["location"] == harness.REGION
     assert c["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": False}
-    assert c["masterAuthorizedNetworksConfig"]["cidrBlocks"] == [
-        {"cidrBlock": harness.OFFICE, "displayName": "authorized-0"}
-    ]
+    assert c["masterAuthorizedNetworksConfig"] == {
+        "gcpPublicCidrsAccessEnabled": False,
+        "cidrBlocks": [{"cidrBlock": harness.OFFICE, "displayName": "authorized-0"}],
+    }
     assert c["releaseChannel"] == {"channel": "REGULAR"}
     assert c["workloadIdentityConfig"] == {"workloadPool": f"{P}.svc.id.goog"}
     assert c["deletionProtection"] is False, "destroy must remove the cluster"
@@ -114,7 +115,7 @@ def test_autopilot_has_no_node_pool_and_a_private_endpoint_is_reached_by_interna
     defaults = c["clusterAutoscaling"]["autoProvisioningDefaults"]
     assert defaults["serviceAccount"] == email("node")
     assert c["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": True}
-    assert c["masterAuthorizedNetworksConfig"] == {"cidrBlocks": []}
+    assert c["masterAuthorizedNetworksConfig"]["cidrBlocks"] == []
     assert r.connections["main"]["credentials_command"].endswith(" --internal-ip")
 
 

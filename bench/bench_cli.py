@@ -1,4 +1,4 @@
-"""Wall time of the CLI: `--help`, a local-recipe deploy and destroy, the aws-recipe offline plan,
+"""Wall time of the CLI: `--help`, a local-recipe deploy and destroy, each cloud recipe's offline plan,
 and the offline plan's cost per resource as a generated stack grows.
 
 Every command runs in a subprocess against a temporary provisioner home, as a user runs it, with
@@ -14,7 +14,6 @@ the wait for a core, and the CPU time is the steadier figure to compare.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import resource
 import shutil
@@ -139,6 +138,24 @@ def plan_generated(sizes: list[int], runs: int) -> dict[int, tuple[int, Timings]
     return out
 
 
+def cloud_recipes() -> list[tuple[str, str | None]]:
+    """Every built-in cloud recipe, with why it cannot be planned here (or None)."""
+    from provisioner.catalog.types import Cloud
+    from provisioner.integrations import INTEGRATIONS, RECIPE_INTEGRATION
+    from provisioner.spec.loader import builtin_recipes
+
+    out = []
+    for cloud in Cloud:
+        recipe = f"{cloud}-recipe"
+        if cloud == Cloud.LOCAL or recipe not in builtin_recipes():
+            continue
+        integ = INTEGRATIONS.get(RECIPE_INTEGRATION.get(cloud, ""))
+        missing = integ.missing_modules if integ else []
+        hint = f"{', '.join(missing)} not installed: pip install -e '.[{integ.name}]'"
+        out.append((recipe, hint if integ and missing else None))
+    return out
+
+
 def _aws_installed() -> bool:
     import importlib.util
 
@@ -186,20 +203,14 @@ def main() -> None:
         destroys += _time([*py, "stack", "destroy", "local", "--yes"], env, 1)
     rows.append(("stack deploy local-recipe", deploys))
     rows.append(("stack destroy local", destroys))
-    offline = f"stack preview aws-recipe --offline (target < {TARGET_OFFLINE_PLAN} s)"
-    if _aws_installed():
-        cmd = [*py, "stack", "preview", "aws-recipe", "--offline"]
+    for recipe, missing in cloud_recipes():
+        offline = f"stack preview {recipe} --offline (target < {TARGET_OFFLINE_PLAN} s)"
+        if missing:
+            rows.append((offline, missing))
+            continue
+        cmd = [*py, "stack", "preview", recipe, "--offline"]
         rows.append((offline, _time(cmd, env, max(2, args.runs))))
-        generated = plan_generated(args.sizes, max(1, args.runs // 2))
-    else:
-        rows.append((offline, "pulumi_aws not installed: pip install -e '.[aws]'"))
-        generated = {}
-    azure = f"stack preview azure-recipe --offline (target < {TARGET_OFFLINE_PLAN} s)"
-    if importlib.util.find_spec("pulumi_azure_native") is not None:
-        cmd = [*py, "stack", "preview", "azure-recipe", "--offline"]
-        rows.append((azure, _time(cmd, env, max(2, args.runs))))
-    else:
-        rows.append((azure, "pulumi_azure_native not installed: pip install -e '.[azure]'"))
+    generated = plan_generated(args.sizes, max(1, args.runs // 2)) if _aws_installed() else {}
     shutil.rmtree(home, ignore_errors=True)
 
     from rich.console import Console

@@ -64,9 +64,9 @@ INTEGRATIONS: dict[str, Integration] = {
         ),
         Integration(
             "gcp",
-            "the gs:// artifact store (google-cloud-storage)",
-            ("google-cloud-storage>=2.10,<4",),
-            ("google.cloud.storage",),
+            "GCP recipes (pulumi_gcp) and the gs:// artifact store (google-cloud-storage)",
+            ("pulumi-gcp>=9,<11", "google-cloud-storage>=2.10,<4"),
+            ("pulumi_gcp", "google.cloud.storage"),
             cloud=Cloud.GCP,
         ),
         Integration(
@@ -143,7 +143,7 @@ INTEGRATIONS: dict[str, Integration] = {
 }
 
 #: The integration a cloud's recipes need.
-RECIPE_INTEGRATION: dict[Cloud, str] = {Cloud.AWS: "aws", Cloud.AZURE: "azure"}
+RECIPE_INTEGRATION: dict[Cloud, str] = {Cloud.AWS: "aws", Cloud.GCP: "gcp", Cloud.AZURE: "azure"}
 
 
 def get(name: str) -> Integration:

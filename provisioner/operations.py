@@ -535,8 +535,9 @@ def auth_reference(stack: LoadedStack, outputs: dict[str, Any] | None = None) ->
     """How a holder of the stack config authenticates, as references only.
 
     On AWS that is the stack user role when a recipe made one (``outputs["auth"]``), so the
-    hand-off works for people other than the deployer; else the deployer's profile. On Azure
-    it is the stack user identity (its client id and tenant) when the AKS recipe made one.
+    hand-off works for people other than the deployer; else the deployer's profile. On GCP
+    it is the stack user service account (to impersonate) when the GKE recipe made one; on
+    Azure the stack user identity (its client id and tenant) when the AKS recipe made one.
     """
     spec = stack.spec
     offered = (outputs or {}).get(AUTH_OUTPUT)
@@ -550,6 +551,11 @@ def auth_reference(stack: LoadedStack, outputs: dict[str, Any] | None = None) ->
                 AuthReference(method="aws-profile", aws_profile=profile)
                 if profile
                 else AuthReference(method="aws-default")
+            )
+        case Cloud.GCP if isinstance(offered, dict) and offered.get("gcp_service_account"):
+            return AuthReference(
+                method="gcp-service-account",
+                gcp_service_account=offered["gcp_service_account"],
             )
         case Cloud.GCP:
             return AuthReference(method="gcp-default")
@@ -571,6 +577,9 @@ def _draft_auth(stack: LoadedStack, outputs: dict[str, Any]) -> dict[str, Any]:
     role = offered.get("aws_role_arn") if isinstance(offered, dict) else None
     if stack.cloud == Cloud.AWS and isinstance(role, Unknown):
         return {"method": "aws-role", "aws_role_arn": role}
+    account = offered.get("gcp_service_account") if isinstance(offered, dict) else None
+    if stack.cloud == Cloud.GCP and isinstance(account, Unknown):
+        return {"method": "gcp-service-account", "gcp_service_account": account}
     if stack.cloud == Cloud.AZURE and isinstance(offered, dict) and "azure_client_id" in offered:
         keys = ("azure_client_id", "azure_tenant_id")
         return {"method": "azure-client", **{k: offered.get(k) for k in keys}}

@@ -75,7 +75,7 @@ def test_requirements_writes_the_lines(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert out.read_text() == "pulumi-aws>=7,<8\nboto3>=1.28,<2\nnumpy>=1.26,<3\n"
     printed = runner.invoke(app, ["integration", "requirements", "gcp"]).stdout
-    assert printed == "google-cloud-storage>=2.10,<4\n"
+    assert printed == "pulumi-gcp>=9,<11\ngoogle-cloud-storage>=2.10,<4\n"
 
 
 MISSING_AWS = """

@@ -22,6 +22,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "provisioner.recipes.aws.flavors",
     "provisioner.recipes.common.flavors",
     "provisioner.recipes.azure.flavors",
+    "provisioner.recipes.gcp.flavors",
 )
 
 

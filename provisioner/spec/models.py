@@ -110,9 +110,35 @@ class GCPStack(StackBase):
 
     cloud: Literal["gcp"]
     project: Annotated[
-        str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="GCP project id.")
+        str,
+        Field(
+            pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+            description="GCP project id (6-30 lowercase letters, digits, '-'); every resource "
+            "of the stack is created in it, and the APIs the recipes need are enabled in it.",
+        ),
     ]
     region: Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+\d+$", description="e.g. europe-west4.")]
+
+    @field_validator("project")
+    @classmethod
+    def _project_id(cls, value: str) -> str:
+        if "google" in value or value.startswith("goog"):
+            raise ValueError("a GCP project id cannot contain 'google' or start with 'goog'")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        from provisioner.recipes.gcp.cloud_checks import check_region
+
+        return check_region(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _gcp_labels(cls, value: dict[str, str]) -> dict[str, str]:
+        from provisioner.recipes.gcp.cloud_checks import check_labels
+
+        return check_labels(value)
 
     @property
     def location(self) -> dict[str, str]:

@@ -9,21 +9,12 @@ from typing import Any
 import pulumi
 
 from provisioner.errors import UserInputError
+from provisioner.recipes.kube_runner import RUNNER_RULES
+
+__all__ = ["RUNNER_GROUP", "RUNNER_RULES", "ClusterObjects", "ClusterObjectsArgs", "kubeconfig"]
 
 #: The Kubernetes group the stack user role's access entry maps to; the RoleBinding binds it.
 RUNNER_GROUP = "provisioner-runners"
-
-#: Exactly what the kubernetes orchestrator's runtime does in its namespace (its preflight
-#: checks these rights before a run; a test keeps the two lists in step).
-RUNNER_RULES: tuple[dict[str, Any], ...] = (
-    {
-        "api_groups": ["batch"],
-        "resources": ["jobs"],
-        "verbs": ["create", "delete", "deletecollection", "get", "list", "watch"],
-    },
-    {"api_groups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]},
-    {"api_groups": [""], "resources": ["events"], "verbs": ["list"]},
-)
 
 
 def _kubernetes_sdk() -> Any:

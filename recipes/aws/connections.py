@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from provisioner.catalog.flavor import Connection
+from provisioner.recipes.kube_connection import KubernetesRunOptions
 
 Text = Annotated[str, Field(min_length=1)]
 ARN = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:")]
@@ -28,9 +29,8 @@ class ECRContainerRegistryConnection(Connection):
     uri: Text
 
 
-class EKSOrchestratorConnection(Connection):
-    """The cluster, the namespace and the service account steps run as; ``image`` is the
-    default step image, when set by hand."""
+class EKSOrchestratorConnection(KubernetesRunOptions):
+    """The cluster, the namespace and the service account steps run as, and how steps run."""
 
     cluster_name: Text
     region: Text
@@ -38,31 +38,6 @@ class EKSOrchestratorConnection(Connection):
     service_account_role_arn: ARN | None = None
     namespace: Text
     service_account: Text
-    image: Text | None = None
-    # How the orchestrator runs steps (README, "Running on Kubernetes"); the orchestrator checks
-    # each value's type and range when a run starts.
-    pin_image_digest: bool | None = None
-    poll_interval: float | None = None
-    pending_timeout: float | None = None
-    api_outage_limit: float | None = None
-    request_timeout: float | None = None
-    max_parallel: int | None = None
-    keep_jobs: bool | None = None
-    active_deadline_seconds: int | None = None
-    ttl_seconds_after_finished: int | None = None
-    run_as_user: int | None = None
-    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
-    image_pull_secrets: list[Text] | None = None
-    secret_env: dict[str, Text] | None = None
-    env_from_secrets: list[Text] | None = None
-    pod_labels: dict[str, Text] | None = None
-    pod_annotations: dict[str, Text] | None = None
-    node_selector: dict[str, Text] | None = None
-    tolerations: list[dict[str, Any]] | None = None
-    affinity: dict[str, Any] | None = None
-    gpu_node_selector: dict[str, Text] | None = None
-    gpu_tolerations: list[dict[str, Any]] | None = None
-    default_resources: dict[str, Any] | None = None
 
 
 class SageMakerConnection(Connection):

@@ -6,8 +6,8 @@ with its input and output types: more than a megabyte of generated code for EC2 
 where a recipe needs a few classes. Here a service answers ``aws.ec2.Vpc`` by importing
 ``pulumi_aws/ec2/vpc.py`` (and what that module imports), and runs the service's ``__init__``
 only for a name it cannot place, or for ``dir()``. Every name resolves to the same object as
-with the plain SDK, and the package stays whole for any other user. A service that is loaded
-already, or a ``pulumi_aws`` without lazy services, is left as it is.
+with the plain SDK, and the package stays whole for any other user (see
+:mod:`provisioner.recipes.sdk_loader`).
 
 Recipes write ``from provisioner.recipes.aws.sdk import aws`` instead of
 ``import pulumi_aws as aws``.
@@ -15,75 +15,10 @@ Recipes write ``from provisioner.recipes.aws.sdk import aws`` instead of
 
 from __future__ import annotations
 
-import importlib
-import os
-from functools import cache
-from types import ModuleType
-from typing import Any
-
 import pulumi_aws as aws
 
+from provisioner.recipes.sdk_loader import per_resource
 
-@cache
-def _files(folder: str) -> dict[str, str]:
-    """The folder's Python modules by name, and by name lowercased without underscores."""
-    names = [e.name[:-3] for e in os.scandir(folder) if e.name.endswith(".py")]
-    by_key = {name.replace("_", ""): name for name in names if not name.startswith("_")}
-    return {**by_key, **{name: name for name in names}}
-
-
-def _import(service: ModuleType, stem: str) -> ModuleType:
-    return importlib.import_module(f"{service.__name__}.{stem}")
-
-
-def _lookup(service: ModuleType, name: str) -> Any:
-    """What ``service.<name>`` is once the service's ``__init__`` has run."""
-    files = _files(service.__path__[0])
-    if files.get(name) == name:
-        # A submodule, which is what ``from . import outputs`` asks for. A ``get_x`` module's
-        # function of the same name replaces it on the service, as the service's __init__ does.
-        module = _import(service, name)
-        if name not in vars(module):
-            return module
-        setattr(service, name, vars(module)[name])
-        return vars(module)[name]
-    key = name.lower().replace("_", "")
-    for candidate in dict.fromkeys((key, key.removesuffix("args"))):
-        if not name.startswith("_") and candidate in files:
-            found = vars(_import(service, files[candidate]))
-            if name in found:
-                setattr(service, name, found[name])
-                return found[name]
-    _complete(service)
-    return getattr(service, name)
-
-
-def _complete(service: ModuleType) -> None:
-    """Run the service's ``__init__`` (once): it imports everything the service has."""
-    if vars(service).pop("__getattr__", None) is not None:
-        vars(service).pop("__dir__", None)
-        service.__spec__.loader.exec_module(service)  # type: ignore[union-attr]
-
-
-def _per_resource(service: ModuleType) -> None:
-    """Make a service that ``pulumi_aws`` has not loaded yet load per resource."""
-    if type(service).__name__ != "_LazyModule":
-        return  # loaded already, or not the SDK's lazy module: left as it is
-
-    def lookup(name: str) -> Any:
-        return _lookup(service, name)
-
-    def listing() -> list[str]:
-        _complete(service)
-        return sorted(vars(service))
-
-    service.__class__ = ModuleType  # no load on every attribute read: only what is missing
-    service.__getattr__ = lookup  # type: ignore[method-assign]
-    service.__dir__ = listing  # type: ignore[method-assign]
-
-
-for _service in list(vars(aws).values()):
-    if isinstance(_service, ModuleType):
-        _per_resource(_service)
+per_resource(aws)
 
 __all__ = ["aws"]

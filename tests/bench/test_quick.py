@@ -22,6 +22,7 @@ EXPECTED = {
         "provisioner --help",
         "zenml --help (peer)",
         "stack preview aws-recipe --offline",
+        "stack preview gcp-recipe --offline",
         "offline plan of a generated AWS stack",
         "per resource",
     ],

@@ -65,7 +65,7 @@ def test_stack_refs_offer_deployed_stacks_recipes_and_yaml_files(tmp_path, provi
     assert CliRunner().invoke(app, ["stack", "deploy", "local-recipe", "--yes"]).exit_code == 0
     offered = complete("stack", "destroy", "", cwd=tmp_path)
     recipes = sorted(r for r in offered if r.endswith("-recipe"))
-    assert {"aws-recipe", "azure-recipe", "local-recipe"} <= set(recipes)
+    assert {"aws-recipe", "azure-recipe", "gcp-recipe", "local-recipe"} <= set(recipes)
     assert [w for w in offered if not w.endswith(".yaml")] == sorted([*recipes, "local"])
     words = complete("stack", "outputs", "", cwd=tmp_path)
     assert "mine.yaml" in words and "notes.txt" not in words

@@ -57,7 +57,7 @@ def kubeconfig(monkeypatch, tmp_path) -> Path:
     return path
 
 
-def k8s_stack(tmp_path: Path, moto_url: str) -> StackConfig:
+def k8s_stack(tmp_path: Path, moto_url: str, **config) -> StackConfig:
     stack = make_stack("s3", root=tmp_path, endpoint=moto_url)
     stack.components[ComponentType.ORCHESTRATOR] = ComponentConnection(
         flavor="kubernetes",
@@ -69,6 +69,7 @@ def k8s_stack(tmp_path: Path, moto_url: str) -> StackConfig:
             "service_account": "provisioner-runner",
             "image": "registry.example/steps:v1",
             "pin_image_digest": False,  # no registry here; pinning: kubernetes/test_image_digest
+            **config,
         },
     )
     return stack
@@ -112,6 +113,18 @@ def test_a_missing_kube_context_is_a_clear_error_naming_the_fix(
         run(project, stack)
     assert "aws eks update-kubeconfig --name demo --region us-east-1" in info.value.hint
     assert not list(open_store(stack).list_keys("runs")), "nothing recorded"
+
+
+def test_a_missing_gke_context_names_the_connections_credentials_command(
+    tmp_path, moto_url, project, kubeconfig
+):
+    command = "gcloud container clusters get-credentials demo --location europe-west4 --project p"
+    stack = k8s_stack(
+        tmp_path, moto_url, kube_context="gke_p_europe-west4_demo", credentials_command=command
+    )
+    with pytest.raises(KubernetesOrchestratorError, match="gke_p_europe-west4_demo") as info:
+        run(project, stack)
+    assert f"`{command}`" in info.value.hint
 
 
 def test_in_cluster_without_a_service_account_token_is_a_clear_error(

@@ -25,6 +25,8 @@ DELETE_HINTS: dict[str, str] = {
     "azure-native:containerregistry:": (
         "provisioner.recipes.azure.container_registry:registry_protected_hint"
     ),
+    "gcp:storage/": "provisioner.recipes.gcp.artifact_store:bucket_not_empty_hint",
+    "gcp:artifactregistry/": "provisioner.recipes.gcp.container_registry:repository_not_empty_hint",
 }
 
 _RETRY_HINT = (

@@ -229,8 +229,10 @@ class KubernetesOrchestrator:
     def _kubeconfig_hint(self) -> str:
         cluster, region = self.config.get("cluster_name"), self.config.get("region")
         extras = self.config.get("azure")
-        command = extras.get("credentials_command") if isinstance(extras, dict) else None
-        if command:
+        command = self.config.get("credentials_command") or (
+            extras.get("credentials_command") if isinstance(extras, dict) else None
+        )
+        if isinstance(command, str) and command:
             return f"write it with `{command}`, or run from inside the cluster"
         if cluster:
             return (

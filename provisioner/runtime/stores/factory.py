@@ -101,10 +101,14 @@ def open_store(stack: StackConfig) -> ArtifactStore:
     if scheme == "gs":
         from provisioner.runtime.stores.gcs import GCSArtifactStore
 
+        extras = config.get("gcp") if isinstance(config.get("gcp"), dict) else {}
         return GCSArtifactStore(
             uri,
             endpoint_url=_endpoint_url(stack),
-            project=config.get("project") or stack.location.get("project"),
+            project=config.get("project") or extras.get("project") or stack.location.get("project"),
+            impersonate=stack.auth.gcp_service_account
+            if stack.auth.method == "gcp-service-account"
+            else None,
         )
     from provisioner.runtime.stores.azure import AzureArtifactStore
 

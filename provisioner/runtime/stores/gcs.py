@@ -20,6 +20,20 @@ _CHUNK = 16 << 20  # resumable-upload chunk (a multiple of 256 KiB)
 _RETRY_DEADLINE = 5.0
 
 
+_STORAGE_SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
+
+
+def _impersonated(email: str) -> Any:
+    """Credentials acting as ``email``, minted from the caller's own (no key file)."""
+    import google.auth
+    from google.auth import impersonated_credentials
+
+    source, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    return impersonated_credentials.Credentials(
+        source_credentials=source, target_principal=email, target_scopes=[_STORAGE_SCOPE]
+    )
+
+
 class GCSArtifactStore(ArtifactStore):
     """Artifacts under ``gs://bucket/prefix``.
 
@@ -28,10 +42,17 @@ class GCSArtifactStore(ArtifactStore):
         endpoint_url: an emulator endpoint; else ``$STORAGE_EMULATOR_HOST``; else Google.
             With an emulator the client uses anonymous credentials.
         project: the GCP project (needed by the client; any name works on an emulator).
+        impersonate: a service account email to act as (the stack config's ``auth``): the
+            reader's own Google credentials mint its short-lived tokens. Not with an emulator.
     """
 
     def __init__(
-        self, uri: str, *, endpoint_url: str | None = None, project: str | None = None
+        self,
+        uri: str,
+        *,
+        endpoint_url: str | None = None,
+        project: str | None = None,
+        impersonate: str | None = None,
     ) -> None:
         super().__init__(uri)
         self.bucket_name, _, prefix = uri[len("gs://") :].partition("/")
@@ -57,6 +78,8 @@ class GCSArtifactStore(ArtifactStore):
         elif project is None:
             kwargs.pop("project")
         with self._errors():
+            if impersonate and not endpoint:
+                kwargs["credentials"] = _impersonated(impersonate)
             self.client = storage.Client(**kwargs)
         self.bucket = self.client.bucket(self.bucket_name)
         self.retry = DEFAULT_RETRY.with_delay(initial=0.25, maximum=2.0).with_timeout(

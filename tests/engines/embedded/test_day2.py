@@ -4,6 +4,7 @@ surgery and history."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -103,14 +104,14 @@ def test_state_rm_forgets_and_restore_brings_it_back(engine, ws, checkpoint_of):
     engine.up_program("dev", program(ws))
     before = checkpoint_of()
 
-    with pytest.raises(UserInputError, match="f-b .*still depend"):
+    with pytest.raises(UserInputError, match=r"f-b .*still depend"):
         engine.state_remove("dev", ["f-a"])
     change = engine.state_remove("dev", ["f-b"])
 
     assert change.changed == {B: ""}
     assert B not in {r["urn"] for r in checkpoint_of()["resources"]}
     assert (ws.root / "b.txt").exists()  # left in place
-    assert json.loads(open(change.backup).read())["resources"] == before["resources"]
+    assert json.loads(Path(change.backup).read_text())["resources"] == before["resources"]
     assert [s.name for s in engine.state_list("dev")] == ["provisioner-dev", "f", "f-a"]
 
     engine.state_restore("dev", None)  # the latest backup: the one before the rm

@@ -565,6 +565,22 @@ def _restore_record(name: str, record: StackRecord | None) -> None:
         record_path(name).unlink(missing_ok=True)
 
 
+def engine_for(
+    name: str,
+    stack: LoadedStack | None,
+    flag: str | None,
+    lock_timeout: float = 0.0,
+    backend: str | None = None,
+) -> Engine | None:
+    """The engine that holds state for stack ``name`` (``flag`` forces one), or None."""
+    return _engine_for(name, stack, flag, lock_timeout, backend)
+
+
+def no_cli_error() -> EngineUnavailableError:
+    """The error for a stack that needs the Pulumi CLI, which is missing."""
+    return _no_cli_error()
+
+
 def _engine_for(
     name: str,
     stack: LoadedStack | None,

@@ -702,9 +702,8 @@ def _log(
 ) -> None:
     """Finish ``entry`` with the steps taken (and the error) and append it to the history."""
     entry.ended = history.now()
-    entry.changes = {
-        str(op): n for op, n in sorted(Plan("", "", steps).summary().items()) if op != Op.READ and n
-    }
+    counted = Plan("", "", [s for s in steps if s.type != "pulumi:pulumi:Stack"])
+    entry.changes = {str(op): n for op, n in sorted(counted.summary().items()) if op != Op.READ}
     if error is not None:
         entry.result = "failed"
         entry.message = getattr(error, "message", None) or str(error) or type(error).__name__

@@ -152,5 +152,5 @@ def test_history_records_each_operation(engine, ws, provisioner_home):
     entries = engine.history("dev")
     assert [e.kind for e in entries] == ["deploy", "refresh", "destroy"]
     assert all(e.result == "succeeded" and e.user and e.host and e.version for e in entries)
-    assert entries[0].changes["create"] == 4 and entries[2].changes["delete"] >= 2
+    assert entries[0].changes["create"] == 3 and entries[2].changes["delete"] >= 2
     assert not (provisioner_home / "stacks" / "dev" / CHECKPOINT_FILE).exists()

@@ -76,7 +76,7 @@ def test_state_commands_back_up_and_restore(provisioner_home):
     assert [s["name"] for s in plan["steps"] if s["op"] == "create"] == [WORKSPACE]
 
     moved = jrun("state", "mv", "local", STORE_DIR, "store-dir")
-    assert list(moved["changed"].values())[0].endswith("::store-dir")
+    assert next(iter(moved["changed"].values())).endswith("::store-dir")
     text = run("state", "restore", "local").stdout  # undoes the mv
     assert "Restored" in text
     assert [b["name"].rsplit("-", 1)[-1] for b in jrun("state", "backups", "local")] == [

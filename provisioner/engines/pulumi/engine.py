@@ -107,10 +107,10 @@ class PulumiEngine(Engine):
         if not save:
             return self._preview(stack, on_event, refresh=refresh, targeting=targeting)
         with _plan_file(self._settings(stack.name, stack).work_dir) as plan_file:
-            state = self._fingerprint(stack.name)
             plan = self._preview(
                 stack, on_event, refresh=refresh, targeting=targeting, plan_file=plan_file
             )
+            state = self._fingerprint(stack.name)  # a preview changes no state
             plan.saved = {"state": state, "pulumi_plan": json.loads(plan_file.read_text("utf-8"))}
         return plan
 
@@ -314,8 +314,13 @@ class PulumiEngine(Engine):
         """``pulumi state delete`` each resource (the CLI refuses one that others need)."""
         urns = self._state_urns(stack_name, names)
         saved = self._backup(stack_name, "rm")
-        for urn in urns:
-            self._cli(stack_name, "state delete", ["state", "delete", urn, "--yes"])
+        for i, urn in enumerate(urns):
+            try:
+                self._cli(stack_name, "state delete", ["state", "delete", urn, "--yes"])
+            except OperationError:
+                if i == 0:  # nothing changed: no backup to keep
+                    saved.unlink(missing_ok=True)
+                raise
         return StateChange(stack_name, str(saved), dict.fromkeys(urns, ""))
 
     def state_move(
@@ -450,7 +455,7 @@ class PulumiEngine(Engine):
                     message="" if tagged else update.message,
                 )
             )
-        return sorted(entries, key=lambda e: e.started)
+        return entries[::-1]  # the CLI lists the newest first
 
     def state_location(self, stack_name: str) -> str:
         """The stack's checkpoint in the backend, e.g. ``file:///…/state/.pulumi/stacks/…``."""

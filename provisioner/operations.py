@@ -20,6 +20,7 @@ from provisioner.engines.model import (
     Plan,
     RefreshResult,
     Secret,
+    StateResource,
     Step,
     Targeting,
     Unknown,
@@ -487,6 +488,28 @@ def history(ref: str, *, engine: str | None = None, backend: str | None = None) 
     from provisioner.engines.history import read
 
     return read(home.stack_dir(name))
+
+
+def import_resource(
+    ref: str,
+    type_: str,
+    name: str,
+    id_: str,
+    *,
+    parent: str | None = None,
+    engine: str | None = None,
+    backend: str | None = None,
+    lock_timeout: float = 0.0,
+) -> StateResource:
+    """Adopt an existing resource into the stack's state (``stack import``)."""
+    stack = load_definition(ref)
+    record = read_record(stack.name)
+    choice = engine or (record.engine if record else select.resolve_choice(stack, None))
+    backend = backend or stack.spec.backend or (record.backend if record else None)
+    if choice == "pulumi" and not select.pulumi_cli_available():
+        raise _no_cli_error()
+    eng = select.make_engine(choice, backend=backend, lock_timeout=lock_timeout)
+    return eng.import_resource(stack, type_, name, id_, parent)
 
 
 def stack_config(ref: str) -> StackConfig:

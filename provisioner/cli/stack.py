@@ -450,6 +450,58 @@ def history(
     console.out.print(table)
 
 
+@app.command("import")
+def import_(
+    ref: Ref,
+    type_: Annotated[
+        str,
+        typer.Argument(
+            metavar="TYPE",
+            help="The resource's type token (e.g. aws:s3/bucketV2:BucketV2), or its last part "
+            "for a dynamic resource (LocalDirectory).",
+        ),
+    ],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Its logical name in the program.")],
+    id_: Annotated[str, typer.Argument(metavar="ID", help="The existing resource's ID.")],
+    parent: Annotated[
+        str | None,
+        typer.Option(
+            "--parent",
+            metavar="URN_OR_NAME",
+            help="Pulumi engine: the parent it has in the program.",
+            show_default=False,
+        ),
+    ] = None,
+    engine: EngineOpt = None,
+    backend: Backend = None,
+    lock_timeout: LockTimeout = 0.0,
+    as_json: Json = False,
+) -> None:
+    """Adopt an existing resource into the stack; the next preview shows it as same, or as
+    the updates that make it match the definition."""
+    from dataclasses import asdict
+
+    from provisioner import operations
+
+    imported = operations.import_resource(
+        ref,
+        type_,
+        name,
+        id_,
+        parent=parent,
+        engine=engine,
+        backend=backend,
+        lock_timeout=lock_timeout,
+    )
+    if as_json:
+        render.dump_json(render.to_jsonable(asdict(imported)))
+        return
+    console.out.print(
+        Text(f"Imported {imported.name} ({imported.id}) as {imported.urn}", style="bold green")
+    )
+    console.out.print(f"Next: provisioner stack preview {ref}", soft_wrap=True)
+
+
 @app.command("list")
 def list_(as_json: Json = False) -> None:
     """List the stacks this home has deployed."""

@@ -130,6 +130,12 @@ class Engine(ABC):
         state first."""
         raise self._no_state_commands()
 
+    def import_resource(
+        self, stack: LoadedStack, type_: str, name: str, id_: str, parent: str | None = None
+    ) -> StateResource:
+        """Adopt an existing resource into the state (``stack import``)."""
+        raise self._no_state_commands()
+
     def _no_state_commands(self) -> UserInputError:
         return UserInputError(f"the {self.name} engine has no state commands")
 

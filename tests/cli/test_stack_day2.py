@@ -100,3 +100,25 @@ def test_history_lists_each_operation(provisioner_home):
     assert entries[0]["changes"] == {"create": 4} and entries[2]["changes"] == {"delete": 4}
     assert all(e["result"] == "succeeded" and e["user"] and e["host"] for e in entries)
     assert "deploy" in run("stack", "history", "local").stdout
+
+
+def test_import_adopts_an_existing_directory(provisioner_home):
+    existing = provisioner_home / "artifacts" / "local"
+    existing.mkdir(parents=True)
+    (existing / "model.pkl").write_text("data from before")
+
+    imported = jrun("stack", "import", "local-recipe", "LocalDirectory", STORE_DIR, str(existing))
+    assert imported["id"] == str(existing) and imported["outputs"]["created"] is False
+
+    plan = jrun("stack", "preview", "local-recipe")
+    [step] = [s for s in plan["steps"] if s["name"] == STORE_DIR]
+    assert step["op"] == "update"  # purpose and guards come from the definition
+    assert {d["path"] for d in step["diffs"]} <= {"purpose", "guard_data", "force_destroy"}
+    run("stack", "deploy", "local-recipe", "--yes")
+    assert not jrun("stack", "preview", "local-recipe")["changes"]
+    assert (existing / "model.pkl").read_text() == "data from before"
+
+    again = run("stack", "import", "local-recipe", "LocalDirectory", STORE_DIR, "/x", code=2)
+    assert "already in the state" in again.stderr
+    wrong = run("stack", "import", "local-recipe", "LocalDirectory", "nope", "/x", code=2)
+    assert "importable: LocalDirectory local-artifact-store-dir" in " ".join(wrong.stderr.split())

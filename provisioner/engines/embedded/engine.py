@@ -44,8 +44,11 @@ from provisioner.engines.embedded.deployment import CLI_HINT, Deployment, sturdy
 from provisioner.engines.embedded.executor import (
     StateStore,
     delete_order,
+    provider_props,
+    recorded_outputs,
 )
 from provisioner.engines.embedded.lock import StackLock
+from provisioner.engines.embedded.providers import load_provider, needs_plugin
 from provisioner.engines.embedded.refresh import refresh_all
 from provisioner.engines.embedded.targets import (
     fingerprint,
@@ -54,6 +57,7 @@ from provisioner.engines.embedded.targets import (
     with_dependencies,
     with_dependents,
 )
+from provisioner.engines.embedded.values import secret_keys
 from provisioner.engines.model import (
     EVERYTHING,
     EngineEvent,
@@ -492,6 +496,80 @@ class EmbeddedEngine(Engine):
         )
         return StateChange(stack_name, str(previous or ""), {str(restored): "restored"})
 
+    def import_resource(
+        self, stack: LoadedStack, type_: str, name: str, id_: str, parent: str | None = None
+    ) -> StateResource:
+        """Adopt an existing resource (see :meth:`import_program`); the program says where
+        it belongs, so ``parent`` must be None."""
+        from provisioner.program import build_program
+
+        if parent:
+            raise UserInputError("--parent is for the pulumi engine; the program places it here")
+        return self.import_program(stack.name, build_program(stack), type_, name, id_)
+
+    def import_program(
+        self, stack_name: str, program: Program, type_: str, name: str, id_: str
+    ) -> StateResource:
+        """Adopt an existing resource: the program's resource ``name`` (of type ``type_``)
+        enters the state as the one whose ID is ``id_``, read through its dynamic
+        provider's ``read`` (which gets only the ID, as under ``pulumi import``). The next
+        preview shows it as ``same``, or as the updates that make it match the definition.
+
+        Raises:
+            UserInputError: the program declares no such resource, the state already has
+                it, or its provider cannot read (no ``read``, or a provider plugin).
+            NotFoundError: the provider finds nothing with that ID.
+        """
+        path = self._checkpoint_path(stack_name)
+        with StackLock(path.parent, "import", self.lock_timeout):
+            entry = history.start("import")
+            store = StateStore(path, checkpoint.load(path, stack_name))
+            dry = Deployment(store, preview=True, on_event=no_events)
+            self._run(dry, stack_name, program, preview=True)
+            reg = _importable(dry.registered, type_, name)
+            if store.cp.live(reg.urn) is not None:
+                raise UserInputError(
+                    f"{name} is already in the state of stack {stack_name!r}; "
+                    "`provisioner state rm` it first to import another one"
+                )
+            provider = load_provider(reg.provider or "")
+            read = provider.read(id_, provider_props({}, reg.provider))
+            if read is None or not read.id:
+                raise NotFoundError(
+                    f"{reg.type} {name}: the provider found nothing with ID {id_!r}"
+                )
+            outputs = recorded_outputs(read.outs, secret_keys(reg.inputs))
+            state = ResourceState(
+                urn=reg.urn,
+                type=reg.type,
+                name=reg.name,
+                id=str(read.id),
+                parent=reg.parent,
+                dependencies=list(reg.dependencies),
+                inputs={k: outputs[k] for k in reg.inputs if outputs.get(k) is not None},
+                outputs=outputs,
+                provider=reg.provider,
+            )
+            store.cp.put(state)
+            store.save()
+            entry.message = f"imported {name} ({id_})"
+            _log(path.parent, entry, [Step(reg.urn, reg.type, reg.name, Op.READ)])
+        return self.state_resource(state)
+
+    @staticmethod
+    def state_resource(r: ResourceState) -> StateResource:
+        return StateResource(
+            urn=r.urn,
+            type=r.type,
+            name=r.name,
+            id=r.id,
+            custom=r.custom,
+            parent=r.parent,
+            dependencies=list(r.dependencies),
+            inputs=r.inputs,
+            outputs=r.outputs,
+        )
+
     def _require_state(self, stack_name: str) -> Path:
         path = self._checkpoint_path(stack_name)
         if not path.exists():
@@ -624,6 +702,34 @@ class _BaselineStore(StateStore):
 
     def save(self) -> None:
         raise OperationError("internal error: a preview tried to write its baseline state")
+
+
+def _importable(registered: dict, type_: str, name: str):
+    """The registration ``stack import TYPE NAME`` designates."""
+    candidates = [r for r in registered.values() if r.custom]
+    for reg in candidates:
+        if reg.name == name and (
+            reg.type == type_ or reg.type.endswith((":" + type_, "/" + type_))
+        ):
+            if needs_plugin(reg.type, reg.custom) or not reg.provider:
+                raise UserInputError(
+                    f"{name} ({reg.type}) needs a provider plugin; import it with the Pulumi "
+                    "engine (engine: pulumi)"
+                )
+            from pulumi.dynamic import ResourceProvider
+
+            if type(load_provider(reg.provider)).read is ResourceProvider.read:
+                raise UserInputError(f"{name} ({reg.type}): its provider cannot read resources")
+            return reg
+    listed = ", ".join(
+        f"{r.type.rsplit(':', 1)[-1]} {r.name}"
+        for r in candidates
+        if not needs_plugin(r.type, r.custom)
+    )
+    raise UserInputError(
+        f"the stack's program declares no {type_} named {name!r} to import "
+        f"(importable: {listed or 'none'})"
+    )
 
 
 def _targeted_note(only: set[str], registered: dict) -> str:

@@ -346,6 +346,42 @@ class PulumiEngine(Engine):
             moved = {**renames, first: renames.get(urn, urn)}
         return StateChange(stack_name, str(saved), moved)
 
+    def import_resource(
+        self, stack: LoadedStack, type_: str, name: str, id_: str, parent: str | None = None
+    ) -> StateResource:
+        """Adopt an existing resource with ``pulumi import`` (``Stack.import_resources``):
+        the provider plugin reads it by ID into the state, under ``parent`` (a URN, or a
+        name in the state) when given. Give the name and parent the program uses, so the
+        next preview matches it: ``same``, or the updates the definition needs."""
+        stack_name = stack.name
+        target = self._open(stack_name, stack=stack)
+        resource: dict[str, Any] = {"type": type_, "name": name, "id": id_}
+        name_table = None
+        if parent:
+            urn = (
+                parent
+                if parent.startswith("urn:pulumi:")
+                else self._state_urns(stack_name, [parent])[0]
+            )
+            resource["parent"] = "parent"
+            name_table = {"parent": urn}
+        self._run(
+            "import",
+            stack_name,
+            None,
+            lambda: target.import_resources(
+                message=history_message("import"),
+                resources=[resource],  # type: ignore[list-item]
+                name_table=name_table,
+                protect=False,
+                generate_code=False,
+            ),
+        )
+        found = [r for r in self.state_list(stack_name) if r.name == name and r.type == type_]
+        if not found:
+            raise OperationError(f"pulumi import of {type_} {name} recorded nothing")
+        return found[-1]
+
     def state_backups(self, stack_name: str) -> list[StateBackup]:
         folder = self._settings(stack_name).work_dir / "backups"
         found = []

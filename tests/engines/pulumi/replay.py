@@ -147,6 +147,8 @@ class ReplayPulumi(PulumiCommand):
             return json.dumps(self._stack(stack).config), "", 0
         if args[:1] == ["whoami"]:
             return json.dumps({"user": "tester", "url": env.get("PULUMI_BACKEND_URL")}), "", 0
+        if args[:1] == ["import"]:
+            return self._import_resources(self._stack(stack), args)
         if args[:1] in (["preview"], ["up"], ["destroy"], ["refresh"]):
             return self._operation(args[0], stack, args, env)
         return "", f"error: unknown command {' '.join(args)!r} for the test double", 1
@@ -225,6 +227,48 @@ class ReplayPulumi(PulumiCommand):
         resources = doc["deployment"].get("resources") or []
         self._stack(name).resources = {r["urn"]: r for r in resources}
         return "Import complete.", "", 0
+
+    def _import_resources(self, stack: FakeStack, args: list[str]) -> tuple[str, str, int]:
+        """``pulumi import --file``: each resource is read by ID into the state, under its
+        parent's type chain (the double reads nothing real: the ID is taken as found)."""
+        if "--yes" not in args:
+            return "", "error: --yes must be passed in non-interactive mode", 255
+        doc = json.loads(Path(_flag(args, "--file") or "").read_text(encoding="utf-8"))
+        table = doc.get("nameTable") or {}
+        root = f"urn:pulumi:{self.current}::provisioner::pulumi:pulumi:Stack::provisioner-{self.current}"
+        for item in doc["resources"]:
+            parent = table.get(item.get("parent", ""), root)
+            chain = parent.split("::")[2]
+            qualified = (
+                item["type"] if chain == "pulumi:pulumi:Stack" else f"{chain}${item['type']}"
+            )
+            urn = f"urn:pulumi:{self.current}::provisioner::{qualified}::{item['name']}"
+            if urn in stack.resources:
+                return "", f"error: resource '{urn}' already exists", 255
+            stack.resources[urn] = {
+                "urn": urn,
+                "custom": True,
+                "type": item["type"],
+                "id": item["id"],
+                "parent": parent,
+                "inputs": {},
+                "outputs": {},
+            }
+        now = time.strftime(DATETIME, time.gmtime())
+        stack.history.append(
+            {
+                "kind": "import",
+                "startTime": now,
+                "endTime": now,
+                "message": _flag(args, "--message") or "",
+                "environment": {},
+                "config": stack.config,
+                "result": "succeeded",
+                "version": len(stack.history) + 1,
+                "resourceChanges": {"import": len(doc["resources"])},
+            }
+        )
+        return "Resources imported", "", 0
 
     def _state_delete(self, stack: FakeStack, urn: str) -> tuple[str, str, int]:
         """``state delete``: refused while another resource depends on it (as the CLI)."""

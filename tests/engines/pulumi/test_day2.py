@@ -165,3 +165,22 @@ def test_history_comes_from_the_backend_with_who_ran_it(cli, engine, aws_stack):
     assert entries[0].changes.get("create") and entries[0].result == "succeeded"
     assert all(e.user and e.host and e.version for e in entries)
     assert _flags(_calls(cli, "up")[0], "--message")[0].startswith("provisioner ")
+
+
+def test_import_adopts_a_resource_with_pulumi_import(cli, engine, aws_stack):
+    cli.script("up", "create")
+    engine.up(aws_stack)
+    engine.state_remove("dev", ["dev-artifact-store-bucket"])
+
+    imported = engine.import_resource(
+        aws_stack,
+        "aws:s3/bucketV2:BucketV2",
+        "dev-artifact-store-bucket",
+        "dev-artifact-store-bucket-1a2b3c",
+        parent="dev-artifact-store",
+    )
+
+    assert imported.urn == BUCKET and imported.id == "dev-artifact-store-bucket-1a2b3c"
+    [call] = _calls(cli, "import")
+    assert "--yes" in call and "--generate-code=false" in call
+    assert engine.history("dev")[-1].kind == "import"

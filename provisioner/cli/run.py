@@ -268,36 +268,92 @@ def logs(
         str | None,
         typer.Argument(metavar="STEP", help="One step (default: every step with logs)."),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-f", help="Keep printing new output until the run ends (like tail -f)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the pod logs of a run's remote steps, copied to the artifact store when they
-    failed (readable after their Jobs are gone)."""
-    from provisioner.errors import NotFoundError
+    """Print what a run's steps wrote (stdout, stderr, logging), kept in the artifact store,
+    and the pod logs of remote steps that failed; from any machine holding the stack config."""
+    from provisioner.errors import NotFoundError, UserInputError
     from provisioner.runtime import RunClient
 
+    if follow and as_json:
+        raise UserInputError("--follow prints text as it comes; it cannot be combined with --json")
     client = RunClient(stack)
     run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if step is not None and step not in run.steps:
         raise NotFoundError(f"run {run_id} has no step {step!r} (steps: {', '.join(run.steps)})")
     names = [step] if step else list(run.steps)
-    found: dict[str, dict[str, str]] = {}
-    for name in names:
-        for pod in run.steps[name].pods:
-            if pod.log:
-                text = client.store.get_bytes(pod.log).decode(errors="replace")
-                found.setdefault(name, {})[pod.pod] = text
+    if follow:
+        _follow(client, run_id, names)
+        return
+    found = _collect_logs(client, run, names)
     if as_json:
         render.dump_json(found)
         return
     if not found:
-        console.err.print(f"no pod logs were kept for {step or 'any step'} of run {run_id}")
+        console.err.print(f"no logs were kept for {step or 'any step'} of run {run_id}")
         return
-    for name, pods in found.items():
-        for pod, text in pods.items():
-            console.err.print(Text(f"==> {name} / pod {pod}", "bold"), soft_wrap=True)
+    for name, parts in found.items():
+        for part, text in parts.items():
+            title = f"==> {name}" if part == "step" else f"==> {name} / pod {part}"
+            console.err.print(Text(title, "bold"), soft_wrap=True)
             sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     sys.stdout.flush()
+
+
+def _step_log(client: RunClient, run_id: str, step: str) -> str | None:
+    from provisioner.runtime.errors import ArtifactNotFoundError
+    from provisioner.runtime.records import log_key
+    from provisioner.runtime.steplogs import STEP_LOG
+
+    try:
+        return client.store.get_bytes(log_key(run_id, step, STEP_LOG)).decode(errors="replace")
+    except ArtifactNotFoundError:
+        return None
+
+
+def _collect_logs(client: RunClient, run: RunRecord, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each step's own log (``step``) and its pods' copied logs, by step."""
+    found: dict[str, dict[str, str]] = {}
+    for name in names:
+        text = _step_log(client, run.run_id, name)
+        if text is not None:
+            found.setdefault(name, {})["step"] = text
+        for pod in run.steps[name].pods:
+            if pod.log:
+                text = client.store.get_bytes(pod.log).decode(errors="replace")
+                found.setdefault(name, {})[pod.pod] = text
+    return found
+
+
+def _follow(client: RunClient, run_id: str, names: list[str]) -> None:
+    """Print each step's new output as its log grows in the store, until the run ends."""
+    import time
+
+    shown: dict[str, int] = {}
+    last = None
+    while True:
+        run = client.get_run(run_id)
+        ended = run.status.ended
+        for name in names:
+            text = _step_log(client, run_id, name) or ""
+            if len(text) > shown.get(name, 0):
+                if last != name:
+                    console.err.print(Text(f"==> {name}", "bold"), soft_wrap=True)
+                    last = name
+                sys.stdout.write(text[shown.get(name, 0) :])
+                sys.stdout.flush()
+                shown[name] = len(text)
+        if ended:
+            console.err.print(f"run {run_id} {run.status}")
+            return
+        time.sleep(0.5)
 
 
 @app.command("output")

@@ -356,6 +356,97 @@ def _follow(client: RunClient, run_id: str, names: list[str]) -> None:
         time.sleep(0.5)
 
 
+@app.command("delete")
+def delete(
+    run_ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="RUN_ID...",
+            help="Runs to delete (ids, unique prefixes, or latest).",
+            autocompletion=completion.run_ids,
+        ),
+    ],
+    stack: StackOption,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be deleted.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete runs, and every artifact and cache entry that no kept run still needs."""
+    from provisioner.errors import UserInputError
+    from provisioner.runtime import RunClient, gc
+
+    client = RunClient(stack)
+    ids = [_resolve(client, ref) for ref in run_ids]
+    for run_id in ids:
+        if not client.get_run(run_id).status.ended:
+            raise UserInputError(f"run {run_id} is still running; cancel it or wait for it")
+    _clean(client, gc.collect(client.store, ids), dry_run, as_json)
+
+
+@app.command("gc")
+def collect_garbage(
+    stack: StackOption,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Delete runs started more than AGE ago (30d, 12h, 2w).",
+            show_default=False,
+        ),
+    ] = None,
+    keep_last: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-last",
+            metavar="N",
+            min=0,
+            help="Never delete the N newest runs.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be deleted.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete old runs, the artifacts and cache entries only they used, orphaned artifacts
+    and the temp parts of killed writes; never anything a kept run or the cache uses."""
+    from provisioner.errors import UserInputError
+    from provisioner.runtime import RunClient, gc
+
+    if older_than is None and keep_last is None:
+        raise UserInputError("give --older-than AGE and/or --keep-last N (see --help)")
+    try:
+        age = gc.parse_age(older_than) if older_than is not None else None
+    except ValueError as exc:
+        raise UserInputError(f"--older-than: {exc}") from None
+    client = RunClient(stack)
+    doomed = gc.choose_runs(client.list_runs(), older_than=age, keep_last=keep_last)
+    _clean(client, gc.collect(client.store, [r.run_id for r in doomed]), dry_run, as_json)
+
+
+def _clean(client: RunClient, plan, dry_run: bool, as_json: bool) -> None:
+    from provisioner.runtime import gc
+
+    if not dry_run:
+        gc.delete(client.store, plan)
+    if as_json:
+        render.dump_json({**plan.to_json(), "dry_run": dry_run})
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for note in plan.notes:
+        console.warn(note)
+    console.out.print(
+        f"{verb.capitalize()} {len(plan.runs)} runs, {len(plan.artifacts)} artifacts, "
+        f"{len(plan.cache_entries)} cache entries and {len(plan.temp_parts)} temp parts; "
+        f"kept {plan.kept_runs} runs and {plan.kept_artifacts} artifacts."
+    )
+    for run_id in plan.runs:
+        console.out.print(f"  {verb} run {run_id}")
+
+
 @app.command("output")
 def output(
     run_id: Annotated[

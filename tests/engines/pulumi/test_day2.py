@@ -12,6 +12,7 @@ import pytest
 from provisioner.engines.model import Op, StalePlanError, Targeting
 from provisioner.engines.pulumi import PulumiEngine
 from provisioner.errors import NotFoundError, OperationError, UserInputError
+from tests.engines.pulumi.test_plans import _invoke
 
 STORE = "urn:pulumi:dev::provisioner::provisioner:aws:ArtifactStore::dev-artifact-store"
 BUCKET = (
@@ -184,3 +185,26 @@ def test_import_adopts_a_resource_with_pulumi_import(cli, engine, aws_stack):
     [call] = _calls(cli, "import")
     assert "--yes" in call and "--generate-code=false" in call
     assert engine.history("dev")[-1].kind == "import"
+
+
+def test_cli_saved_plan_state_and_history_on_the_pulumi_engine(cli_app, tmp_path):
+    double, definition = cli_app
+    double.script("preview", "create-preview")
+    double.script("up", "create")
+    plan_file = tmp_path / "plan.json"
+
+    made = _invoke("stack", "preview", definition, "--engine", "pulumi", "--out", str(plan_file))
+    assert made.exit_code == 0, made.output
+    saved = json.loads(plan_file.read_text())
+    assert saved["engine"] == "pulumi" and saved["engine_plan"]["pulumi_plan"]["resourcePlans"]
+
+    applied = _invoke("stack", "deploy", str(plan_file), "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert _flags(_calls(double, "up")[-1], "--plan")
+    stale = _invoke("stack", "deploy", str(plan_file), "--yes")
+    assert stale.exit_code == 1 and "changed since the plan was made" in stale.output
+
+    names = [r["name"] for r in json.loads(_invoke("state", "list", "dev", "--json").stdout)]
+    assert "dev-artifact-store-bucket" in names
+    [entry] = json.loads(_invoke("stack", "history", "dev", "--json").stdout)
+    assert entry["kind"] == "deploy" and entry["user"] and entry["result"] == "succeeded"

@@ -118,6 +118,8 @@ def test_import_adopts_an_existing_directory(provisioner_home):
     assert not jrun("stack", "preview", "local-recipe")["changes"]
     assert (existing / "model.pkl").read_text() == "data from before"
 
+    kinds = [(e["kind"], e["changes"]) for e in jrun("stack", "history", "local")]
+    assert kinds[0] == ("import", {"import": 1}) and kinds[1][0] == "deploy"
     again = run("stack", "import", "local-recipe", "LocalDirectory", STORE_DIR, "/x", code=2)
     assert "already in the state" in again.stderr
     wrong = run("stack", "import", "local-recipe", "LocalDirectory", "nope", "/x", code=2)

@@ -553,7 +553,7 @@ class EmbeddedEngine(Engine):
             store.cp.put(state)
             store.save()
             entry.message = f"imported {name} ({id_})"
-            _log(path.parent, entry, [Step(reg.urn, reg.type, reg.name, Op.READ)])
+            _log(path.parent, entry, [], changes={"import": 1})
         return self.state_resource(state)
 
     @staticmethod
@@ -804,12 +804,19 @@ def _destroy_refused(stack_name: str, plan: Plan, failed: list) -> OperationErro
 
 
 def _log(
-    folder: Path, entry: history.HistoryEntry, steps: list[Step], error: BaseException | None = None
+    folder: Path,
+    entry: history.HistoryEntry,
+    steps: list[Step],
+    error: BaseException | None = None,
+    *,
+    changes: dict[str, int] | None = None,
 ) -> None:
     """Finish ``entry`` with the steps taken (and the error) and append it to the history."""
     entry.ended = history.now()
     counted = Plan("", "", [s for s in steps if s.type != "pulumi:pulumi:Stack"])
-    entry.changes = {str(op): n for op, n in sorted(counted.summary().items()) if op != Op.READ}
+    entry.changes = changes or {
+        str(op): n for op, n in sorted(counted.summary().items()) if op != Op.READ
+    }
     if error is not None:
         entry.result = "failed"
         entry.message = getattr(error, "message", None) or str(error) or type(error).__name__

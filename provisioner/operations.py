@@ -191,11 +191,8 @@ def preview(
         )
         choice = "embedded"
     eng = select.make_engine(choice, backend=backend)
-    if out is not None and (offline or (eng.name == "embedded" and choice != "embedded")):
-        raise UserInputError(
-            "--out saves a plan that a deploy applies; an offline plan cannot be applied",
-            hint="Install the Pulumi CLI, or drop --offline.",
-        )
+    if out is not None and offline:
+        raise _offline_plan_error()
     if eng.name == "embedded" and not eng.has_state(stack.name) and not targeting and not out:
         # A stack deployed with Pulumi: the offline plan diffs against Pulumi's own state.
         from provisioner.engines.embedded.engine import EmbeddedEngine
@@ -217,6 +214,8 @@ def preview(
         plan = eng.preview(
             stack, on_event, refresh=refresh, targeting=targeting, save=out is not None
         )
+    if out is not None and plan.offline:
+        raise _offline_plan_error()
     if out is not None:
         plans.write(out, stack, _definition_ref(stack), plan, refresh=refresh, targeting=targeting)
     target = select.resolve_choice(stack, engine)
@@ -232,6 +231,13 @@ def preview(
     else:
         draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
     return PreviewResult(stack, plan, eng.name, draft, notes + plan.notes)
+
+
+def _offline_plan_error() -> UserInputError:
+    return UserInputError(
+        "--out saves a plan for `stack deploy` to apply; an offline plan cannot be applied",
+        hint="Drop --offline; a cloud stack needs the Pulumi CLI to be planned for real.",
+    )
 
 
 def _definition_ref(stack: LoadedStack) -> str:

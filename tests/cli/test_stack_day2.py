@@ -124,3 +124,10 @@ def test_import_adopts_an_existing_directory(provisioner_home):
     assert "already in the state" in again.stderr
     wrong = run("stack", "import", "local-recipe", "LocalDirectory", "nope", "/x", code=2)
     assert "importable: LocalDirectory local-artifact-store-dir" in " ".join(wrong.stderr.split())
+
+
+def test_an_offline_plan_cannot_be_saved(tmp_path):
+    out = tmp_path / "plan.json"
+    refused = run("stack", "preview", "local-recipe", "--offline", "--out", str(out), code=2)
+    assert "offline plan cannot be applied" in " ".join(refused.stderr.split())
+    assert not out.exists()

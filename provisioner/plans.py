@@ -109,7 +109,7 @@ def write(
 def is_plan_file(ref: str) -> bool:
     """True when ``ref`` is a file holding a saved plan."""
     path = Path(ref).expanduser()
-    if path.suffix != ".json" or not path.is_file():
+    if not path.is_file():
         return False
     try:
         with path.open("rb") as handle:

@@ -29,6 +29,7 @@ from provisioner.engines.model import (
 )
 from provisioner.engines.pulumi import cli, failures
 from provisioner.engines.pulumi.events import EventRecorder
+from provisioner.engines.pulumi.surgery import reparent, state_resource
 from provisioner.engines.pulumi.values import decode
 from provisioner.engines.pulumi.workspace import (
     PROJECT,
@@ -44,8 +45,6 @@ from provisioner.errors import (
     UserInputError,
 )
 
-#: The tag of a secret value in an exported deployment (Pulumi's ``sig.Secret``).
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 #: Update plans (``preview --save-plan``, ``up --plan``) are an experimental CLI feature:
 #: the CLI documents them as enabled only when ``PULUMI_EXPERIMENTAL`` is set.
 PLAN_ENV = {"PULUMI_EXPERIMENTAL": "true"}
@@ -308,7 +307,7 @@ class PulumiEngine(Engine):
     def state_list(self, stack_name: str) -> list[StateResource]:
         """The resources the backend records (exported without ``--show-secrets``: secret
         values stay encrypted, and show as secrets)."""
-        return [_state_resource(r) for r in self._export(stack_name).get("resources") or []]
+        return [state_resource(r) for r in self._export(stack_name).get("resources") or []]
 
     def state_remove(self, stack_name: str, names: list[str]) -> StateChange:
         """``pulumi state delete`` each resource (the CLI refuses one that others need)."""
@@ -339,7 +338,7 @@ class PulumiEngine(Engine):
         if new_parent:
             [parent] = self._state_urns(stack_name, [new_parent])
             deployment = self._export(stack_name)
-            renames = _reparent(deployment.get("resources") or [], urn, parent)
+            renames = reparent(deployment.get("resources") or [], urn, parent)
             document = {"version": 3, "deployment": deployment}
             self._import(stack_name, document)
             first = next(iter(moved), urn)
@@ -682,66 +681,6 @@ def _plan_file(work_dir: Path) -> Iterator[Path]:
         yield Path(name)
     finally:
         Path(name).unlink(missing_ok=True)
-
-
-def _state_resource(raw: dict[str, Any]) -> StateResource:
-    urn = raw.get("urn", "")
-    return StateResource(
-        urn=urn,
-        type=raw.get("type", ""),
-        name=urn.rsplit("::", 1)[-1],
-        id=raw.get("id", "") or "",
-        custom=bool(raw.get("custom", False)),
-        parent=raw.get("parent") or None,
-        dependencies=list(raw.get("dependencies") or []),
-        inputs=_masked(raw.get("inputs") or {}),
-        outputs=_masked(raw.get("outputs") or {}),
-    )
-
-
-def _masked(value: Any) -> Any:
-    """An exported value with each (encrypted) secret as ``Secret``."""
-    if isinstance(value, dict):
-        if SECRET_SIG in value:
-            return Secret("[encrypted]")
-        return {k: _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
-
-
-def _reparent(resources: list[dict[str, Any]], urn: str, parent: str) -> dict[str, str]:
-    """Give the resource at ``urn`` the parent ``parent`` in an exported deployment, in
-    place; its URN and its children's change with their type chain. Returns old -> new."""
-    by_urn = {r["urn"]: r for r in resources}
-    if urn not in by_urn or parent not in by_urn:
-        raise NotFoundError(f"no resource {urn if urn not in by_urn else parent} in the state")
-    renames: dict[str, str] = {}
-
-    def relocate(old: str, parent_urn: str) -> None:
-        prefix, chain, name = old.rsplit("::", 2)
-        own_type = chain.rsplit("$", 1)[-1]
-        parent_chain = parent_urn.rsplit("::", 2)[1]
-        qualified = (
-            own_type if parent_chain == "pulumi:pulumi:Stack" else f"{parent_chain}${own_type}"
-        )
-        new = f"{prefix}::{qualified}::{name}"
-        renames[old] = new
-        for child in resources:
-            if child.get("parent") == old and child["urn"] not in renames:
-                relocate(child["urn"], new)
-
-    relocate(urn, parent)
-    if parent in renames:
-        raise UserInputError("cannot make a resource a child of itself or of its children")
-    for res in resources:
-        if res["urn"] == urn:
-            res["parent"] = parent
-        elif res.get("parent") in renames:
-            res["parent"] = renames[res["parent"]]
-        res["dependencies"] = [renames.get(d, d) for d in res.get("dependencies") or []]
-        res["urn"] = renames.get(res["urn"], res["urn"])
-    return renames
 
 
 def _plain_outputs(outputs: Any) -> dict[str, Any]:

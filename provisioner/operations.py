@@ -9,17 +9,20 @@ from typing import Any, Literal
 
 import yaml
 
-from provisioner import home, integrations, refs
+from provisioner import home, integrations, plans, refs
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.engines import select
 from provisioner.engines.base import Engine
 from provisioner.engines.model import (
+    EVERYTHING,
     UNKNOWN,
     EventCallback,
     Plan,
     RefreshResult,
     Secret,
+    StateResource,
     Step,
+    Targeting,
     Unknown,
     no_events,
 )
@@ -157,6 +160,8 @@ def preview(
     backend: str | None = None,
     on_event: EventCallback = no_events,
     refresh: bool = True,
+    targeting: Targeting = EVERYTHING,
+    out: Path | None = None,
 ) -> PreviewResult:
     """Compute what a deploy of ``ref`` would change.
 
@@ -166,6 +171,9 @@ def preview(
     With ``refresh`` (the default) the engine first reads every resource back (the embedded
     engine in memory, the Pulumi CLI with ``preview --refresh``), so the plan is made
     against what is real and shows the drift.
+
+    ``targeting`` limits the plan to resources and what they need (``--target``) and forces
+    replacements (``--replace``). With ``out``, the plan is saved there for ``deploy``.
     """
     select.check_backend(backend)
     stack = load_definition(ref)
@@ -183,7 +191,9 @@ def preview(
         )
         choice = "embedded"
     eng = select.make_engine(choice, backend=backend)
-    if eng.name == "embedded" and not eng.has_state(stack.name):
+    if out is not None and offline:
+        raise _offline_plan_error()
+    if eng.name == "embedded" and not eng.has_state(stack.name) and not targeting and not out:
         # A stack deployed with Pulumi: the offline plan diffs against Pulumi's own state.
         from provisioner.engines.embedded.engine import EmbeddedEngine
         from provisioner.engines.embedded.pulumi_state import pulumi_baseline
@@ -196,12 +206,18 @@ def preview(
         from provisioner.engines.embedded.engine import EmbeddedEngine
 
         assert isinstance(eng, EmbeddedEngine)
-        plan = eng.preview(stack, on_event, refresh=refresh and not offline)
+        plan = eng.preview(stack, on_event, refresh=refresh and not offline, targeting=targeting)
     else:
         from provisioner.engines.pulumi.engine import PulumiEngine
 
         assert isinstance(eng, PulumiEngine)
-        plan = eng.preview(stack, on_event, refresh=refresh)
+        plan = eng.preview(
+            stack, on_event, refresh=refresh, targeting=targeting, save=out is not None
+        )
+    if out is not None and plan.offline:
+        raise _offline_plan_error()
+    if out is not None:
+        plans.write(out, stack, _definition_ref(stack), plan, refresh=refresh, targeting=targeting)
     target = select.resolve_choice(stack, engine)
     if target == "pulumi":  # the stack config a real deploy would write names Pulumi's state
         draft = draft_stack_config(
@@ -215,6 +231,18 @@ def preview(
     else:
         draft = draft_stack_config(stack, plan.outputs, eng, recipe=stack.recipe)
     return PreviewResult(stack, plan, eng.name, draft, notes + plan.notes)
+
+
+def _offline_plan_error() -> UserInputError:
+    return UserInputError(
+        "--out saves a plan for `stack deploy` to apply; an offline plan cannot be applied",
+        hint="Drop --offline; a cloud stack needs the Pulumi CLI to be planned for real.",
+    )
+
+
+def _definition_ref(stack: LoadedStack) -> str:
+    """How a saved plan names its definition: the recipe, else the file's absolute path."""
+    return stack.recipe or str(stack.source.resolve())
 
 
 def _pulumi_state_location(stack: LoadedStack, backend: str | None) -> str:
@@ -234,6 +262,7 @@ def deploy(
     backend: str | None = None,
     refresh: bool = True,
     forget: Collection[str] = (),
+    targeting: Targeting = EVERYTHING,
 ) -> DeployResult | None:
     """Plan, confirm, apply that plan, and write the stack config.
 
@@ -246,9 +275,29 @@ def deploy(
     Args:
         refresh: read the resources back before planning.
         forget: resources this deploy would delete that only leave the state instead.
+        targeting: ``--target`` and ``--replace``.
+
+    ``ref`` may be a saved plan (``stack preview --out``): the deploy applies exactly that
+    plan, with the plan's engine, refresh and targeting, and refuses (``StalePlanError``,
+    nothing changed) when the definition, the state or provisioner's version changed since.
     """
     select.check_backend(backend)
-    stack = load_definition(ref)
+    expect = None
+    if plans.is_plan_file(ref):
+        saved = plans.read(Path(ref).expanduser())
+        stack = load_definition(saved.definition)
+        plans.check(saved, stack, Path(ref))
+        if engine is not None and engine != saved.engine:
+            raise UserInputError(
+                f"the plan {ref} was made with the {saved.engine} engine; it cannot be applied "
+                f"with --engine {engine}"
+            )
+        if targeting:
+            raise UserInputError("a saved plan carries its own --target and --replace")
+        engine, refresh, targeting = saved.engine, saved.refresh, saved.targeting
+        expect = saved.expect()
+    else:
+        stack = load_definition(ref)
     integrations.require_for_cloud(stack.cloud, f"stack {stack.name!r} on {stack.cloud}")
     choice = select.resolve_choice(stack, engine)
     record = read_record(stack.name)
@@ -283,7 +332,15 @@ def deploy(
         return True
 
     try:
-        plan = eng.plan_and_apply(stack, on_event, confirm=approve, refresh=refresh, forget=forget)
+        plan = eng.plan_and_apply(
+            stack,
+            on_event,
+            confirm=approve,
+            refresh=refresh,
+            forget=forget,
+            targeting=targeting,
+            expect=expect,
+        )
     except BaseException as exc:
         if started and not isinstance(exc, LockedError | EngineUnavailableError | UserInputError):
             _write_status(stack, eng, "failed", backend)
@@ -318,12 +375,15 @@ def destroy(
     lock_timeout: float = 0.0,
     backend: str | None = None,
     forget_resources: Collection[str] = (),
+    targets: Collection[str] = (),
 ) -> Plan | None:
     """Delete every resource of the stack it may, then its state; None when there was
     nothing.
 
     A resource whose delete is refused stays, with what it needs; every other one is
     deleted, and a rerun deletes what is left. ``forget_resources`` only leave the state.
+    With ``targets``, only those resources and what depends on them are deleted; the stack,
+    its record and its stack config stay.
 
     Raises:
         NotFoundError: ``ref`` names no stack this home knows (never deployed or destroyed).
@@ -361,10 +421,19 @@ def destroy(
             from provisioner.engines.embedded.engine import EmbeddedEngine
 
             assert isinstance(eng, EmbeddedEngine)
-            plan = eng.destroy(name, on_event, forget=forget_resources, on_locked=mark_destroying)
+            plan = eng.destroy(
+                name,
+                on_event,
+                forget=forget_resources,
+                on_locked=mark_destroying,
+                targets=tuple(targets),
+            )
         else:
+            from provisioner.engines.pulumi.engine import PulumiEngine
+
+            assert isinstance(eng, PulumiEngine)
             mark_destroying()
-            plan = eng.destroy(name, on_event)
+            plan = eng.destroy(name, on_event, targets=tuple(targets))
     except BaseException as exc:
         if record is not None and started and not isinstance(exc, LockedError | UserInputError):
             # Part of it may be gone: never leave it "destroying".
@@ -372,6 +441,9 @@ def destroy(
         else:
             _restore_record(name, record)
         raise
+    if targets:
+        _restore_record(name, record)
+        return plan
     forget(name)
     return plan
 
@@ -407,6 +479,43 @@ def outputs(ref: str, *, engine: str | None = None, backend: str | None = None) 
     if eng is None:
         raise NotFoundError(f"stack {name!r} has not been deployed; it has no outputs")
     return eng.outputs(name)
+
+
+def history(ref: str, *, engine: str | None = None, backend: str | None = None) -> list:
+    """Every deploy, destroy and refresh of the stack (``HistoryEntry``), oldest first.
+
+    The embedded engine's history stays after a destroy; the Pulumi engine's lives in its
+    backend with the stack (``pulumi stack history``).
+    """
+    name, stack = target_name(ref)
+    eng = _engine_for(name, stack, engine, 0.0, backend)
+    if eng is not None:
+        return eng.history(name)
+    from provisioner.engines.history import read
+
+    return read(home.stack_dir(name))
+
+
+def import_resource(
+    ref: str,
+    type_: str,
+    name: str,
+    id_: str,
+    *,
+    parent: str | None = None,
+    engine: str | None = None,
+    backend: str | None = None,
+    lock_timeout: float = 0.0,
+) -> StateResource:
+    """Adopt an existing resource into the stack's state (``stack import``)."""
+    stack = load_definition(ref)
+    record = read_record(stack.name)
+    choice = engine or (record.engine if record else select.resolve_choice(stack, None))
+    backend = backend or stack.spec.backend or (record.backend if record else None)
+    if choice == "pulumi" and not select.pulumi_cli_available():
+        raise _no_cli_error()
+    eng = select.make_engine(choice, backend=backend, lock_timeout=lock_timeout)
+    return eng.import_resource(stack, type_, name, id_, parent)
 
 
 def stack_config(ref: str) -> StackConfig:
@@ -483,6 +592,22 @@ def _restore_record(name: str, record: StackRecord | None) -> None:
         write_record(record)
     else:
         record_path(name).unlink(missing_ok=True)
+
+
+def engine_for(
+    name: str,
+    stack: LoadedStack | None,
+    flag: str | None,
+    lock_timeout: float = 0.0,
+    backend: str | None = None,
+) -> Engine | None:
+    """The engine that holds state for stack ``name`` (``flag`` forces one), or None."""
+    return _engine_for(name, stack, flag, lock_timeout, backend)
+
+
+def no_cli_error() -> EngineUnavailableError:
+    """The error for a stack that needs the Pulumi CLI, which is missing."""
+    return _no_cli_error()
 
 
 def _engine_for(

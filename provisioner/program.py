@@ -33,6 +33,9 @@ def build_program(stack: LoadedStack) -> Callable[[], None]:
     def program() -> None:
         import pulumi
 
+        from provisioner.engines.pickling import guard_provider_serialization
+
+        guard_provider_serialization()
         ctx = RecipeContext(spec=stack.spec, base_dir=stack.source.resolve().parent)
         exported = {}
         auth: dict = {}

@@ -116,6 +116,7 @@ def _register() -> None:
         ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a stack (name or config file)."),
         ("provisioner.cli.run", "run", "List and inspect pipeline runs and their outputs."),
         ("provisioner.cli.feature", "feature", "The feature views in a stack's feature store."),
+        ("provisioner.cli.state", "state", "Inspect and edit a stack's state, with backups."),
     ):
         try:
             sub = __import__(module, fromlist=["app"]).app

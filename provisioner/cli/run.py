@@ -274,36 +274,183 @@ def logs(
         str | None,
         typer.Argument(metavar="STEP", help="One step (default: every step with logs)."),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-f", help="Keep printing new output until the run ends (like tail -f)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the pod logs of a run's remote steps, copied to the artifact store when they
-    failed (readable after their Jobs are gone)."""
-    from provisioner.errors import NotFoundError
+    """Print what a run's steps wrote (stdout, stderr, logging), kept in the artifact store,
+    and the pod logs of remote steps that failed; from any machine holding the stack config."""
+    from provisioner.errors import NotFoundError, UserInputError
     from provisioner.runtime import RunClient
 
+    if follow and as_json:
+        raise UserInputError("--follow prints text as it comes; it cannot be combined with --json")
     client = RunClient(stack)
     run_id = _resolve(client, run_id)
     run = client.get_run(run_id)
     if step is not None and step not in run.steps:
         raise NotFoundError(f"run {run_id} has no step {step!r} (steps: {', '.join(run.steps)})")
     names = [step] if step else list(run.steps)
-    found: dict[str, dict[str, str]] = {}
-    for name in names:
-        for pod in run.steps[name].pods:
-            if pod.log:
-                text = client.store.get_bytes(pod.log).decode(errors="replace")
-                found.setdefault(name, {})[pod.pod] = text
+    if follow:
+        _follow(client, run_id, names)
+        return
+    found = _collect_logs(client, run, names)
     if as_json:
         render.dump_json(found)
         return
     if not found:
-        console.err.print(f"no pod logs were kept for {step or 'any step'} of run {run_id}")
+        console.err.print(f"no logs were kept for {step or 'any step'} of run {run_id}")
         return
-    for name, pods in found.items():
-        for pod, text in pods.items():
-            console.err.print(Text(f"==> {name} / pod {pod}", "bold"), soft_wrap=True)
+    for name, parts in found.items():
+        for part, text in parts.items():
+            title = f"==> {name}" if part == "step" else f"==> {name} / pod {part}"
+            console.err.print(Text(title, "bold"), soft_wrap=True)
             sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     sys.stdout.flush()
+
+
+def _step_log(client: RunClient, run_id: str, step: str) -> str | None:
+    from provisioner.runtime.errors import ArtifactNotFoundError
+    from provisioner.runtime.records import log_key
+    from provisioner.runtime.steplogs import STEP_LOG
+
+    try:
+        return client.store.get_bytes(log_key(run_id, step, STEP_LOG)).decode(errors="replace")
+    except ArtifactNotFoundError:
+        return None
+
+
+def _collect_logs(client: RunClient, run: RunRecord, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each step's own log (``step``) and its pods' copied logs, by step."""
+    found: dict[str, dict[str, str]] = {}
+    for name in names:
+        text = _step_log(client, run.run_id, name)
+        if text is not None:
+            found.setdefault(name, {})["step"] = text
+        for pod in run.steps[name].pods:
+            if pod.log:
+                text = client.store.get_bytes(pod.log).decode(errors="replace")
+                found.setdefault(name, {})[pod.pod] = text
+    return found
+
+
+def _follow(client: RunClient, run_id: str, names: list[str]) -> None:
+    """Print each step's new output as its log grows in the store, until the run ends."""
+    import time
+
+    shown: dict[str, int] = {}
+    last = None
+    while True:
+        run = client.get_run(run_id)
+        ended = run.status.ended
+        for name in names:
+            text = _step_log(client, run_id, name) or ""
+            if len(text) > shown.get(name, 0):
+                if last != name:
+                    console.err.print(Text(f"==> {name}", "bold"), soft_wrap=True)
+                    last = name
+                sys.stdout.write(text[shown.get(name, 0) :])
+                sys.stdout.flush()
+                shown[name] = len(text)
+        if ended:
+            console.err.print(f"run {run_id} {run.status}")
+            return
+        time.sleep(0.5)
+
+
+@app.command("delete")
+def delete(
+    run_ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="RUN_ID...",
+            help="Runs to delete (ids, unique prefixes, or latest).",
+            autocompletion=completion.run_ids,
+        ),
+    ],
+    stack: StackOption,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be deleted.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete runs, and every artifact and cache entry that no kept run still needs."""
+    from provisioner.errors import UserInputError
+    from provisioner.runtime import RunClient, gc
+
+    client = RunClient(stack)
+    ids = [_resolve(client, ref) for ref in run_ids]
+    for run_id in ids:
+        if not client.get_run(run_id).status.ended:
+            raise UserInputError(f"run {run_id} is still running; cancel it or wait for it")
+    _clean(client, gc.collect(client.store, ids), dry_run, as_json)
+
+
+@app.command("gc")
+def collect_garbage(
+    stack: StackOption,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Delete runs started more than AGE ago (30d, 12h, 2w).",
+            show_default=False,
+        ),
+    ] = None,
+    keep_last: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-last",
+            metavar="N",
+            min=0,
+            help="Never delete the N newest runs.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be deleted.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete old runs, the artifacts and cache entries only they used, orphaned artifacts
+    and the temp parts of killed writes; never anything a kept run or the cache uses."""
+    from provisioner.errors import UserInputError
+    from provisioner.runtime import RunClient, gc
+
+    if older_than is None and keep_last is None:
+        raise UserInputError("give --older-than AGE and/or --keep-last N (see --help)")
+    try:
+        age = gc.parse_age(older_than) if older_than is not None else None
+    except ValueError as exc:
+        raise UserInputError(f"--older-than: {exc}") from None
+    client = RunClient(stack)
+    doomed = gc.choose_runs(client.list_runs(), older_than=age, keep_last=keep_last)
+    _clean(client, gc.collect(client.store, [r.run_id for r in doomed]), dry_run, as_json)
+
+
+def _clean(client: RunClient, plan, dry_run: bool, as_json: bool) -> None:
+    from provisioner.runtime import gc
+
+    if not dry_run:
+        gc.delete(client.store, plan)
+    if as_json:
+        render.dump_json({**plan.to_json(), "dry_run": dry_run})
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for note in plan.notes:
+        console.warn(note)
+    console.out.print(
+        f"{verb.capitalize()} {len(plan.runs)} runs, {len(plan.artifacts)} artifacts, "
+        f"{len(plan.cache_entries)} cache entries and {len(plan.temp_parts)} temp parts; "
+        f"kept {plan.kept_runs} runs and {plan.kept_artifacts} artifacts."
+    )
+    for run_id in plan.runs:
+        console.out.print(f"  {verb} run {run_id}")
 
 
 @app.command("output")

@@ -1,4 +1,5 @@
-"""``provisioner stack ...``: deploy, preview, destroy, refresh, list, describe, outputs, export, validate."""
+"""``provisioner stack ...``: deploy, preview, destroy, refresh, list, describe, outputs, export,
+validate, history, import."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rich.text import Text
 
 from provisioner.cli import completion, console, render
 from provisioner.cli.progress import ProgressDisplay
-from provisioner.engines.model import Op, Plan
+from provisioner.engines.model import Op, Plan, Targeting
 from provisioner.errors import OperationError, UserInputError
 
 if TYPE_CHECKING:
@@ -88,6 +89,25 @@ Forget = Annotated[
         show_default=False,
     ),
 ]
+Target = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        metavar="URN_OR_NAME",
+        help="Only this resource and what it depends on (destroy: and what depends on it). "
+        "Repeatable. For exceptions, as Terraform's -target.",
+        show_default=False,
+    ),
+]
+Replace = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--replace",
+        metavar="URN_OR_NAME",
+        help="Force the replacement of this resource. Repeatable.",
+        show_default=False,
+    ),
+]
 LockTimeout = Annotated[
     float,
     typer.Option(
@@ -122,17 +142,51 @@ def preview(
     ] = False,
     detailed_exitcode: Detailed = False,
     refresh: Refresh = "true",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="Save the plan to FILE (JSON); `stack deploy FILE` applies exactly it.",
+            show_default=False,
+        ),
+    ] = None,
+    target: Target = None,
+    replace: Replace = None,
     as_json: Json = False,
 ) -> None:
     """Show what a deploy would change (the plan)."""
     from provisioner import operations
 
+    targeting = _targeting(target, replace)
     result = operations.preview(
-        ref, engine=engine, offline=offline, backend=backend, refresh=_truth(refresh)
+        ref,
+        engine=engine,
+        offline=offline,
+        backend=backend,
+        refresh=_truth(refresh),
+        targeting=targeting,
+        out=out,
     )
     _render_preview(result, show_same, as_json)
+    if out is not None and not as_json:
+        console.err.print(
+            f"Saved the plan to {out}. Apply exactly it: provisioner stack deploy {out}",
+            soft_wrap=True,
+        )
     if detailed_exitcode and result.plan.has_changes:
         raise typer.Exit(code=CHANGES_EXIT)
+
+
+def _targeting(target: list[str] | None, replace: list[str] | None) -> Targeting:
+    targeting = Targeting(tuple(target or ()), tuple(replace or ()))
+    if targeting.targets:
+        console.warn(
+            "resource targeting is in effect: the plan may be incomplete, and the stack may "
+            "be left out of date. As with Terraform's -target, use it for exceptions "
+            "(recovering from a mistake), not for routine changes."
+        )
+    return targeting
 
 
 def _render_preview(result: operations.PreviewResult, show_same: bool, as_json: bool) -> None:
@@ -172,12 +226,16 @@ def deploy(
     ] = False,
     refresh: Refresh = "true",
     forget: Forget = None,
+    target: Target = None,
+    replace: Replace = None,
     as_json: Json = False,
 ) -> None:
     """Create or update a stack's infrastructure (plan, confirm, apply).
 
     Shows the full plan, asks for confirmation when stdin is a terminal, applies exactly
     that plan with live progress, and writes the stack config (the hand-off file).
+    REF may be a plan saved by `stack preview --out`: then exactly that plan is applied,
+    or nothing if the definition, the state or provisioner changed since.
     """
     from provisioner import operations
 
@@ -209,6 +267,7 @@ def deploy(
             backend=backend,
             refresh=_truth(refresh),
             forget=forget or (),
+            targeting=_targeting(target, replace),
         )
     if result is None:
         if as_json:  # stdout still gets its one document
@@ -269,6 +328,7 @@ def destroy(
     yes: Yes = False,
     lock_timeout: LockTimeout = 0.0,
     forget: Forget = None,
+    target: Target = None,
     as_json: Json = False,
 ) -> None:
     """Delete a stack's resources and state.
@@ -280,10 +340,11 @@ def destroy(
     from provisioner import operations
 
     name, _ = operations.target_name(ref)
+    _targeting(target, None)
     if not yes:
         targets = operations.destroy_targets(ref, engine=engine, backend=backend)
         if targets is not None:
-            _confirm_destroy(name, targets[1], as_json)
+            _confirm_destroy(name, targets[1], as_json, target or [])
     with ProgressDisplay(console.err, "destroy") if not as_json else _Null() as progress:
         plan = operations.destroy(
             ref,
@@ -292,6 +353,7 @@ def destroy(
             lock_timeout=lock_timeout,
             backend=backend,
             forget_resources=forget or (),
+            targets=target or (),
         )
     if as_json:
         render.dump_json(
@@ -306,6 +368,11 @@ def destroy(
         console.out.print(f"Stack {name!r} has no resources and no state; nothing to destroy.")
         return
     deleted = sum(1 for s in plan.steps if s.op == Op.DELETE and s.type != "pulumi:pulumi:Stack")
+    if target:
+        console.out.print(
+            Text(f"Destroyed {_plural(deleted, 'resource')} of stack {name}.", style="bold green")
+        )
+        return
     console.out.print(
         Text(
             f"Destroyed stack {name}: {deleted} resources deleted, state removed.",
@@ -314,16 +381,17 @@ def destroy(
     )
 
 
-def _confirm_destroy(name: str, resources: list, as_json: bool) -> None:
+def _confirm_destroy(name: str, resources: list, as_json: bool, targets: list[str]) -> None:
     """Show what a destroy deletes and ask; without a terminal, demand --yes."""
+    what = "the targeted resources" if targets else "every resource"
     if as_json or not console.interactive():
         raise UserInputError(
-            f"destroy deletes every resource of stack {name!r}; pass --yes to confirm "
+            f"destroy deletes {what} of stack {name!r}; pass --yes to confirm "
             "(there is no terminal to ask on)"
         )
-    if resources:
+    if resources and not targets:
         render.render_plan(console.err, Plan(stack=name, engine="", steps=resources))
-    if not console.confirm(f"Destroy every resource of stack {name!r}?"):
+    if not console.confirm(f"Destroy {what} of stack {name!r}?"):
         console.err.print("Cancelled; nothing changed.")
         raise typer.Exit(code=1)
 
@@ -346,6 +414,92 @@ def refresh(
         render.render_drift(console.out, result)
     if detailed_exitcode and result.drift:
         raise typer.Exit(code=CHANGES_EXIT)
+
+
+@app.command()
+def history(
+    ref: Ref,
+    engine: EngineOpt = None,
+    backend: Backend = None,
+    as_json: Json = False,
+) -> None:
+    """Each deploy, destroy and refresh of a stack: time, user, host, version, changes, result."""
+    from dataclasses import asdict
+
+    from provisioner import operations
+
+    entries = operations.history(ref, engine=engine, backend=backend)
+    if as_json:
+        render.dump_json([asdict(e) for e in entries])
+        return
+    if not entries:
+        console.out.print("No history: the stack was never deployed from this home or backend.")
+        return
+    table = Table("started", "operation", "result", "changes", "user@host", "version")
+    for e in entries:
+        changes = ", ".join(f"{n} {op}" for op, n in e.changes.items()) or "-"
+        style = "green" if e.result == "succeeded" else "red"
+        table.add_row(
+            e.started,
+            e.kind,
+            Text(e.result, style=style),
+            changes + (f"\n{e.message}" if e.message else ""),
+            f"{e.user}@{e.host}" if e.user or e.host else "-",
+            e.version or "-",
+        )
+    console.out.print(table)
+
+
+@app.command("import")
+def import_(
+    ref: Ref,
+    type_: Annotated[
+        str,
+        typer.Argument(
+            metavar="TYPE",
+            help="The resource's type token (e.g. aws:s3/bucketV2:BucketV2), or its last part "
+            "for a dynamic resource (LocalDirectory).",
+        ),
+    ],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Its logical name in the program.")],
+    id_: Annotated[str, typer.Argument(metavar="ID", help="The existing resource's ID.")],
+    parent: Annotated[
+        str | None,
+        typer.Option(
+            "--parent",
+            metavar="URN_OR_NAME",
+            help="Pulumi engine: the parent it has in the program.",
+            show_default=False,
+        ),
+    ] = None,
+    engine: EngineOpt = None,
+    backend: Backend = None,
+    lock_timeout: LockTimeout = 0.0,
+    as_json: Json = False,
+) -> None:
+    """Adopt an existing resource into the stack; the next preview shows it as same, or as
+    the updates that make it match the definition."""
+    from dataclasses import asdict
+
+    from provisioner import operations
+
+    imported = operations.import_resource(
+        ref,
+        type_,
+        name,
+        id_,
+        parent=parent,
+        engine=engine,
+        backend=backend,
+        lock_timeout=lock_timeout,
+    )
+    if as_json:
+        render.dump_json(render.to_jsonable(asdict(imported)))
+        return
+    console.out.print(
+        Text(f"Imported {imported.name} ({imported.id}) as {imported.urn}", style="bold green")
+    )
+    console.out.print(f"Next: provisioner stack preview {ref}", soft_wrap=True)
 
 
 @app.command("list")

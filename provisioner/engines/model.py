@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from provisioner.errors import OperationError
+
 
 class Unknown:
     """A value known only after apply (Pulumi's unknown)."""
@@ -139,6 +141,9 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     offline: bool = False
     drift: list[Drift] = field(default_factory=list)
+    #: What the engine needs to apply exactly this plan later (``stack preview --out``):
+    #: the fingerprint of the state it was made from, and the Pulumi update plan.
+    saved: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> Counter[Op]:
         """How many steps of each op (component resources included)."""
@@ -147,6 +152,69 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(s.op not in (Op.SAME, Op.READ) for s in self.steps)
+
+
+class StalePlanError(OperationError):
+    """A saved plan no longer applies: the definition, the state or provisioner changed."""
+
+
+@dataclass(frozen=True)
+class Targeting:
+    """Which resources an operation may touch, and which it must replace.
+
+    Attributes:
+        targets: names or URNs; empty means every resource. A preview or deploy also takes
+            what they depend on (and their parents); a destroy also takes what depends on them.
+        replace: names or URNs whose replacement is forced.
+    """
+
+    targets: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.targets or self.replace)
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {"targets": list(self.targets), "replace": list(self.replace)}
+
+
+EVERYTHING = Targeting()
+
+
+@dataclass
+class StateResource:
+    """One resource as the state records it (``state list`` / ``state show``); secret
+    values are ``Secret`` and never shown."""
+
+    urn: str
+    type: str
+    name: str
+    id: str = ""
+    custom: bool = True
+    parent: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StateChange:
+    """What a state command did: the URNs it touched (old -> new; new is "" when removed)
+    and the backup of the state before, which ``state restore`` puts back."""
+
+    stack: str
+    backup: str
+    changed: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StateBackup:
+    """A saved copy of a stack's state, made before a state command changed it."""
+
+    name: str
+    path: str
+    created: str
+    size: int
 
 
 @dataclass

@@ -23,6 +23,7 @@ from provisioner.runtime.records import ErrorInfo, RunRecord, Status, StepRecord
 from provisioner.runtime.serializers import find_serializer
 from provisioner.runtime.serializers.registry import PICKLE
 from provisioner.runtime.step_artifacts import StepArtifacts
+from provisioner.runtime.steplogs import StepLog
 
 if TYPE_CHECKING:
     from provisioner.runtime.pipeline import Invocation, Pipeline
@@ -261,7 +262,12 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
             status = Status.CACHED
         else:
             inputs = {arg: state.io.load(ref.hash, ref.serializer) for arg, ref in in_refs.items()}
-            refs = _call(state, inv, rec, inputs, saved)
+            log = StepLog(state.io.store, state.run.run_id, inv.name)
+            try:
+                with log.capture():
+                    refs = _call(state, inv, rec, inputs, saved)
+            finally:
+                rec.log = log.saved_key()
             saved_refs = saved.refs
             status = Status.COMPLETED
         with state.lock:  # a cancelled run's step (still running here) records nothing

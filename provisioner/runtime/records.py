@@ -85,6 +85,9 @@ class StepRecord(BaseModel):
     cached_from: str | None = Field(default=None, description="run id that produced the outputs")
     error: ErrorInfo | None = None
     pods: list[PodAttempt] = Field(default_factory=list, description="remote attempts' ends")
+    log: str | None = Field(
+        default=None, description="store key of the step's captured stdout, stderr and logging"
+    )
 
 
 class RunOwner(BaseModel):

@@ -103,6 +103,16 @@ def sturdy(on_event: EventCallback) -> EventCallback:
     return deliver
 
 
+def _untargeted(reg: Registration, old: ResourceState | None) -> tuple[str, dict[str, Any]]:
+    """What the program sees of a resource outside ``--target``: its recorded state, or (not
+    created) its inputs; no step is taken."""
+    if not reg.custom:
+        return "", {}
+    if old is not None:
+        return old.id, old.outputs
+    return "", reg.inputs
+
+
 def step_of(res: ResourceState | Registration, op: Op, **extra: Any) -> Step:
     return Step(
         urn=res.urn,
@@ -126,6 +136,9 @@ class Deployment:
             run goes on.
         forget: names or URNs of resources to drop from the state instead of deleting them.
         drift: what a refresh before this run found, by URN (shown on drift-fixing updates).
+        only: with ``--target``, the URNs this run may touch; every other resource keeps its
+            recorded state, and a new one is not created.
+        replace: URNs whose replacement is forced (``--replace``).
     """
 
     def __init__(
@@ -136,6 +149,8 @@ class Deployment:
         on_event: EventCallback,
         forget: Collection[str] = (),
         drift: dict[str, Drift] | None = None,
+        only: set[str] | None = None,
+        replace: Collection[str] = (),
     ) -> None:
         self.store = store
         self.preview = preview
@@ -154,6 +169,10 @@ class Deployment:
         self.drift = drift or {}
         #: Deletes the provider will refuse (a preview's finding): (resource, reason).
         self.refusals: list[tuple[ResourceState, str]] = []
+        self.only = only
+        self.replace = set(replace)
+        #: Every registration of the run, by URN (what ``--target`` closes over).
+        self.registered: dict[str, Registration] = {}
 
     # -- events ---------------------------------------------------------------------------
 
@@ -191,7 +210,10 @@ class Deployment:
                     return "", {}
                 raise OperationError(f"duplicate resource URN {reg.urn}")
             self.seen.add(reg.urn)
+            self.registered[reg.urn] = reg
             old = self.store.cp.live(reg.urn)
+        if self.only is not None and reg.urn not in self.only and reg.type != STACK_TYPE:
+            return _untargeted(reg, old)
         if old is not None and (has_encrypted(old.inputs) or has_encrypted(old.outputs)):
             old = self._readable(old, reg)
         if not reg.custom:
@@ -248,14 +270,15 @@ class Deployment:
             step = step_of(reg, Op.CREATE, note="outputs known after apply (offline plan)")
         else:
             diffs = diff_properties(old.inputs, reg.inputs, reg.replace_on_changes)
+            forced = reg.urn in self.replace
             op = (
-                Op.SAME
-                if not diffs
-                else Op.REPLACE
-                if any(d.replaces for d in diffs)
+                Op.REPLACE
+                if forced or any(d.replaces for d in diffs)
                 else Op.UPDATE
+                if diffs
+                else Op.SAME
             )
-            step = step_of(reg, op, diffs=diffs)
+            step = step_of(reg, op, diffs=diffs, replace_reasons=["--replace"] if forced else [])
         self._record(step)
         self.emit(EventKind.STEP_DONE, step)
         if old is not None and step.op == Op.SAME:
@@ -295,6 +318,8 @@ class Deployment:
             for d in diffs
             if covers(reg.replace_on_changes, d.path)
         ]
+        if reg.urn in self.replace:
+            replaces.append("--replace")
         replaces = list(dict.fromkeys(replaces))
         for d in diffs:
             d.replaces = covers(replaces, d.path)
@@ -454,6 +479,8 @@ class Deployment:
         """Recorded resources the program no longer declares, plus replaced ones."""
         cp = self.store.cp
         gone = [r for r in cp.resources if r.delete or r.urn not in self.seen]
+        if self.only is not None:
+            gone = [r for r in gone if r.urn in self.only]
         return delete_order(gone, cp.resources)
 
     def _live(self, doomed: list[ResourceState]) -> list[ResourceState]:

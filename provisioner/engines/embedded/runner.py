@@ -55,6 +55,10 @@ def run_program(
         BaseException: whatever the program or the monitor raised.
     """
 
+    from provisioner.engines.pickling import guard_provider_serialization
+
+    guard_provider_serialization()
+
     def run() -> None:
         from pulumi.runtime import settings
         from pulumi.runtime.mocks import set_mocks

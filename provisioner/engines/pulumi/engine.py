@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.engines.base import Engine
-from provisioner.engines.model import EventCallback, Plan, RefreshResult, Secret, no_events
+from provisioner.engines.history import HistoryEntry, history_message, parse_message
+from provisioner.engines.model import (
+    EVERYTHING,
+    EventCallback,
+    Plan,
+    RefreshResult,
+    Secret,
+    StalePlanError,
+    StateBackup,
+    StateChange,
+    StateResource,
+    Targeting,
+    no_events,
+)
 from provisioner.engines.pulumi import cli, failures
 from provisioner.engines.pulumi.events import EventRecorder
+from provisioner.engines.pulumi.surgery import reparent, state_resource
 from provisioner.engines.pulumi.values import decode
 from provisioner.engines.pulumi.workspace import (
     PROJECT,
@@ -20,7 +38,12 @@ from provisioner.engines.pulumi.workspace import (
     cloud_config,
     runtime_options,
 )
-from provisioner.errors import EngineUnavailableError, NotFoundError, OperationError
+from provisioner.errors import (
+    EngineUnavailableError,
+    NotFoundError,
+    OperationError,
+    UserInputError,
+)
 
 #: Update plans (``preview --save-plan``, ``up --plan``) are an experimental CLI feature:
 #: the CLI documents them as enabled only when ``PULUMI_EXPERIMENTAL`` is set.
@@ -64,14 +87,31 @@ class PulumiEngine(Engine):
     # -- Engine interface ---------------------------------------------------------------
 
     def preview(
-        self, stack: LoadedStack, on_event: EventCallback = no_events, *, refresh: bool = False
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback = no_events,
+        *,
+        refresh: bool = False,
+        targeting: Targeting = EVERYTHING,
+        save: bool = False,
     ) -> Plan:
         """Compute the steps an ``up`` would take, from the engine's step events.
 
         With ``refresh``, the CLI reads every resource back first (``preview --refresh``) and
         plans against what is real; ``Plan.drift`` lists what changed outside provisioner.
+        ``targeting`` becomes ``--target`` (with what the targets depend on) and
+        ``--replace``. With ``save``, the CLI saves its update plan (``--save-plan``), which
+        ``Plan.saved`` carries with the fingerprint of the state it was made from.
         """
-        return self._preview(stack, on_event, refresh=refresh)
+        if not save:
+            return self._preview(stack, on_event, refresh=refresh, targeting=targeting)
+        with _plan_file(self._settings(stack.name, stack).work_dir) as plan_file:
+            plan = self._preview(
+                stack, on_event, refresh=refresh, targeting=targeting, plan_file=plan_file
+            )
+            state = self._fingerprint(stack.name)  # a preview changes no state
+            plan.saved = {"state": state, "pulumi_plan": json.loads(plan_file.read_text("utf-8"))}
+        return plan
 
     def up(
         self, stack: LoadedStack, on_event: EventCallback = no_events, *, refresh: bool = False
@@ -87,6 +127,8 @@ class PulumiEngine(Engine):
         confirm: Callable[[Plan], bool] | None = None,
         refresh: bool = False,
         forget: Collection[str] = (),
+        targeting: Targeting = EVERYTHING,
+        expect: dict[str, Any] | None = None,
     ) -> Plan | None:
         """Preview into a Pulumi update plan, let ``confirm`` see it, then apply that plan.
 
@@ -95,7 +137,11 @@ class PulumiEngine(Engine):
         with an error if the state or the program no longer produce them, so the plan
         ``confirm`` saw is the plan applied, or nothing beyond it is.
 
+        With ``expect`` (a saved plan's ``Plan.saved``), the update runs with the saved
+        Pulumi plan instead, after checking that the state is still the one it was made from.
+
         Raises:
+            StalePlanError: with ``expect``, the state changed since the plan was made.
             OperationError: the stack changed after the plan was shown, so the CLI refused
                 the plan (nothing beyond it was applied; rerun to see the new plan), or a
                 provider failed.
@@ -103,34 +149,130 @@ class PulumiEngine(Engine):
         """
         if forget:
             return super().plan_and_apply(stack, on_event, forget=forget)  # refuses
+        if expect is not None:
+            return self._apply_saved(stack, on_event, expect, confirm, refresh, targeting)
         if confirm is None:
-            return self._up(stack, on_event, refresh=refresh)
-        plans = self._settings(stack.name, stack).work_dir / "plans"
-        plans.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix="update-", suffix=".json", dir=plans)
-        os.close(handle)
-        plan_file = Path(name)
-        try:
-            plan = self._preview(stack, no_events, refresh=refresh, plan_file=plan_file)
+            return self._up(stack, on_event, refresh=refresh, targeting=targeting)
+        with _plan_file(self._settings(stack.name, stack).work_dir) as plan_file:
+            plan = self._preview(
+                stack, no_events, refresh=refresh, targeting=targeting, plan_file=plan_file
+            )
             if not confirm(plan):
                 return None
-            applied = self._up(stack, on_event, refresh=refresh, plan_file=plan_file)
-        finally:
-            plan_file.unlink(missing_ok=True)
+            applied = self._up(
+                stack, on_event, refresh=refresh, targeting=targeting, plan_file=plan_file
+            )
         applied.drift = plan.drift
         return applied
 
-    def destroy(self, stack_name: str, on_event: EventCallback = no_events) -> Plan:
-        """Delete every resource and then the stack itself; no state means nothing to do."""
+    def _apply_saved(
+        self,
+        stack: LoadedStack,
+        on_event: EventCallback,
+        expect: dict[str, Any],
+        confirm: Callable[[Plan], bool] | None,
+        refresh: bool,
+        targeting: Targeting,
+    ) -> Plan | None:
+        """Apply a saved Pulumi update plan (``up --plan``); the CLI refuses any step the
+        plan does not hold."""
+        if self._fingerprint(stack.name) != expect.get("state"):
+            raise StalePlanError(
+                f"the saved plan no longer applies: the state of stack {stack.name!r} changed "
+                "since the plan was made (another deploy, a refresh or a state command ran); "
+                "nothing was changed",
+                hint="Make a new plan with `provisioner stack preview --out`.",
+            )
+        with _plan_file(self._settings(stack.name, stack).work_dir) as plan_file:
+            plan_file.write_text(json.dumps(expect.get("pulumi_plan", {})), "utf-8")
+            if confirm is not None:
+                shown = self._preview(stack, no_events, refresh=refresh, targeting=targeting)
+                if not confirm(shown):
+                    return None
+            return self._up(
+                stack, on_event, refresh=refresh, targeting=targeting, plan_file=plan_file
+            )
+
+    def _fingerprint(self, stack_name: str) -> str:
+        """A digest of the resources the backend records for the stack ("" without one)."""
+        target = self._open(stack_name, create=False)
+        if target is None:
+            return ""
+        deployment = self._run("stack export", stack_name, None, target.export_stack)
+        resources = (deployment.deployment or {}).get("resources") or []
+        data = json.dumps(resources, sort_keys=True).encode()
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+
+    def _urns(self, stack_name: str, targeting: Targeting) -> tuple[list[str], list[str]]:
+        """``--target`` (plus what each depends on, and its parents) and ``--replace`` as
+        the URNs the CLI takes; names are looked up in the recorded state."""
+        if not targeting:
+            return [], []
+        target = self._open(stack_name, create=False)
+        deployment = (
+            self._run("stack export", stack_name, None, target.export_stack)
+            if target is not None
+            else None
+        )
+        resources = ((deployment.deployment if deployment else None) or {}).get("resources") or []
+        nodes = {r["urn"]: r for r in resources if "urn" in r}
+
+        def lookup(names: tuple[str, ...], flag: str) -> list[str]:
+            urns = []
+            for name in names:
+                if name.startswith("urn:pulumi:"):
+                    urns.append(name)
+                    continue
+                hits = [u for u in nodes if u.rsplit("::", 1)[-1] == name]
+                if not hits:
+                    raise UserInputError(
+                        f"{flag} {name!r}: the stack's state has no resource of that name; "
+                        "pass its URN (`provisioner stack preview --json` lists them)"
+                    )
+                urns.extend(hits)
+            return urns
+
+        chosen, todo = [], lookup(targeting.targets, "--target")
+        while todo:
+            urn = todo.pop(0)
+            if urn in chosen:
+                continue
+            chosen.append(urn)
+            node = nodes.get(urn, {})
+            todo.extend(node.get("dependencies") or [])
+            todo.extend([node["parent"]] if node.get("parent") else [])
+        stack_urns = [u for u in chosen if u.split("::")[2] != "pulumi:pulumi:Stack"]
+        return stack_urns, lookup(targeting.replace, "--replace")
+
+    def destroy(
+        self,
+        stack_name: str,
+        on_event: EventCallback = no_events,
+        *,
+        targets: tuple[str, ...] = (),
+    ) -> Plan:
+        """Delete every resource and then the stack itself; no state means nothing to do.
+
+        With ``targets`` (names or URNs), only those and what depends on them
+        (``--target-dependents``) are deleted, and the stack stays.
+        """
         target = self._open(stack_name, create=False)
         if target is None:
             return Plan(stack_name, self.name)
+        # The targets themselves (resolved as --replace names are), not what they need.
+        urns = self._urns(stack_name, Targeting(replace=targets))[1] if targets else []
         recorder = EventRecorder(on_event)
         self._run(
             "destroy",
             stack_name,
             recorder,
-            lambda: target.destroy(on_event=recorder, remove=True),
+            lambda: target.destroy(
+                on_event=recorder,
+                remove=not urns,
+                target=urns or None,
+                target_dependents=True if urns else None,
+                message=history_message("destroy"),
+            ),
         )
         return Plan(stack_name, self.name, recorder.steps)
 
@@ -138,7 +280,12 @@ class PulumiEngine(Engine):
         """Read every resource back and report the ones whose outputs changed."""
         target = self._require(stack_name, "refresh")
         recorder = EventRecorder(on_event, refresh=True)
-        self._run("refresh", stack_name, recorder, lambda: target.refresh(on_event=recorder))
+        self._run(
+            "refresh",
+            stack_name,
+            recorder,
+            lambda: target.refresh(on_event=recorder, message=history_message("refresh")),
+        )
         return RefreshResult(stack_name, self.name, recorder.checked, recorder.drift)
 
     def outputs(self, stack_name: str) -> dict[str, Any]:
@@ -155,6 +302,196 @@ class PulumiEngine(Engine):
         body = deployment.deployment or {}
         return bool(body.get("resources") or body.get("pending_operations"))
 
+    # -- state surgery: the CLI's own ``state`` and ``stack import``, after a backup -------
+
+    def state_list(self, stack_name: str) -> list[StateResource]:
+        """The resources the backend records (exported without ``--show-secrets``: secret
+        values stay encrypted, and show as secrets)."""
+        return [state_resource(r) for r in self._export(stack_name).get("resources") or []]
+
+    def state_remove(self, stack_name: str, names: list[str]) -> StateChange:
+        """``pulumi state delete`` each resource (the CLI refuses one that others need)."""
+        urns = self._state_urns(stack_name, names)
+        saved = self._backup(stack_name, "rm")
+        for i, urn in enumerate(urns):
+            try:
+                self._cli(stack_name, "state delete", ["state", "delete", urn, "--yes"])
+            except OperationError:
+                if i == 0:  # nothing changed: no backup to keep
+                    saved.unlink(missing_ok=True)
+                raise
+        return StateChange(stack_name, str(saved), dict.fromkeys(urns, ""))
+
+    def state_move(
+        self, stack_name: str, name: str, new_name: str | None, new_parent: str | None
+    ) -> StateChange:
+        """Rename with ``pulumi state rename``; re-parent by editing an export and
+        importing it (``stack import``), which the CLI has no command for."""
+        if not new_name and not new_parent:
+            raise UserInputError("state mv needs a NEW_NAME, --parent, or both")
+        [urn] = self._state_urns(stack_name, [name])
+        saved = self._backup(stack_name, "mv")
+        moved: dict[str, str] = {}
+        if new_name:
+            self._cli(stack_name, "state rename", ["state", "rename", urn, new_name, "--yes"])
+            moved[urn] = urn = f"{urn.rsplit('::', 1)[0]}::{new_name}"
+        if new_parent:
+            [parent] = self._state_urns(stack_name, [new_parent])
+            deployment = self._export(stack_name)
+            renames = reparent(deployment.get("resources") or [], urn, parent)
+            document = {"version": 3, "deployment": deployment}
+            self._import(stack_name, document)
+            first = next(iter(moved), urn)
+            moved = {**renames, first: renames.get(urn, urn)}
+        return StateChange(stack_name, str(saved), moved)
+
+    def import_resource(
+        self, stack: LoadedStack, type_: str, name: str, id_: str, parent: str | None = None
+    ) -> StateResource:
+        """Adopt an existing resource with ``pulumi import`` (``Stack.import_resources``):
+        the provider plugin reads it by ID into the state, under ``parent`` (a URN, or a
+        name in the state) when given. Give the name and parent the program uses, so the
+        next preview matches it: ``same``, or the updates the definition needs."""
+        stack_name = stack.name
+        target = self._open(stack_name, stack=stack)
+        resource: dict[str, Any] = {"type": type_, "name": name, "id": id_}
+        name_table = None
+        if parent:
+            urn = (
+                parent
+                if parent.startswith("urn:pulumi:")
+                else self._state_urns(stack_name, [parent])[0]
+            )
+            resource["parent"] = "parent"
+            name_table = {"parent": urn}
+        self._run(
+            "import",
+            stack_name,
+            None,
+            lambda: target.import_resources(
+                message=history_message("import"),
+                resources=[resource],  # type: ignore[list-item]
+                name_table=name_table,
+                protect=False,
+                generate_code=False,
+            ),
+        )
+        found = [r for r in self.state_list(stack_name) if r.name == name and r.type == type_]
+        if not found:
+            raise OperationError(f"pulumi import of {type_} {name} recorded nothing")
+        return found[-1]
+
+    def state_backups(self, stack_name: str) -> list[StateBackup]:
+        folder = self._settings(stack_name).work_dir / "backups"
+        found = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            stat = path.stat()
+            created = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
+            found.append(StateBackup(path.stem, str(path), created, stat.st_size))
+        return found
+
+    def state_restore(self, stack_name: str, name: str | None) -> StateChange:
+        """``stack import`` a backup, after backing up what it replaces."""
+        found = self.state_backups(stack_name)
+        if not found:
+            raise NotFoundError(f"stack {stack_name!r} has no state backups")
+        chosen = (
+            found[-1]
+            if name is None
+            else next((b for b in found if name in (b.name, b.path)), None)
+        )
+        if chosen is None:
+            raise NotFoundError(f"stack {stack_name!r} has no state backup {name!r}")
+        document = json.loads(Path(chosen.path).read_text(encoding="utf-8"))
+        previous = self._backup(stack_name, "restore")
+        self._import(stack_name, document)
+        return StateChange(stack_name, str(previous), {chosen.path: "restored"})
+
+    def _export(self, stack_name: str) -> dict[str, Any]:
+        """The stack's deployment, secrets encrypted (``stack export`` without
+        ``--show-secrets``, unlike ``Stack.export_stack``)."""
+        out = self._cli(stack_name, "stack export", ["stack", "export"])
+        return json.loads(out or "{}").get("deployment") or {}
+
+    def _import(self, stack_name: str, document: dict[str, Any]) -> None:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".json", dir=self._settings(stack_name).work_dir, delete=False
+        ) as handle:
+            json.dump(document, handle)
+        try:
+            self._cli(stack_name, "stack import", ["stack", "import", "--file", handle.name])
+        finally:
+            os.unlink(handle.name)
+
+    def _backup(self, stack_name: str, why: str) -> Path:
+        """Save the stack's export (secrets encrypted) under the workspace, mode 0600."""
+        document = {"version": 3, "deployment": self._export(stack_name)}
+        folder = self._settings(stack_name).work_dir / "backups"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = folder / f"{stamp}-{why}.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(document, out, indent=1)
+        return path
+
+    def _state_urns(self, stack_name: str, names: list[str]) -> list[str]:
+        resources = self._export(stack_name).get("resources") or []
+        urns = []
+        for name in names:
+            hits = [r["urn"] for r in resources if name in (r["urn"], r["urn"].rsplit("::", 1)[-1])]
+            if not hits:
+                raise NotFoundError(f"stack {stack_name!r} has no resource {name!r} in its state")
+            if len(hits) > 1:
+                raise UserInputError(f"{name!r} names {len(hits)} resources; pass one URN")
+            urns.append(hits[0])
+        return urns
+
+    def _cli(self, stack_name: str, action: str, args: list[str]) -> str:
+        """Run one CLI command on the stack (the backend's lock is the CLI's to take)."""
+        self._require(stack_name, action)
+        settings = self._settings(stack_name)
+        return self._run(
+            action,
+            stack_name,
+            None,
+            lambda: (
+                self.command()
+                .run(
+                    [*args, "--stack", stack_name, "--non-interactive"],
+                    str(settings.work_dir),
+                    settings.env,
+                )
+                .stdout
+            ),
+        )
+
+    def history(self, stack_name: str) -> list[HistoryEntry]:
+        """The backend's update history of the stack (``pulumi stack history``), oldest
+        first; user, host and version come from the message provisioner tags updates with."""
+        target = self._open(stack_name, create=False)
+        if target is None:
+            return []
+        updates = self._run("stack history", stack_name, None, target.history)
+        entries = []
+        for update in updates:
+            tagged = parse_message(update.message)
+            changes = {str(op): int(n) for op, n in (update.resource_changes or {}).items() if n}
+            entries.append(
+                HistoryEntry(
+                    kind=tagged.get("kind") or _KINDS.get(update.kind, update.kind),
+                    started=_iso(update.start_time),
+                    ended=_iso(update.end_time),
+                    user=tagged.get("user", ""),
+                    host=tagged.get("host", ""),
+                    version=tagged.get("version", ""),
+                    result=str(update.result),
+                    changes=changes,
+                    message="" if tagged else update.message,
+                )
+            )
+        return entries[::-1]  # the CLI lists the newest first
+
     def state_location(self, stack_name: str) -> str:
         """The stack's checkpoint in the backend, e.g. ``file:///…/state/.pulumi/stacks/…``."""
         return self._settings(stack_name).state_location()
@@ -167,10 +504,12 @@ class PulumiEngine(Engine):
         on_event: EventCallback,
         *,
         refresh: bool,
+        targeting: Targeting = EVERYTHING,
         plan_file: Path | None = None,
     ) -> Plan:
         recorder = EventRecorder(on_event)
         target = self._open(stack.name, stack=stack, plans=plan_file is not None)
+        urns, replace = self._urns(stack.name, targeting)
         self._run(
             "preview",
             stack.name,
@@ -179,6 +518,8 @@ class PulumiEngine(Engine):
                 on_event=recorder,
                 refresh=refresh,
                 plan=str(plan_file) if plan_file is not None else None,
+                target=urns or None,
+                replace=replace or None,
             ),
         )
         notes = self._settings(stack.name, stack).notes
@@ -192,10 +533,12 @@ class PulumiEngine(Engine):
         on_event: EventCallback,
         *,
         refresh: bool,
+        targeting: Targeting = EVERYTHING,
         plan_file: Path | None = None,
     ) -> Plan:
         recorder = EventRecorder(on_event)
         target = self._open(stack.name, stack=stack, plans=plan_file is not None)
+        urns, replace = self._urns(stack.name, targeting)
         result = self._run(
             "up",
             stack.name,
@@ -204,6 +547,9 @@ class PulumiEngine(Engine):
                 on_event=recorder,
                 refresh=refresh,
                 plan=str(plan_file) if plan_file is not None else None,
+                target=urns or None,
+                replace=replace or None,
+                message=history_message("deploy"),
             ),
         )
         plan = Plan(stack.name, self.name, recorder.steps, outputs=_plain_outputs(result.outputs))
@@ -310,6 +656,31 @@ class PulumiEngine(Engine):
             raise EngineUnavailableError(f"{cli.missing_cli_message()} ({exc})") from None
         except RuntimeError as exc:  # e.g. "summary event never found"
             raise OperationError(f"pulumi {action} of stack {stack_name!r} failed: {exc}") from None
+
+
+#: Pulumi's update kinds, in provisioner's words.
+_KINDS = {"update": "deploy", "destroy": "destroy", "refresh": "refresh"}
+
+
+def _iso(moment: Any) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def _plan_file(work_dir: Path) -> Iterator[Path]:
+    """A fresh file for a Pulumi update plan under the workspace, removed afterwards."""
+    plans = work_dir / "plans"
+    plans.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="update-", suffix=".json", dir=plans)
+    os.close(handle)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _plain_outputs(outputs: Any) -> dict[str, Any]:

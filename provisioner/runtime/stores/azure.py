@@ -158,6 +158,33 @@ class AzureArtifactStore(ArtifactStore):
         with self._errors(key), contextlib.suppress(ResourceNotFoundError):
             self.container.delete_blob(self._key(key))
 
+    def temp_parts(self) -> Iterator[str]:
+        """Blobs a killed staged upload left with uncommitted blocks only (never listed by
+        ``list_keys``), last touched before ``TEMP_GRACE``."""
+        import datetime as dt
+
+        full = f"{self.prefix}/" if self.prefix else ""
+        cut = len(full)
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.TEMP_GRACE)
+        with self._errors():
+            committed = {b.name for b in self.container.list_blobs(name_starts_with=full)}
+            every = self.container.list_blobs(name_starts_with=full, include=["uncommittedblobs"])
+            for blob in every:
+                if blob.name not in committed and blob.last_modified < cutoff:
+                    yield blob.name[cut:]
+
+    def delete_temp(self, part: str) -> None:
+        """Delete the uncommitted blob (commit it empty first where the service insists)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        client = self.container.get_blob_client(self._key(part))
+        with self._errors(part):
+            try:
+                client.delete_blob()
+            except ResourceNotFoundError:
+                client.commit_block_list([])
+                client.delete_blob()
+
     def check(self) -> None:
         """Fetch the container's properties."""
         try:

@@ -80,6 +80,20 @@ class ArtifactStore(ABC):
     def delete(self, key: str) -> None:
         """Remove one object; missing objects are ignored."""
 
+    #: Seconds a temp part must have been left alone before a clean-up takes it for the
+    #: remains of a killed write (a write in progress is younger).
+    TEMP_GRACE = 3600.0
+
+    def temp_parts(self) -> Iterator[str]:
+        """What killed writes left behind that ``list_keys`` never shows (temp files,
+        unfinished multipart uploads), older than ``TEMP_GRACE``; stores without such
+        remains list nothing."""
+        return iter(())
+
+    def delete_temp(self, part: str) -> None:
+        """Remove one of :meth:`temp_parts`."""
+        raise NotImplementedError(part)
+
     def check(self) -> None:
         """Fail fast, with the URI and cause, if the store cannot be reached.
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,6 +106,26 @@ class LocalArtifactStore(ArtifactStore):
     def delete(self, key: str) -> None:
         """Remove the file if present."""
         self._path(key).unlink(missing_ok=True)
+
+    def temp_parts(self) -> Iterator[str]:
+        """Temp files of writes that never finished (``.<name>.*.tmp``, ``*.part``)."""
+        if not self.root.is_dir():
+            return
+        cutoff = time.time() - self.TEMP_GRACE
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(".") or not name.endswith((".tmp", ".part")):
+                    continue
+                path = Path(dirpath) / name
+                with contextlib.suppress(OSError):
+                    if path.stat().st_mtime < cutoff:
+                        yield path.relative_to(self.root).as_posix()
+
+    def delete_temp(self, part: str) -> None:
+        path = (self.root / part).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"{part!r} is outside the store")
+        path.unlink(missing_ok=True)
 
     def _missing(self) -> ArtifactStoreMissingError:
         return ArtifactStoreMissingError(

@@ -163,6 +163,30 @@ class S3ArtifactStore(ArtifactStore):
         with self._errors(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
+    def temp_parts(self) -> Iterator[str]:
+        """Multipart uploads under the prefix that were started and never completed
+        (``<key>?uploadId=<id>``)."""
+        import datetime as dt
+
+        full = f"{self.prefix}/" if self.prefix else ""
+        cut = len(full)
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.TEMP_GRACE)
+        with self._errors():
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=full
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] < cutoff:
+                        yield f"{upload['Key'][cut:]}?uploadId={upload['UploadId']}"
+
+    def delete_temp(self, part: str) -> None:
+        key, _, upload_id = part.partition("?uploadId=")
+        with self._errors(key):
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+            )
+
     def check(self) -> None:
         """HEAD the bucket."""
         try:

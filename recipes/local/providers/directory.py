@@ -96,7 +96,8 @@ class LocalDirectoryProvider(ResourceProvider):
         path = Path(props.get("path") or id_)
         if not path.is_dir():
             return ReadResult("", {})
-        return ReadResult(id_, _outs(props, bool(props.get("created"))))
+        # An import reads with the ID alone: the path is the ID; it did not create it.
+        return ReadResult(id_, _outs({**props, "path": str(path)}, bool(props.get("created"))))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(_outs(news, bool(olds.get("created"))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.engines.pulumi import cli as cli_mod
 from provisioner.spec.loader import LoadedStack, load_text
 from tests.engines.pulumi.replay import ReplayPulumi
 
@@ -30,3 +31,16 @@ def cli(request, monkeypatch) -> ReplayPulumi:
     for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_BACKEND_URL"):
         monkeypatch.delenv(name, raising=False)
     return ReplayPulumi(version=request.param)
+
+
+@pytest.fixture
+def cli_app(monkeypatch, tmp_path, provisioner_home):
+    """The provisioner CLI in-process, its Pulumi engine running the double."""
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    double = ReplayPulumi()
+    monkeypatch.setattr(cli_mod, "pulumi_cli_available", lambda: True)
+    monkeypatch.setattr(cli_mod, "find_pulumi_command", lambda: double)
+    definition = tmp_path / "dev.yaml"
+    definition.write_text(DEFINITION, encoding="utf-8")
+    return double, str(definition)

@@ -38,6 +38,7 @@ class Script:
     code: int = 0
     stderr: str = ""
     outputs: dict[str, Any] | None = None
+    message: str = ""
 
 
 @dataclass
@@ -129,15 +130,25 @@ class ReplayPulumi(PulumiCommand):
         if head == ["stack", "output"]:
             return self._outputs(stack, "--show-secrets" in args)
         if head == ["stack", "history"]:
-            return json.dumps(self._stack(stack).history[-1:][::-1]), "", 0
+            newest = self._stack(stack).history[::-1]
+            size = _flag(args, "--page-size")
+            return json.dumps(newest[: int(size)] if size else newest), "", 0
         if head == ["stack", "export"]:
             return self._export(stack)
+        if head == ["stack", "import"]:
+            return self._import(stack, Path(_flag(args, "--file") or ""))
+        if head == ["state", "delete"]:
+            return self._state_delete(self._stack(stack), args[2])
+        if head == ["state", "rename"]:
+            return self._state_rename(self._stack(stack), args[2], args[3])
         if head == ["config", "set-all"]:
             return self._config_set_all(stack, args)
         if args[:1] == ["config"] and "--json" in args:
             return json.dumps(self._stack(stack).config), "", 0
         if args[:1] == ["whoami"]:
             return json.dumps({"user": "tester", "url": env.get("PULUMI_BACKEND_URL")}), "", 0
+        if args[:1] == ["import"]:
+            return self._import_resources(self._stack(stack), args)
         if args[:1] in (["preview"], ["up"], ["destroy"], ["refresh"]):
             return self._operation(args[0], stack, args, env)
         return "", f"error: unknown command {' '.join(args)!r} for the test double", 1
@@ -210,6 +221,86 @@ class ReplayPulumi(PulumiCommand):
         }
         return json.dumps({"version": 3, "deployment": deployment}), "", 0
 
+    def _import(self, name: str | None, path: Path) -> tuple[str, str, int]:
+        """``stack import``: the deployment in the file becomes the stack's checkpoint."""
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        resources = doc["deployment"].get("resources") or []
+        self._stack(name).resources = {r["urn"]: r for r in resources}
+        return "Import complete.", "", 0
+
+    def _import_resources(self, stack: FakeStack, args: list[str]) -> tuple[str, str, int]:
+        """``pulumi import --file``: each resource is read by ID into the state, under its
+        parent's type chain (the double reads nothing real: the ID is taken as found)."""
+        if "--yes" not in args:
+            return "", "error: --yes must be passed in non-interactive mode", 255
+        doc = json.loads(Path(_flag(args, "--file") or "").read_text(encoding="utf-8"))
+        table = doc.get("nameTable") or {}
+        root = f"urn:pulumi:{self.current}::provisioner::pulumi:pulumi:Stack::provisioner-{self.current}"
+        for item in doc["resources"]:
+            parent = table.get(item.get("parent", ""), root)
+            chain = parent.split("::")[2]
+            qualified = (
+                item["type"] if chain == "pulumi:pulumi:Stack" else f"{chain}${item['type']}"
+            )
+            urn = f"urn:pulumi:{self.current}::provisioner::{qualified}::{item['name']}"
+            if urn in stack.resources:
+                return "", f"error: resource '{urn}' already exists", 255
+            stack.resources[urn] = {
+                "urn": urn,
+                "custom": True,
+                "type": item["type"],
+                "id": item["id"],
+                "parent": parent,
+                "inputs": {},
+                "outputs": {},
+            }
+        now = time.strftime(DATETIME, time.gmtime())
+        stack.history.append(
+            {
+                "kind": "import",
+                "startTime": now,
+                "endTime": now,
+                "message": _flag(args, "--message") or "",
+                "environment": {},
+                "config": stack.config,
+                "result": "succeeded",
+                "version": len(stack.history) + 1,
+                "resourceChanges": {"import": len(doc["resources"])},
+            }
+        )
+        return "Resources imported", "", 0
+
+    def _state_delete(self, stack: FakeStack, urn: str) -> tuple[str, str, int]:
+        """``state delete``: refused while another resource depends on it (as the CLI)."""
+        if urn not in stack.resources:
+            return "", f"error: No such resource {urn!r} exists in the current state", 255
+        users = [
+            u
+            for u, r in stack.resources.items()
+            if u != urn and (r.get("parent") == urn or urn in (r.get("dependencies") or []))
+        ]
+        if users:
+            return "", f"error: {urn} can't be safely deleted because {users[0]} depends on it", 255
+        del stack.resources[urn]
+        return "Resource deleted", "", 0
+
+    def _state_rename(self, stack: FakeStack, urn: str, new: str) -> tuple[str, str, int]:
+        """``state rename``: a new name, the same type chain; references follow."""
+        if urn not in stack.resources:
+            return "", f"error: No such resource {urn!r} exists in the current state", 255
+        renamed = f"{urn.rsplit('::', 1)[0]}::{new}"
+        moved = {}
+        for u, r in stack.resources.items():
+            r = dict(r)
+            if r.get("parent") == urn:
+                r["parent"] = renamed
+            r["dependencies"] = [renamed if d == urn else d for d in r.get("dependencies") or []]
+            if u == urn:
+                r["urn"] = u = renamed
+            moved[u] = r
+        stack.resources = moved
+        return "Resource renamed", "", 0
+
     def _operation(
         self, op: str, name: str | None, args: list[str], env: dict[str, str]
     ) -> tuple[str, str, int]:
@@ -240,7 +331,7 @@ class ReplayPulumi(PulumiCommand):
         script = self.scripts.get(op)
         if script is None:
             return "", f"error: the test double has no script for {op!r}", 1
-        events = load_events(script.fixture)
+        events = _only(load_events(script.fixture), _flags(args, "--target"))
         if op in ("preview", "up"):
             # ``--refresh`` reads back every resource the state holds before planning.
             refreshes = any(_op(e) == "refresh" for e in events)
@@ -261,6 +352,7 @@ class ReplayPulumi(PulumiCommand):
         if plan_out:
             Path(plan_out).write_text(json.dumps(_plan(self._stack(name), events)), "utf-8")
         if op != "preview":
+            script.message = _flag(args, "--message") or ""
             self._apply(self._stack(name), op, events, script)
         return f"{op}: replayed {script.fixture}", script.stderr, script.code
 
@@ -323,7 +415,7 @@ class ReplayPulumi(PulumiCommand):
                 "kind": {"up": "update"}.get(op, op),
                 "startTime": now,
                 "endTime": now,
-                "message": "",
+                "message": script.message,
                 "environment": {},
                 "config": stack.config,
                 "result": "succeeded" if script.code == 0 else "failed",
@@ -377,6 +469,27 @@ def _refusal_events(urn: str, reason: str) -> list[dict[str, Any]]:
     s.diag("error", f"resource {urn} violates plan: {reason}", SimpleNamespace(urn=urn))
     s.summary({}, result="failed")
     return s.events
+
+
+def _flags(args: list[str], name: str) -> list[str]:
+    """Every value of a repeatable flag."""
+    return [b for a, b in itertools.pairwise(args) if a == name]
+
+
+def _only(events: list[dict[str, Any]], targets: list[str]) -> list[dict[str, Any]]:
+    """With ``--target``, the CLI steps only the targets (and the root stack)."""
+    if not targets:
+        return events
+    keep = set(targets)
+
+    def wanted(event: dict[str, Any]) -> bool:
+        body = event.get("resourcePreEvent") or event.get("resOutputsEvent")
+        if not body:
+            return True
+        urn = body["metadata"]["urn"]
+        return urn in keep or urn.split("::")[2] == "pulumi:pulumi:Stack"
+
+    return [e for e in events if wanted(e)]
 
 
 def _flag(args: list[str], name: str) -> str | None:

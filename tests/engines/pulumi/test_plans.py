@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from provisioner.engines.model import Op
 from provisioner.engines.pulumi import PulumiEngine
-from provisioner.engines.pulumi import cli as cli_mod
 from provisioner.errors import OperationError
 from tests.engines.pulumi.replay import ReplayPulumi
 
@@ -104,21 +103,6 @@ def test_an_unchanged_stack_applies_its_plan_with_refresh(cli, aws_stack):
 
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_app(monkeypatch, tmp_path, provisioner_home):
-    """The provisioner CLI in-process, its Pulumi engine running the double."""
-    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_BACKEND_URL"):
-        monkeypatch.delenv(name, raising=False)
-    double = ReplayPulumi()
-    monkeypatch.setattr(cli_mod, "pulumi_cli_available", lambda: True)
-    monkeypatch.setattr(cli_mod, "find_pulumi_command", lambda: double)
-    from tests.engines.pulumi.conftest import DEFINITION
-
-    definition = tmp_path / "dev.yaml"
-    definition.write_text(DEFINITION, encoding="utf-8")
-    return double, str(definition)
 
 
 def _invoke(*args):

@@ -115,6 +115,7 @@ def _register() -> None:
     for module, name, text in (
         ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a stack (name or config file)."),
         ("provisioner.cli.run", "run", "List and inspect pipeline runs and their outputs."),
+        ("provisioner.cli.image", "image", "Build and push step images, with no Docker daemon."),
     ):
         try:
             sub = __import__(module, fromlist=["app"]).app

@@ -7,7 +7,7 @@ import functools
 import inspect
 import json
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -134,8 +134,10 @@ class Pipeline:
         cache: bool = True,
         retries: int = 0,
         pickle: bool | None = None,
+        requirements: Sequence[str] = (),
     ) -> None:
         self.func = func
+        self.requirements = tuple(requirements)
         self.name = check_name(name or func.__name__, "pipeline name")
         self.cache = cache
         self.retries = retries
@@ -225,7 +227,12 @@ def pipeline(func: Callable[..., Any], /) -> Pipeline: ...
 
 @overload
 def pipeline(
-    *, name: str | None = None, cache: bool = True, retries: int = 0, pickle: bool | None = None
+    *,
+    name: str | None = None,
+    cache: bool = True,
+    retries: int = 0,
+    pickle: bool | None = None,
+    requirements: Sequence[str] = (),
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
@@ -237,6 +244,7 @@ def pipeline(
     cache: bool = True,
     retries: int = 0,
     pickle: bool | None = None,
+    requirements: Sequence[str] = (),
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Make a function that calls steps a pipeline. Use as ``@pipeline`` or ``@pipeline(...)``.
 
@@ -246,9 +254,13 @@ def pipeline(
         cache: default caching for its steps (a step's own ``cache=False`` still wins).
         retries: default retries for steps that do not set their own.
         pickle: default pickle policy for steps that do not set their own.
+        requirements: pip requirements its steps import, installed into its step image
+            (beside a ``requirements.txt`` or ``pyproject.toml`` of its project).
     """
 
     def wrap(f: Callable[..., Any]) -> Pipeline:
-        return Pipeline(f, name=name, cache=cache, retries=retries, pickle=pickle)
+        return Pipeline(
+            f, name=name, cache=cache, retries=retries, pickle=pickle, requirements=requirements
+        )
 
     return wrap(func) if func is not None else wrap

@@ -9,8 +9,10 @@ from pydantic import Field
 from provisioner.catalog.flavor import Flavor, FlavorConfig
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.recipes.local.connections import (
+    ImageStrategy,
     LocalArtifactStoreConnection,
     LocalContainerRegistryConnection,
+    LocalImageBuilderConnection,
     LocalMLflowConnection,
     LocalOrchestratorConnection,
     MaxWorkers,
@@ -56,6 +58,37 @@ class LocalContainerRegistryConfig(FlavorConfig):
             default=False,
             description="Let clients delete images from the registry (off: images can only "
             "be pushed and pulled).",
+        ),
+    ]
+
+
+class LocalImageBuilderConfig(FlavorConfig):
+    """Builds step images on this machine with no Docker daemon (OCI append, or buildah)."""
+
+    base_image: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description="A base image with Python, in a registry this machine reaches "
+            "(e.g. the stack's own registry: 127.0.0.1:PORT/base:bookworm).",
+        ),
+    ]
+    strategy: ImageStrategy = "auto"
+    dockerfile: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            description="The buildah strategy's Dockerfile (ARG BASE_IMAGE names the base); "
+            "default: a generated one.",
+        ),
+    ]
+    repository: Annotated[
+        str,
+        Field(
+            default="steps",
+            pattern="^[a-z0-9]+([._/-][a-z0-9]+)*$",
+            description="Repository under a container registry given as host:port.",
         ),
     ]
 
@@ -107,6 +140,18 @@ FLAVORS: list[Flavor] = [
         connection_model=LocalContainerRegistryConnection,
         recipe="provisioner.recipes.local.container_registry:LocalContainerRegistry",
         description="An OCI registry (docker-registry) served on 127.0.0.1.",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.IMAGE_BUILDER,
+        name="local",
+        cloud=Cloud.LOCAL,
+        config_model=LocalImageBuilderConfig,
+        connection_model=LocalImageBuilderConnection,
+        recipe="provisioner.recipes.local.image_builder:LocalImageBuilder",
+        implementation="provisioner.runtime.images.local:LocalImageBuilder",
+        description="Builds step images here with no Docker daemon: OCI layers appended "
+        "to a base image, or buildah.",
         dynamic_only=True,
     ),
     Flavor(

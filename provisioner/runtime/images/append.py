@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -106,35 +107,12 @@ def deps_layer(
         data = json.loads(meta.read_text())
         progress("dependency layer: cached")
         return Layer(out, data["digest"], data["diff_id"], out.stat().st_size)
-    progress(f"dependency layer: pip install {len(inputs.requirements)} requirements")
     with tempfile.TemporaryDirectory(prefix="provisioner-deps-") as tmp:
         target = Path(tmp) / "site"
-        abi = "cp" + python.replace(".", "")
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-compile",
-            "--no-warn-script-location",
-            "--target",
-            str(target),
-            "--only-binary=:all:",
-            "--implementation",
-            "cp",
-            "--python-version",
-            python,
-            "--abi",
-            abi,
-            "--abi",
-            "abi3",
-            "--abi",
-            "none",
-            *(arg for p in platforms for arg in ("--platform", p)),
-            *inputs.requirements,
-        ]
+        cmd = install_command(inputs.requirements, target, python, platforms)
+        progress(
+            f"dependency layer: {Path(cmd[0]).name} install {len(inputs.requirements)} requirements"
+        )
         proc = subprocess.run(cmd, capture_output=True, text=True, env=_pip_env())
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
@@ -157,9 +135,66 @@ def deps_layer(
         )
         files.append((f"{info}/top_level.txt", b"provisioner\n"))
         progress("dependency layer: compressing")
-        layer = write_layer(files, out)
+        layer = write_layer(files, out, compresslevel=1)
     meta.write_text(json.dumps({"digest": layer.digest, "diff_id": layer.diff_id}))
     return layer
+
+
+def install_command(
+    requirements: tuple[str, ...], target: Path, python: str, platforms: tuple[str, ...]
+) -> list[str]:
+    """uv (when installed: about ten times faster) or pip, installing wheels for the image's
+    Python and platform into ``target``."""
+    beside = Path(sys.executable).with_name("uv")
+    uv = str(beside) if beside.is_file() else shutil.which("uv")
+    if uv:
+        newest = sorted(platforms, key=_glibc)[-1]
+        return [
+            uv, "pip", "install", "--quiet", "--target", str(target), "--only-binary", ":all:",
+            "--python-version", python, "--python-platform", _uv_platform(newest),
+            *requirements,
+        ]  # fmt: skip
+    abi = "cp" + python.replace(".", "")
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--no-warn-script-location",
+        "--target",
+        str(target),
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        python,
+        "--abi",
+        abi,
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+        *(arg for p in platforms for arg in ("--platform", p)),
+        *requirements,
+    ]
+
+
+def _glibc(platform: str) -> tuple[int, int]:
+    """(major, minor) of a manylinux platform's glibc (``manylinux2014`` is 2.17)."""
+    if platform.startswith("manylinux2014"):
+        return (2, 17)
+    m = re.match(r"manylinux_(\d+)_(\d+)_", platform)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def _uv_platform(platform: str) -> str:
+    """uv's name of a pip platform tag: ``manylinux_2_28_x86_64`` -> ``x86_64-manylinux_2_28``."""
+    major, minor = _glibc(platform)
+    arch = "aarch64" if platform.endswith("aarch64") else "x86_64"
+    return f"{arch}-manylinux_{major}_{minor}"
 
 
 def _pip_env() -> dict[str, str]:

@@ -35,6 +35,8 @@ FLAVOR_PACKAGES: dict[str, tuple[str, ...]] = {
     "experiment_tracker/mlflow": ("mlflow-skinny>=2.10",),
     "model_registry/mlflow": ("mlflow-skinny>=2.10",),
 }
+#: provisioner's dependencies that only a deploy imports (Pulumi brings grpc and 100 MB).
+DEPLOY_ONLY = frozenset({"pulumi"})
 _MAX_SOURCE_BYTES = 200 << 20
 
 
@@ -109,8 +111,8 @@ def collect(
         *(pipeline.requirements if pipeline is not None else ()),
         *requirements,
         *project_requirements(root),
-        *stack_packages(stack),
-        *provisioner_requirements(),
+        *map(pin_to_installed, stack_packages(stack)),
+        *map(pin_to_installed, provisioner_requirements()),
     ]
     version, files = provisioner_tree()
     return BuildInputs(root, code, tuple(dict.fromkeys(reqs)), files, version)
@@ -169,9 +171,30 @@ def stack_packages(stack: StackConfig) -> list[str]:
 
 
 def provisioner_requirements() -> list[str]:
-    """provisioner's own dependencies (without extras)."""
+    """provisioner's own runtime dependencies (no extras, nothing only a deploy needs)."""
     reqs = importlib.metadata.requires("provisioner") or []
-    return [r.split(";")[0].strip() for r in reqs if "extra ==" not in r]
+    out = [r.split(";")[0].strip() for r in reqs if "extra ==" not in r]
+    return [r for r in out if _name(r) not in DEPLOY_ONLY]
+
+
+def pin_to_installed(requirement: str) -> str:
+    """``name==version`` of the installed distribution when it satisfies ``requirement``:
+    a step unpickles in its image what this machine pickled, with the same versions."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(requirement)
+        version = importlib.metadata.version(req.name)
+    except (InvalidRequirement, importlib.metadata.PackageNotFoundError):
+        return requirement
+    if req.url or req.marker or not req.specifier.contains(version, prereleases=True):
+        return requirement
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    return f"{req.name}{extras}=={version}"
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;@]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
 def provisioner_tree() -> tuple[str, list[tuple[str, Path]]]:

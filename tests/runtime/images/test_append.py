@@ -14,10 +14,12 @@ pytestmark = pytest.mark.slow
 
 
 def test_append_builds_an_image_that_runs_and_code_changes_push_one_layer(
-    tmp_path, oci_registry, base_image
+    tmp_path, moto_url, oci_registry, base_image
 ):
     root = project(tmp_path / "proj")
-    stack = with_builder(make_stack("local", root=tmp_path), oci_registry, base_image)
+    stack = with_builder(
+        make_stack("s3", root=tmp_path, endpoint=moto_url), oci_registry, base_image
+    )
     pipe = load_pipeline(f"{root / 'greet_pipes.py'}:greeting")
     lines: list[str] = []
     with connect(stack) as conn:
@@ -64,10 +66,15 @@ def test_append_builds_an_image_that_runs_and_code_changes_push_one_layer(
     assert out.stdout.strip() == "hi"
 
 
-def test_python_mismatch_is_refused_with_a_hint(tmp_path, oci_registry, base_image, monkeypatch):
+def test_python_mismatch_is_refused_with_a_hint(
+    tmp_path, moto_url, oci_registry, base_image, monkeypatch
+):
     root = project(tmp_path / "proj")
     stack = with_builder(
-        make_stack("local", root=tmp_path), oci_registry, base_image, strategy="append"
+        make_stack("s3", root=tmp_path, endpoint=moto_url),
+        oci_registry,
+        base_image,
+        strategy="append",
     )
     monkeypatch.setattr(append, "running_python", lambda: "3.12")
     with connect(stack) as conn, pytest.raises(append.IncompatibleBaseError) as err:

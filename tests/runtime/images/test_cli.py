@@ -6,18 +6,27 @@ import json
 
 import pytest
 
-from tests.runtime.cli_helpers import invoke
 from tests.runtime.conftest import make_stack
 from tests.runtime.images.helpers import project, with_builder
 
 pytestmark = pytest.mark.slow
 
 
+def invoke(*args: str):
+    from typer.testing import CliRunner
+
+    from provisioner.cli.app import app
+
+    return CliRunner().invoke(app, list(args))
+
+
 def test_image_build_prints_the_image_as_json_and_skips_a_pushed_one(
-    tmp_path, oci_registry, base_image
+    tmp_path, moto_url, oci_registry, base_image
 ):
     root = project(tmp_path / "proj")
-    stack = with_builder(make_stack("local", root=tmp_path), oci_registry, base_image)
+    stack = with_builder(
+        make_stack("s3", root=tmp_path, endpoint=moto_url), oci_registry, base_image
+    )
     stack.write(tmp_path / "stack.yaml")
     target = f"{root / 'greet_pipes.py'}:greeting"
 
@@ -32,8 +41,8 @@ def test_image_build_prints_the_image_as_json_and_skips_a_pushed_one(
     assert json.loads(again.stdout)["skipped"] is True
 
 
-def test_image_build_without_a_target_exits_2(tmp_path, oci_registry):
-    stack = with_builder(make_stack("local", root=tmp_path), oci_registry, "x")
+def test_image_build_without_a_target_exits_2(tmp_path, moto_url, oci_registry):
+    stack = with_builder(make_stack("s3", root=tmp_path, endpoint=moto_url), oci_registry, "x")
     stack.write(tmp_path / "stack.yaml")
     result = invoke("image", "build", "--stack", str(tmp_path / "stack.yaml"))
     assert result.exit_code == 2

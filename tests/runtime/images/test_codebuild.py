@@ -103,7 +103,14 @@ def test_a_tag_ecr_holds_is_not_built(tmp_path, aws_stack, moto_url):
             f"ref:{DEFAULT_BASE.format(python=python)}", python, (), "codebuild"
         )
         ecr = boto3.client("ecr", endpoint_url=moto_url, region_name="us-east-1")
-        manifest = json.dumps({"schemaVersion": 2, "config": {}, "layers": []})
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {},
+                "layers": [],
+            }
+        )
         ecr.put_image(repositoryName=REPO, imageManifest=manifest, imageTag=tag)
         built = builder.build(source_root=root)
     assert built.skipped and built.tag == tag and built.digest.startswith("sha256:")

@@ -62,15 +62,20 @@ class LocalContainerRegistryConfig(FlavorConfig):
     ]
 
 
+#: A Python base image pushed once to the stack's own registry (see the README).
+DEFAULT_BASE_IMAGE = "{container_registry}/base/bookworm-python:3.11"
+
+
 class LocalImageBuilderConfig(FlavorConfig):
     """Builds step images on this machine with no Docker daemon (OCI append, or buildah)."""
 
     base_image: Annotated[
         str,
         Field(
+            default=DEFAULT_BASE_IMAGE,
             min_length=1,
-            description="A base image with Python, in a registry this machine reaches "
-            "(e.g. the stack's own registry: 127.0.0.1:PORT/base:bookworm).",
+            description="A base image with Python, in a registry this machine reaches; "
+            "{container_registry} stands for the stack's own registry.",
         ),
     ]
     strategy: ImageStrategy = "auto"

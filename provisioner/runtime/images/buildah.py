@@ -9,6 +9,7 @@ image history records, and never copied into a layer.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -96,18 +97,28 @@ def authfile(into: Path, logins: dict[str, tuple[str, str]]) -> Path:
     return into
 
 
-def fetch_wheels(inputs: BuildInputs, into: Path, python: str, platforms: tuple[str, ...]) -> None:
-    """Download the requirements' wheels for the image's platform into ``into``."""
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--only-binary=:all:", "--implementation", "cp", "--python-version", python,
-        *(arg for p in platforms for arg in ("--platform", p)),
-        "--dest", str(into), *inputs.requirements,
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
-        raise OperationError(f"cannot download the step image's wheels:\n{tail}")
+def fetch_wheels(
+    inputs: BuildInputs, into: Path, python: str, platforms: tuple[str, ...], cache: Path
+) -> None:
+    """Copy the requirements' wheels for the image's platform into ``into``: downloaded once
+    per set of requirements (``pip download``) and kept in ``cache``."""
+    key = hashlib.sha256("\0".join((python, *platforms, *inputs.requirements)).encode())
+    kept = cache / f"wheels-{key.hexdigest()[:32]}"
+    if not kept.is_dir():
+        tmp = cache / f"{kept.name}.partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        cmd = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--only-binary=:all:", "--implementation", "cp", "--python-version", python,
+            *(arg for p in platforms for arg in ("--platform", p)),
+            "--dest", str(tmp), *inputs.requirements,
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+            raise OperationError(f"cannot download the step image's wheels:\n{tail}")
+        tmp.replace(kept)
+    shutil.copytree(kept, into)
 
 
 def build(
@@ -119,6 +130,7 @@ def build(
     dockerfile: Path | None,
     python: str,
     platforms: tuple[str, ...],
+    cache: Path,
     progress: Progress,
 ) -> str:
     """Build ``target`` (``registry/repository:tag``) from ``base`` and push it; its digest.
@@ -146,7 +158,7 @@ def build(
             file = ctx / "Dockerfile"
             file.write_text(DOCKERFILE.format(base=base, deps=DEPS_DIR, code=CODE_DIR))
             progress("downloading wheels for the build")
-            fetch_wheels(inputs, ctx / "wheels", python, platforms)
+            fetch_wheels(inputs, ctx / "wheels", python, platforms, cache)
         (ctx / "requirements.txt").write_text("\n".join(inputs.requirements) + "\n")
         for name, path in inputs.code:
             _copy(path, ctx / name)
@@ -173,6 +185,7 @@ def build(
                 "bud",
                 "--isolation",
                 "chroot",
+                "--layers",  # a code change reuses the dependency RUN step
                 "--quiet",
                 "--authfile",
                 str(auth),

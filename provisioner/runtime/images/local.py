@@ -170,6 +170,7 @@ class LocalImageBuilder(ImageBuilder):
                 dockerfile=Path(dockerfile).expanduser() if dockerfile else None,
                 python=python,
                 platforms=platforms,
+                cache=cache_dir(),
                 progress=say,
             )
         say(f"pushed {repo_uri}:{tag}")

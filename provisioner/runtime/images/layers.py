@@ -27,21 +27,20 @@ class Layer:
     size: int
 
 
-def tree_files(root: Path, prefix: str) -> list[tuple[str, Path]]:
+def tree_files(root: Path, prefix: str, *, bytecode: bool = False) -> list[tuple[str, Path]]:
     """``(path in the image, file on disk)`` for every file under ``root``, skipping caches,
-    VCS folders, virtual environments and hidden folders."""
+    VCS folders, virtual environments and hidden folders (``bytecode``: keep ``__pycache__``)."""
     out = []
+    skip = SKIP_DIRS - {"__pycache__"} if bytecode else SKIP_DIRS
     for dirpath, dirs, files in os.walk(root):
         here = Path(dirpath)
         dirs[:] = sorted(
             d
             for d in dirs
-            if d not in SKIP_DIRS
-            and not d.startswith(".")
-            and not (here / d / "pyvenv.cfg").exists()
+            if d not in skip and not d.startswith(".") and not (here / d / "pyvenv.cfg").exists()
         )
         for name in sorted(files):
-            if name.endswith((".pyc", ".pyo")):
+            if name.endswith((".pyc", ".pyo")) and not bytecode:
                 continue
             path = here / name
             out.append((f"{prefix}/{path.relative_to(root).as_posix()}", path))

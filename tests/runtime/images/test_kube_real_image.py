@@ -4,11 +4,15 @@ to the local docker-registry; a step importing a package its image lacks fails i
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from provisioner.runtime import load_output, load_pipeline, run_pipeline
+from provisioner.runtime.orchestrators.kubernetes import ENV_API_SERVER
 from provisioner.runtime.records import Status
 from tests.runtime import kube_fakes
+from tests.runtime.cli_helpers import invoke
 from tests.runtime.images.helpers import project, with_builder
 from tests.runtime.kube_images import BuildahRuntime
 from tests.runtime.kubernetes.conftest import k8s_stack
@@ -61,35 +65,39 @@ def real_kubelet(cluster, api_url, real_project, moto_url):
 
 
 def _stack(tmp_path, moto_url, oci_registry, base_image):
-    stack = k8s_stack(tmp_path, moto_url, registry=False, pin_image_digest=True)
+    stack = k8s_stack(tmp_path, moto_url, registry=False, pin_image_digest=True, poll_interval=0.05)
     return with_builder(stack, oci_registry, base_image)
 
 
-def test_pipeline_runs_in_its_built_image(
-    tmp_path,
-    moto_url,
-    api_url,
-    real_project,
-    real_kubelet,
-    oci_registry,
-    base_image,
+def test_pipeline_run_builds_pushes_and_runs_in_the_image(
+    tmp_path, moto_url, api_url, real_project, real_kubelet, oci_registry, base_image, monkeypatch
 ):
     stack = _stack(tmp_path, moto_url, oci_registry, base_image)
-    pipe = load_pipeline(f"{real_project / 'real_image_pipes.py'}:squares")
-    record = run_pipeline(
-        pipe,
-        stack,
-        parameters={"n": 4},
-        orchestrator_options={"api_server": api_url, "poll_interval": 0.05},
+    stack.write(tmp_path / "stack.yaml")
+    monkeypatch.setenv(ENV_API_SERVER, api_url)
+    result = invoke(
+        "pipeline",
+        "run",
+        f"{real_project / 'real_image_pipes.py'}:squares",
+        "--stack",
+        str(tmp_path / "stack.yaml"),
+        "--param",
+        "n=4",
+        "--json",
     )
-    assert record.status is Status.COMPLETED, record.error
-    out = load_output(stack, record.run_id, "total")
-    assert out == {"sum": 14, "run": record.run_id, "boto3": True}
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["status"] == "completed", record
+    assert "pushed" in result.stderr  # the build's progress
+    out = load_output(stack, record["run_id"], "total")
+    assert out == {"sum": 14, "run": record["run_id"], "boto3": True}
     # every pod ran the image provisioner built, pinned by digest, from the local registry
-    assert record.image.startswith(f"{oci_registry}/steps@sha256:")
-    assert record.image_digest and record.image.endswith(record.image_digest)
-    assert set(real_kubelet.runtime.pulled) == {record.image}
+    image = record["image"]
+    assert image.startswith(f"{oci_registry}/steps@sha256:")
+    assert set(real_kubelet.runtime.pulled) == {image}
     assert len(real_kubelet.pods) == 3
+    jobs = real_kubelet.jobs.values()
+    assert {j["spec"]["template"]["spec"]["containers"][0]["image"] for j in jobs} == {image}
 
 
 def test_a_step_importing_what_the_image_lacks_fails_in_its_pod(

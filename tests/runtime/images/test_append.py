@@ -8,7 +8,7 @@ import pytest
 from provisioner.runtime import connect, load_pipeline
 from provisioner.runtime.images import append
 from tests.runtime.conftest import make_stack
-from tests.runtime.images.helpers import manifest, project, run_in_image, with_builder
+from tests.runtime.images.helpers import MODULE, manifest, project, run_in_image, with_builder
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def test_append_builds_an_image_that_runs_and_code_changes_push_one_layer(
     tmp_path, moto_url, oci_registry, base_image
 ):
-    root = project(tmp_path / "proj")
+    root = project(tmp_path / "proj", MODULE + "\n# built by the append test\n")
     stack = with_builder(
         make_stack("s3", root=tmp_path, endpoint=moto_url), oci_registry, base_image
     )

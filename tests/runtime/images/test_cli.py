@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.runtime.conftest import make_stack
-from tests.runtime.images.helpers import project, with_builder
+from tests.runtime.images.helpers import MODULE, project, with_builder
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ def invoke(*args: str):
 def test_image_build_prints_the_image_as_json_and_skips_a_pushed_one(
     tmp_path, moto_url, oci_registry, base_image
 ):
-    root = project(tmp_path / "proj")
+    root = project(tmp_path / "proj", MODULE + "\n# built by the CLI test\n")
     stack = with_builder(
         make_stack("s3", root=tmp_path, endpoint=moto_url), oci_registry, base_image
     )
@@ -35,6 +35,7 @@ def test_image_build_prints_the_image_as_json_and_skips_a_pushed_one(
     data = json.loads(first.stdout)
     assert data["image"].startswith(f"{oci_registry}/steps:") and data["strategy"] == "append"
     assert data["pinned"] == data["image"].rsplit(":", 1)[0] + "@" + data["digest"]
+    assert data["skipped"] is False
     assert "pushed" in first.stderr  # progress goes to stderr
 
     again = invoke("image", "build", target, "--stack", str(tmp_path / "stack.yaml"), "--json")

@@ -17,11 +17,12 @@ CONTAINER_ORCHESTRATORS = frozenset({"kubernetes"})
 
 
 def needs_image(stack: StackConfig) -> bool:
-    """Whether the stack's steps run in an image (a container orchestrator or step operator)."""
+    """Whether the stack's steps run in an image (its orchestrator runs containers).
+
+    Step operators have no runtime side yet; when one does, its steps need the image too.
+    """
     orch = stack.component(ComponentType.ORCHESTRATOR)
-    if orch is not None and orch.flavor in CONTAINER_ORCHESTRATORS:
-        return True
-    return stack.component(ComponentType.STEP_OPERATOR) is not None
+    return orch is not None and orch.flavor in CONTAINER_ORCHESTRATORS
 
 
 def can_build(stack: StackConfig) -> bool:

@@ -1,5 +1,6 @@
 """The fake cluster's controllers: the Job controller, a one-node scheduler and a kubelet that
-runs each pod's container command as a local process with a clean environment.
+runs each pod's container command as a local process with a clean environment, or, given a
+container runtime (:mod:`tests.runtime.kube_images`), in the pod's real image.
 
 Against :class:`tests.runtime.kube_api.FakeCluster` they behave as their real counterparts
 do: pods are admitted (ServiceAccount, Pod Security, quota) or refused with ``FailedCreate``;

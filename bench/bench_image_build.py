@@ -42,14 +42,15 @@ ENV PYTHONPATH=/app:/opt/provisioner/deps
 """
 
 
-def build_once(stack, root: Path, round_: int, strategy: str) -> dict[str, float]:
+def build_once(stack, root: Path, module: str, round_: int, strategy: str) -> dict[str, float]:
     """Cold, unchanged and changed build times of one fresh project in ``stack``."""
-    pipe = load_pipeline(f"{root / 'greet_pipes.py'}:greeting")
+    source = root / f"{module}.py"
+    pipe = load_pipeline(f"{source}:greeting")
     out = {}
     for case in ("cold", "unchanged", "one-line change"):
         if case == "one-line change":
-            text = (root / "greet_pipes.py").read_text()
-            (root / "greet_pipes.py").write_text(text.replace("hello", f"hello {round_}"))
+            text = source.read_text()
+            source.write_text(text.replace("hello", f"hello {round_}"))
         t0 = time.perf_counter()
         with connect(stack) as conn:
             built = conn.image_builder.build(pipe)
@@ -78,7 +79,8 @@ def main() -> int:
                     registry = f"127.0.0.1:{port}"
                     base = push_base(registry, tar)
                     os.environ[ENV_LAYER_CACHE] = str(work / f"layers-{strategy}-{r}")
-                    root = project(work / f"proj-{strategy}-{r}", MODULE)
+                    module = f"greet_{strategy}_{r}"  # one module name per project
+                    root = project(work / f"proj-{strategy}-{r}", MODULE, module)
                     extra = {}
                     if args.quick and strategy == "buildah":
                         (work / "docker").mkdir(exist_ok=True)
@@ -91,7 +93,7 @@ def main() -> int:
                         strategy=strategy,
                         **extra,
                     )
-                    results[strategy].append(build_once(stack, root, r, strategy))
+                    results[strategy].append(build_once(stack, root, module, r, strategy))
     what = "buildah: a Dockerfile that installs nothing" if args.quick else "generated Dockerfile"
     table = Table(title=f"step image build and push (seconds, median of {rounds}; {what})")
     table.add_column("strategy")

@@ -23,12 +23,12 @@ def invoke(*args: str):
 def test_image_build_prints_the_image_as_json_and_skips_a_pushed_one(
     tmp_path, moto_url, oci_registry, base_image
 ):
-    root = project(tmp_path / "proj", MODULE + "\n# built by the CLI test\n")
+    root = project(tmp_path / "proj", MODULE + "\n# built by the CLI test\n", "greet_cli")
     stack = with_builder(
         make_stack("s3", root=tmp_path, endpoint=moto_url), oci_registry, base_image
     )
     stack.write(tmp_path / "stack.yaml")
-    target = f"{root / 'greet_pipes.py'}:greeting"
+    target = f"{root / 'greet_cli.py'}:greeting"
 
     first = invoke("image", "build", target, "--stack", str(tmp_path / "stack.yaml"), "--json")
     assert first.exit_code == 0, first.stderr

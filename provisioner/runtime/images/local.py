@@ -120,7 +120,7 @@ class LocalImageBuilder(ImageBuilder):
             raise append.IncompatibleBaseError(
                 f"the base image {self.base_image()} has Python {python or 'unknown'}, and "
                 f"this machine runs {running}: the append strategy installs wheels for the "
-                "base's Python, and the steps are pickled here",
+                "base's Python, and artifacts pickled here must load there",
                 hint=f"use a base image with Python {running} (label it "
                 f"{append.PYTHON_LABEL}={running}), or set `strategy: buildah`",
             )
@@ -128,7 +128,13 @@ class LocalImageBuilder(ImageBuilder):
         platforms = tuple(self.config.get("platforms") or append.PLATFORMS)
         dockerfile = self.config.get("dockerfile")
         if dockerfile:
-            ins.extra["dockerfile"] = Path(dockerfile).expanduser().read_text()
+            try:
+                ins.extra["dockerfile"] = Path(dockerfile).expanduser().read_text()
+            except OSError as exc:
+                raise UserInputError(
+                    f"stack {self.stack.name!r}: image_builder.config.dockerfile: cannot read "
+                    f"{dockerfile} ({exc.strerror})"
+                ) from None
         tag = ins.tag(base.digest, python, platforms, strategy)
         repo_uri = self.target_repository()
         registry, _, repo = repo_uri.partition("/")

@@ -1,5 +1,6 @@
 """The ``buildah`` strategy: a generated or the user's Dockerfile, built with
-``buildah bud --isolation chroot`` (no daemon) and pushed with ``buildah push``.
+``buildah bud --isolation chroot`` (no daemon), exported with ``buildah push dir:`` and
+uploaded over the OCI distribution API.
 
 A build that needs PyPI gets this machine's CA bundle and pip config as build secrets
 (``RUN --mount=type=secret,id=ca-bundle``, ``id=pip-conf``): never as build args, which the
@@ -201,25 +202,31 @@ def build(
             ],
             "build the image",
         )
-        progress(f"buildah push {target}")
-        digestfile = work / "digest"
+        progress(f"pushing {target}")
+        out = work / "image"
         _run(
-            [
-                exe,
-                "push",
-                "--quiet",
-                "--authfile",
-                str(auth),
-                *tls,
-                "--digestfile",
-                str(digestfile),
-                local,
-                f"docker://{target}",
-            ],
-            "push the image",
+            [exe, "push", "--quiet", "--format", "oci", local, f"dir:{out}"],
+            "export the image",
         )
         subprocess.run([exe, "rmi", local], capture_output=True)
-        return digestfile.read_text().strip()
+        return push_dir(out, target, logins)
+
+
+def push_dir(image: Path, target: str, logins: dict[str, tuple[str, str]]) -> str:
+    """Upload an image exported with ``buildah push dir:`` over the OCI distribution API (each
+    blob checked with a HEAD first, so a registry never "has" a blob it lacks); its digest."""
+    from provisioner.runtime.images.oci import RegistryClient
+
+    name, tag = target.rsplit(":", 1)
+    registry, repo = name.split("/", 1)
+    client = RegistryClient(registry, logins.get(registry))
+    raw = (image / "manifest.json").read_bytes()
+    manifest = json.loads(raw)
+    for blob in [*manifest["layers"], manifest["config"]]:
+        digest = blob["digest"]
+        client.push_blob(repo, digest, path=image / digest.split(":", 1)[1])
+    media = manifest.get("mediaType") or "application/vnd.oci.image.manifest.v1+json"
+    return client.put_manifest(repo, tag, raw, media)
 
 
 def _copy(src: Path, dst: Path) -> None:

@@ -5,11 +5,7 @@ code change, for the ``append`` and ``buildah`` strategies, against a real docke
 "cold" starts from an empty registry and an empty dependency-layer cache (pip's own download
 cache stays warm, as on any developer machine); "unchanged" finds the tag in the registry.
 
-    python bench/bench_image_build.py [--rounds 1] [--quick]
-
-(More than one round in one process can fail for buildah: a later round's registry may get an
-earlier one's port, and buildah's blob-info cache then believes blobs are there; see the
-report of issue 14.)
+    python bench/bench_image_build.py [--rounds 3] [--quick]
 """
 
 from __future__ import annotations
@@ -66,7 +62,7 @@ def build_once(stack, root: Path, module: str, round_: int, strategy: str) -> di
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one round (the CI smoke run)")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds

@@ -8,7 +8,12 @@ import pytest
 from provisioner.runtime.images.local import ENV_LAYER_CACHE
 from tests.handoff import services
 from tests.runtime.images.registry import base_rootfs, push_base
-from tests.runtime.kubernetes.conftest import api_url, cluster  # noqa: F401  (the fake API)
+from tests.runtime.kubernetes.conftest import (  # noqa: F401  (the fake API, host-mode kubelet)
+    api_url,
+    cluster,
+    kubelet,
+    project,
+)
 
 
 @pytest.fixture(scope="session")

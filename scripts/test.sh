@@ -15,6 +15,15 @@ if ! command -v docker-registry >/dev/null 2>&1 && [ ! -x /usr/bin/docker-regist
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq docker-registry
 fi
 
+echo "==> buildah and mmdebstrap: step images without a Docker daemon"
+if ! command -v buildah >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq buildah mmdebstrap </dev/null
+fi
+echo "==> the test base image (Debian bookworm + Python; built once, cached by its package list)"
+scripts/test-base-image.sh >/dev/null
+
 echo "==> Azurite (Azure Blob emulator) from npm"
 if [ ! -x node_modules/.bin/azurite-blob ]; then
     npm install --silent --no-audit --no-fund --no-save azurite@3.35

@@ -117,6 +117,7 @@ def _register() -> None:
         ("provisioner.cli.run", "run", "List and inspect pipeline runs and their outputs."),
         ("provisioner.cli.feature", "feature", "The feature views in a stack's feature store."),
         ("provisioner.cli.state", "state", "Inspect and edit a stack's state, with backups."),
+        ("provisioner.cli.image", "image", "Build and push step images, with no Docker daemon."),
     ):
         try:
             sub = __import__(module, fromlist=["app"]).app

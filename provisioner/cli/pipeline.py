@@ -26,7 +26,9 @@ from provisioner.cli.run import (
 from provisioner.errors import OperationError
 
 if TYPE_CHECKING:
+    from provisioner.runtime.pipeline import Pipeline
     from provisioner.runtime.records import RunRecord
+    from provisioner.stackconfig import StackConfig
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -161,6 +163,8 @@ def _run(
     config = resolve_stack(stack)
     announce_endpoint(config)
     pipe = load_pipeline(target)
+    if not image:
+        image = _built_image(pipe, config)
     return run_pipeline(
         pipe,
         config,
@@ -169,6 +173,22 @@ def _run(
         raise_on_failure=False,
         orchestrator_options={"image": image} if image else None,
     )
+
+
+def _built_image(pipe: Pipeline, config: StackConfig) -> str | None:
+    """The step image the stack's image builder builds (with progress), when the stack's
+    steps run in an image and none is given; None otherwise."""
+    from provisioner.catalog.types import ComponentType
+    from provisioner.runtime.images.auto import can_build, needs_image
+    from provisioner.runtime.orchestrators.kube_image import ENV_IMAGE
+
+    orch = config.component(ComponentType.ORCHESTRATOR)
+    given = os.environ.get(ENV_IMAGE) or (orch.config.get("image") if orch else None)
+    if given or not needs_image(config) or not can_build(config):
+        return None
+    from provisioner.cli.image import build_with_progress
+
+    return build_with_progress(pipe, config).pinned
 
 
 def _cancelled(exc: KeyboardInterrupt, as_json: bool, ended: RunRecord | None) -> NoReturn:

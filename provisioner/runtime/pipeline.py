@@ -7,7 +7,7 @@ import functools
 import inspect
 import json
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -137,8 +137,10 @@ class Pipeline:
         pickle: bool | None = None,
         on_failure: Hook | None = None,
         on_success: Hook | None = None,
+        requirements: Sequence[str] = (),
     ) -> None:
         self.func = func
+        self.requirements = tuple(requirements)
         self.name = check_name(name or func.__name__, "pipeline name")
         self.cache = cache
         self.retries = retries
@@ -237,6 +239,7 @@ def pipeline(
     pickle: bool | None = None,
     on_failure: Hook | None = None,
     on_success: Hook | None = None,
+    requirements: Sequence[str] = (),
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
@@ -250,6 +253,7 @@ def pipeline(
     pickle: bool | None = None,
     on_failure: Hook | None = None,
     on_success: Hook | None = None,
+    requirements: Sequence[str] = (),
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Make a function that calls steps a pipeline. Use as ``@pipeline`` or ``@pipeline(...)``.
 
@@ -264,6 +268,8 @@ def pipeline(
             run id, failed step and error through the stack's alerter. A failing hook is
             logged; it never changes the run's outcome.
         on_success: called when a run completes; the same forms as ``on_failure``.
+        requirements: pip requirements its steps import, installed into its step image
+            (beside a ``requirements.txt`` or ``pyproject.toml`` of its project).
     """
 
     def wrap(f: Callable[..., Any]) -> Pipeline:
@@ -275,6 +281,7 @@ def pipeline(
             pickle=pickle,
             on_failure=on_failure,
             on_success=on_success,
+            requirements=requirements,
         )
 
     return wrap(func) if func is not None else wrap

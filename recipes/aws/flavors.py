@@ -676,6 +676,7 @@ FLAVORS: list[Flavor] = [
         recipe=f"{_R}.image_builder:AWSImageBuilder",
         connection_model=conn.CodeBuildImageBuilderConnection,
         requires=(_NEEDS_BUCKET, _NEEDS_REPOSITORY),
+        implementation="provisioner.runtime.images.codebuild:AWSCodeBuildImageBuilder",
         description="A CodeBuild project that builds and pushes step images to ECR.",
     ),
     Flavor(

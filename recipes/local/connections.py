@@ -78,3 +78,26 @@ class LocalFeastConnection(Connection):
     registry: AbsolutePath
     online_store: FeastSqliteOnlineStore
     offline_store: FeastFileOfflineStore
+
+
+ImageStrategy = Annotated[
+    str,
+    Field(
+        pattern="^(auto|append|buildah)$",
+        description="append: layers pushed onto base_image over the OCI API; buildah: a "
+        "Dockerfile; auto: append when the base's Python matches the running one.",
+    ),
+]
+
+
+class LocalImageBuilderConnection(Connection):
+    """``{"base_image", "strategy", "dockerfile", "repository"}``: how step images are built
+    on this machine, with no Docker daemon."""
+
+    base_image: Annotated[str, Field(min_length=1)]
+    strategy: ImageStrategy = "auto"
+    dockerfile: AbsolutePath | None = None
+    repository: Annotated[str, Field(min_length=1, pattern="^[a-z0-9]+([._/-][a-z0-9]+)*$")] = (
+        "steps"
+    )
+    platforms: list[str] | None = None

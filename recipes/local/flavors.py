@@ -10,9 +10,11 @@ from pydantic import AfterValidator, Field
 from provisioner.catalog.flavor import Flavor, FlavorConfig, Requirement
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.recipes.local.connections import (
+    ImageStrategy,
     LocalArtifactStoreConnection,
     LocalContainerRegistryConnection,
     LocalFeastConnection,
+    LocalImageBuilderConnection,
     LocalLabelStudioConnection,
     LocalMLflowConnection,
     LocalOrchestratorConnection,
@@ -196,6 +198,41 @@ class LocalFeastConfig(FlavorConfig):
     ]
 
 
+DEFAULT_BASE_IMAGE = "{container_registry}/base/bookworm-python:3.11"
+
+
+class LocalImageBuilderConfig(FlavorConfig):
+    """Builds step images on this machine with no Docker daemon (OCI append, or buildah)."""
+
+    base_image: Annotated[
+        str,
+        Field(
+            default=DEFAULT_BASE_IMAGE,
+            min_length=1,
+            description="A base image with Python, in a registry this machine reaches; "
+            "{container_registry} stands for the stack's own registry.",
+        ),
+    ]
+    strategy: ImageStrategy = "auto"
+    dockerfile: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            description="The buildah strategy's Dockerfile (ARG BASE_IMAGE names the base); "
+            "default: a generated one.",
+        ),
+    ]
+    repository: Annotated[
+        str,
+        Field(
+            default="steps",
+            pattern="^[a-z0-9]+([._/-][a-z0-9]+)*$",
+            description="Repository under a container registry given as host:port.",
+        ),
+    ]
+
+
 FLAVORS: list[Flavor] = [
     Flavor(
         type=ComponentType.ORCHESTRATOR,
@@ -272,6 +309,18 @@ FLAVORS: list[Flavor] = [
         requires=(Requirement(ComponentType.ARTIFACT_STORE, ("local",)),),
         description="Feast: a registry file and a sqlite online store; offline data as "
         "files in the artifact store.",
+        dynamic_only=True,
+    ),
+    Flavor(
+        type=ComponentType.IMAGE_BUILDER,
+        name="local",
+        cloud=Cloud.LOCAL,
+        config_model=LocalImageBuilderConfig,
+        connection_model=LocalImageBuilderConnection,
+        recipe="provisioner.recipes.local.image_builder:LocalImageBuilder",
+        implementation="provisioner.runtime.images.local:LocalImageBuilder",
+        description="Builds step images here with no Docker daemon: OCI layers appended "
+        "to a base image, or buildah.",
         dynamic_only=True,
     ),
 ]

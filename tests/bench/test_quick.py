@@ -27,6 +27,13 @@ EXPECTED = {
         "per resource",
     ],
     "bench_step_overhead.py": ["linear pipeline, caching off", "ours / step", "zenml"],
+    "bench_image_build.py": [
+        "step image build and push",
+        "append",
+        "buildah",
+        "one-line change",
+        "goal for a code change with append",
+    ],
     "bench_artifact_throughput.py": [
         "MiB file through moto S3",
         "boto3 upload_file",

@@ -1,5 +1,6 @@
 """The fake cluster's controllers: the Job controller, a one-node scheduler and a kubelet that
-runs each pod's container command as a local process with a clean environment.
+runs each pod's container command as a local process with a clean environment, or, given a
+container runtime (:mod:`tests.runtime.kube_images`), in the pod's real image.
 
 Against :class:`tests.runtime.kube_api.FakeCluster` they behave as their real counterparts
 do: pods are admitted (ServiceAccount, Pod Security, quota) or refused with ``FailedCreate``;
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.runtime.kube_api import FakeCluster, now
+from tests.runtime.kube_images import BuildahRuntime
 from tests.runtime.kube_rules import quantity
 
 ACTIVE = ("Pending", "Running")
@@ -73,6 +75,8 @@ class FakeKubelet:
         node: the node's labels, taints and allocatable resources.
         backoff: seconds between a failed pod and the next (real clusters: 10 s and up).
         ttl_scale: seconds per second of ``ttlSecondsAfterFinished``.
+        runtime: run each pod's real image (pulled from its registry) with this container
+            runtime; None runs the command as a host process in ``workdir`` (fast).
     """
 
     def __init__(
@@ -86,7 +90,9 @@ class FakeKubelet:
         node: Node | None = None,
         backoff: float = 0.02,
         ttl_scale: float = 1.0,
+        runtime: BuildahRuntime | None = None,
     ) -> None:
+        self.runtime = runtime
         self.cluster = cluster
         self.workdir = workdir
         self.env = dict(env or {})
@@ -116,6 +122,8 @@ class FakeKubelet:
             proc.kill()
             proc.wait()
             pod.killed = True
+        if self.runtime is not None:
+            self.runtime.close()
 
     def inject(self, step: str, *kinds: str) -> None:
         """Make the next attempts of ``step`` end as ``kinds``: "oom", "evict", "node-lost"."""
@@ -166,9 +174,13 @@ class FakeKubelet:
                 proc.wait()
                 rec.killed, rec.ended, rec.returncode = True, time.monotonic(), proc.returncode
                 del self._procs[uid]
+                if self.runtime is not None:
+                    self.runtime.remove(uid)
             elif proc.poll() is not None:
                 del self._procs[uid]
                 self._exited(pod, proc, rec)
+                if self.runtime is not None:
+                    self.runtime.remove(uid)
 
     # -- Job controller ---------------------------------------------------------------------
 
@@ -335,6 +347,25 @@ class FakeKubelet:
             for ref in spec.get("imagePullSecrets") or []
         ):
             waiting = ("ErrImagePull", f'failed to pull image "{image}": 401 Unauthorized')
+        container = None
+        if waiting is None and self.runtime is not None:
+            got = self.runtime.container(meta["uid"], image)
+            if got is None:  # still pulling
+                pod["status"]["containerStatuses"] = [
+                    {
+                        "name": cont["name"],
+                        "image": image,
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {"waiting": {"reason": "ContainerCreating"}},
+                    }
+                ]
+                return
+            if got[0] == "error":
+                waiting = ("ErrImagePull", got[1])
+            else:
+                container = got[1]
         env = None
         if waiting is None:
             env, error = self._env(pod, cont)
@@ -360,10 +391,16 @@ class FakeKubelet:
         logs = self.workdir / "pod-logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"{meta['name']}.log"
-        with open(log_path, "w") as out:
-            proc = subprocess.Popen(
-                cont["command"], env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT
-            )
+        if container is not None and self.runtime is not None:
+            assert env is not None
+            for key in ("PATH", "HOME"):  # the image's own
+                env.pop(key, None)
+            proc: subprocess.Popen = self.runtime.run(container, cont["command"], env, log_path)
+        else:
+            with open(log_path, "w") as out:
+                proc = subprocess.Popen(
+                    cont["command"], env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT
+                )
         c.logs[(meta["namespace"], meta["name"])] = log_path.read_text
         job = meta["ownerReferences"][0]["name"]
         rec = Pod(job, meta["name"], len(self.pods_of(job)) + 1, time.monotonic())

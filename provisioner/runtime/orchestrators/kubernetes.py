@@ -149,7 +149,7 @@ class KubernetesOrchestrator:
             KubernetesOrchestratorError: the API server cannot be reached, refuses access
                 (naming the missing rights), has no such namespace, or rejects the Job.
         """
-        image = self._pin(resolve_image(self.image_option, state.stack), state)
+        image = self._pin(resolve_image(self._image_option(state), state.stack), state)
         self.target = pipeline_target(state.pipeline)
         self.pod = pod_settings(self.config, image, str(state.stack.cloud))
         self._stack_json = pod_stack_json(state.stack, self.pod)
@@ -177,6 +177,16 @@ class KubernetesOrchestrator:
         if invs:
             self._dry_run(invs[0])
         return self.launch
+
+    def _image_option(self, state: RunState) -> str | None:
+        """The image given (option, ``$PROVISIONER_IMAGE``, config), else the one the stack's
+        image builder builds (pinned by digest), else None."""
+        from provisioner.runtime.images.auto import build_step_image, can_build
+
+        given = self.image_option or os.environ.get(ENV_IMAGE) or self.config.get("image")
+        if given or not can_build(state.stack):
+            return given
+        return build_step_image(state.pipeline, state.stack, components=state.components).pinned
 
     def _pin(self, image: str, state: RunState) -> str:
         """``image`` by its manifest digest (recorded in the run), unless it is given by

@@ -1,0 +1,1 @@
+"""Step images built with no Docker daemon: OCI layers appended over HTTP, or buildah."""

@@ -5,8 +5,11 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-echo "==> Python packages (provisioner with the test and aws extras)"
-"$PY" -m pip install --quiet -e '.[test,aws]'
+echo "==> Python packages (provisioner with the test and aws extras, resolved by uv)"
+# pip's resolver backtracks for many minutes over boto3/aiobotocore releases here; uv resolves
+# the same requirements in seconds.
+"$PY" -m pip install --quiet 'uv>=0.4'
+"$PY" -m uv pip install --quiet --python "$(command -v "$PY")" -e '.[test,aws]'
 
 echo "==> OCI registry for the local container_registry flavor (Debian docker-registry)"
 if ! command -v docker-registry >/dev/null 2>&1 && [ ! -x /usr/bin/docker-registry ]; then

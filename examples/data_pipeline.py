@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from provisioner.errors import NotFoundError
 from provisioner.runtime import get_step_context, pipeline, step
 from provisioner.steps import detect_drift, validate_data
 
@@ -151,20 +152,50 @@ def serve_batch(batch: pd.DataFrame, model: dict, threshold: float = 0.15) -> li
     ]
 
 
+#: Where uncertain predictions go for labelling, and the interface people label them in.
+LABEL_PROJECT = "late-rides"
+LABEL_CONFIG = """
+<View>
+  <Text name="ride" value="$summary"/>
+  <Choices name="late" toName="ride" choice="single">
+    <Choice value="late"/>
+    <Choice value="on time"/>
+  </Choices>
+</View>
+"""
+
+
 @step(cache=False)
 def send_to_annotator(items: list) -> dict:
     """Hand the uncertain predictions to people.
 
     The items are this run's artifact either way (``provisioner run output RUN
-    serve_batch``); a stack with an annotator also gets them as labelling tasks (the hook
-    below).
+    serve_batch``); on a stack with an annotator they also become labelling tasks in the
+    ``late-rides`` project, and the step returns where people label them.
     """
     ctx = get_step_context()
-    has_annotator = ctx.component("annotator") is not None
-    # Annotator hook: on a stack with an annotator, the items go to people here, e.g.
-    #   project = ctx.annotator.create_project("late-rides", LABEL_CONFIG)
-    #   ctx.annotator.import_tasks(project, items)
-    return {"items": len(items), "annotator": has_annotator}
+    if ctx.component("annotator") is None or not items:
+        return {"items": len(items), "annotator": False}
+    annotator = ctx.annotator
+    try:
+        project = annotator.get_project(LABEL_PROJECT)
+    except NotFoundError:
+        project = annotator.create_project(LABEL_PROJECT, LABEL_CONFIG)
+    tasks = [
+        {
+            **item,
+            "summary": f"driver {item['driver_id']}, {item['distance_km']:.1f} km, "
+            f"p(late) = {item['p_late']:.2f}",
+        }
+        for item in items
+    ]
+    imported = annotator.import_tasks(project, tasks)
+    return {
+        "items": len(items),
+        "annotator": True,
+        "imported": imported,
+        "url": annotator.url(project),
+    }
 
 
 @pipeline

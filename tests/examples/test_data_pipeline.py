@@ -25,7 +25,7 @@ def cli(*args: str, code: int = 0):
     return result
 
 
-def test_deploy_run_inspect_destroy(provisioner_home, tmp_path):
+def test_deploy_run_inspect_destroy(provisioner_home, tmp_path, label_studio_server, monkeypatch):
     from examples.data_pipeline import ride_quality
 
     data = yaml.safe_load(builtin_recipes()["local-recipe"].read_text())
@@ -72,6 +72,26 @@ def test_deploy_run_inspect_destroy(provisioner_home, tmp_path):
         failed.error.message
     )
     assert bad.steps["detect_drift"].status is Status.SKIPPED
+
+    # The same stack with an annotator: the uncertain predictions become labelling tasks.
+    with_annotator = yaml.safe_load(config.read_text())
+    with_annotator["components"]["annotator"] = {
+        "flavor": "label_studio",
+        "config": {"url": label_studio_server["url"], "token_env": "DEMO_LABEL_STUDIO_TOKEN"},
+    }
+    monkeypatch.setenv("DEMO_LABEL_STUDIO_TOKEN", label_studio_server["credentials"]["token"])
+    annotated_config = tmp_path / "with-annotator.yaml"
+    annotated_config.write_text(yaml.safe_dump(with_annotator))
+    labelled = ride_quality.run(str(annotated_config), parameters={"shift": 2.5})
+    sent = RunClient(str(annotated_config)).load_output(labelled.run_id, "send_to_annotator")
+    assert sent["annotator"] and sent["imported"] == sent["items"] == len(unsure)
+    from provisioner.runtime import connect
+
+    annotator = connect(annotated_config).annotator
+    project = annotator.get_project("late-rides")
+    assert sent["url"] == annotator.url(project)
+    exported = annotator.export(project)
+    assert len(exported.tasks) == len(unsure)
 
     cli("stack", "destroy", "data-demo", "--yes")
     assert not (provisioner_home / "feature_store" / "data-demo").exists()

@@ -211,6 +211,8 @@ def reuse_cached(state: RunState, inv: Invocation) -> StepRecord | None:
         rec.ended_at = _now()
         rec.duration = (rec.ended_at - rec.started_at).total_seconds()
         state.run.steps[inv.name] = rec
+    assert state.components is not None
+    state.components.notify("on_step_end", state.run, rec)
     write_step(state.io.store, state.run.run_id, rec)
     return rec
 
@@ -221,6 +223,9 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
     rec.status = Status.RUNNING
     rec.started_at = _now()
     t0 = time.perf_counter()
+    components = state.components
+    assert components is not None
+    components.notify("on_step_start", state.run, rec)
     try:
         in_refs = _input_refs(state, inv)
         refs = _cache_hit(state, inv, rec, in_refs)
@@ -262,6 +267,7 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
         return rec
     rec.ended_at = _now()
     rec.duration = time.perf_counter() - t0
+    components.notify("on_step_end", state.run, rec)
     try:
         write_step(state.io.store, state.run.run_id, rec)
     except Exception as exc:  # the store went away: the step fails with that cause

@@ -1,4 +1,4 @@
-"""Mocks test of the local MLflow (file store) recipe."""
+"""Mocks tests of the local MLflow recipe: a file store, or a managed server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from provisioner.recipes.local.flavors import LocalMLflowConfig
 
 
 def test_file_store_and_tracking_uri(prov_home, ctx, monitor, deploy):
-    out = deploy(lambda: LocalMLflow("demo-experiment-tracker", LocalMLflowConfig(), ctx))
+    out = deploy(
+        lambda: LocalMLflow("demo-experiment-tracker", LocalMLflowConfig(backend="file"), ctx)
+    )
 
     comp = monitor.by_name("demo-experiment-tracker")
     assert comp.type == "provisioner:local:MLflow" and not comp.custom
@@ -22,7 +24,7 @@ def test_file_store_and_tracking_uri(prov_home, ctx, monitor, deploy):
 
 
 def test_path_with_space_is_a_valid_uri(prov_home, ctx, monitor, deploy, tmp_path):
-    config = LocalMLflowConfig(path=str(tmp_path / "my runs"))
+    config = LocalMLflowConfig(backend="file", path=str(tmp_path / "my runs"))
     out = deploy(lambda: LocalMLflow("demo-experiment-tracker", config, ctx))
 
     assert out["connection"]["tracking_uri"] == f"file://{tmp_path}/my%20runs"

@@ -115,6 +115,8 @@ def _register() -> None:
     for module, name, text in (
         ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a stack (name or config file)."),
         ("provisioner.cli.run", "run", "List and inspect pipeline runs and their outputs."),
+        ("provisioner.cli.model", "model", "Registered models in the stack's model registry."),
+        ("provisioner.cli.deployment", "deployment", "Models served by the stack's deployer."),
     ):
         try:
             sub = __import__(module, fromlist=["app"]).app

@@ -13,7 +13,7 @@ from provisioner.recipes.local.providers import process
 from provisioner.recipes.local.providers.mlflow_server import LocalMLflowServerProvider
 from tests.mlflow_service import mlflow_service, server_props  # noqa: F401
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a real server starts in the first
 
 
 def test_the_session_server_is_alive_and_answers(mlflow_service):  # noqa: F811

@@ -12,7 +12,7 @@ from provisioner.recipes.local.providers import process
 from provisioner.runtime import connect, get_step_context, pipeline, run_pipeline, step
 from tests.runtime.mlflow.conftest import cli, cli_json, mlflow_stack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a real server starts in the first
 
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
 

@@ -10,7 +10,7 @@ from provisioner.runtime import connect, get_step_context, pipeline, run_pipelin
 from provisioner.runtime.artifacts import hash_from_uri
 from tests.runtime.mlflow.conftest import cli, cli_json
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a real server starts in the first
 
 
 def _iris_model(c: float):

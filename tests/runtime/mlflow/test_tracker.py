@@ -8,7 +8,7 @@ import pytest
 from provisioner.runtime import get_step_context, pipeline, run_pipeline, step
 from tests.runtime.mlflow.conftest import cli, cli_json
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a real server starts in the first
 
 
 @step

@@ -73,8 +73,8 @@ def artifacts_destination(ctx: RecipeContext, name: str) -> Any:
     directory = getattr(store, "directory", None)
     if directory is None:
         raise UserInputError(
-            f"{name}: the mlflow experiment tracker (backend: server) keeps its artifacts in "
-            "the stack's artifact store, and the stack has no artifact_store of flavor 'local'",
+            f"{name}: the mlflow experiment tracker (backend: server) needs an artifact_store "
+            "of flavor 'local' (the server keeps run artifacts there)",
             hint="Add `artifact_store: {flavor: local}` to the stack definition.",
         )
     return directory.path.apply(lambda p: str(Path(p) / ARTIFACTS_FOLDER))

@@ -112,7 +112,11 @@ class LocalMLflowModelDeployerConfig(FlavorConfig):
     ]
 
 
-_MLFLOW_TRACKER = Requirement(ComponentType.EXPERIMENT_TRACKER, ("mlflow",))
+#: The MLflow server the registry and deployer use, and the store it keeps artifacts in.
+_MLFLOW_SERVER = (
+    Requirement(ComponentType.ARTIFACT_STORE, ("local",)),
+    Requirement(ComponentType.EXPERIMENT_TRACKER, ("mlflow",)),
+)
 
 FLAVORS: list[Flavor] = [
     Flavor(
@@ -169,7 +173,7 @@ FLAVORS: list[Flavor] = [
         implementation="provisioner.runtime.mlflow.registry:MLflowModelRegistry",
         description="The registry of the stack's MLflow server; models in the artifact store.",
         dynamic_only=True,
-        requires=(_MLFLOW_TRACKER,),
+        requires=_MLFLOW_SERVER,
     ),
     Flavor(
         type=ComponentType.MODEL_DEPLOYER,
@@ -181,6 +185,6 @@ FLAVORS: list[Flavor] = [
         implementation="provisioner.runtime.mlflow.deployer:MLflowModelDeployer",
         description="`mlflow models serve` processes on 127.0.0.1, health-checked, no-gap swaps.",
         dynamic_only=True,
-        requires=(_MLFLOW_TRACKER,),
+        requires=_MLFLOW_SERVER,
     ),
 ]

@@ -21,7 +21,7 @@ def mlflow_server(ctx: RecipeContext, name: str, what: str) -> Any:
     server = getattr(tracker, "server", None)
     if server is None:
         raise UserInputError(
-            f"{name}: the mlflow {what} uses the stack's MLflow server, and the stack has no "
+            f"{name}: the mlflow {what} needs the stack's MLflow server: an "
             "experiment_tracker of flavor 'mlflow' with `backend: server`",
             hint="Add `experiment_tracker: {flavor: mlflow}` to the stack definition, before "
             f"the {what}.",

@@ -105,5 +105,5 @@ def test_registry_without_a_server_names_what_is_missing(prov_home, ctx):
     from provisioner.errors import UserInputError
     from provisioner.recipes.local.model_registry import LocalMLflowModelRegistry
 
-    with pytest.raises(UserInputError, match="experiment_tracker of flavor 'mlflow'"):
+    with pytest.raises(UserInputError, match="needs the stack's MLflow server"):
         LocalMLflowModelRegistry("demo-model-registry", FlavorConfig(), ctx)

@@ -223,6 +223,7 @@ class MLflowModelDeployer(ModelDeployer):
                 f"the model server for {name!r} version {mv.version} {why}; last log lines:\n"
                 f"{process.tail(log_file, 15)}"
             )
+        process.release(pid)
         return {
             "name": name,
             "model": mv.name,

@@ -63,6 +63,14 @@ def spawn_detached(
     return proc.pid
 
 
+def release(pid: int) -> None:
+    """Stop keeping the handle of a detached server that outlives this process on purpose
+    (its exit is then reaped by :func:`pid_alive`, and no ResourceWarning is shown)."""
+    proc = _SPAWNED.pop(pid, None)
+    if proc is not None:
+        proc.returncode = 0  # not waited for here: it runs on after we exit
+
+
 def _reap(pid: int) -> bool:
     """Collect ``pid``'s exit status if it is our child; True when it has fully exited."""
     proc = _SPAWNED.get(pid)

@@ -90,6 +90,10 @@ def test_registry_and_deployer_use_the_server(prov_home, ctx, monitor, deploy):
 
     out = deploy(lambda: _mlflow_stack("demo", ctx, more))
     assert monitor.by_name("demo-model-registry").type == "provisioner:local:MLflowModelRegistry"
+    servers = monitor.by_name("demo-model-deployer-servers")  # stopped on destroy
+    assert servers.type == "pulumi-python:dynamic/provisioner:LocalModelServers"
+    assert servers.parent == monitor.by_name("demo-model-deployer").urn
+    assert servers.inputs["store_dir"] == str(prov_home / "artifacts" / "demo")
     assert out["connection"] == {
         "tracking_uri": "http://127.0.0.1:5501",
         "venv": "/venvs/mlflow-abc",

@@ -30,6 +30,10 @@ def mlflow_client(tracking_uri: str) -> Any:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     import_sdk("mlflow", "mlflow")
+    if tracking_uri.startswith("file:"):
+        # `backend: file` chose MLflow's file store, which MLflow 3 keeps in maintenance
+        # mode and refuses unless told otherwise
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     if tracking_uri.startswith("arn:"):
         import_sdk("sagemaker_mlflow", "mlflow-aws")
     from mlflow.tracking import MlflowClient

@@ -8,6 +8,9 @@ import pytest
 
 from provisioner import home
 
+#: Session-wide fixtures defined elsewhere: one real MLflow server for every test that asks.
+pytest_plugins = ["tests.mlflow_service"]
+
 
 @pytest.fixture(autouse=True)
 def provisioner_home(tmp_path_factory, monkeypatch):

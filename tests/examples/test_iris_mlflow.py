@@ -7,13 +7,12 @@ import pytest
 from examples.iris_mlflow import iris
 from provisioner.recipes.local.providers import process
 from provisioner.runtime import connect, run_pipeline
-from tests.mlflow_service import mlflow_service  # noqa: F401
 from tests.runtime.mlflow.conftest import mlflow_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a real server starts in the first
 
 
-def test_train_track_register_deploy_predict(tmp_path, mlflow_service):  # noqa: F811
+def test_train_track_register_deploy_predict(tmp_path, mlflow_service):
     from mlflow.tracking import MlflowClient
 
     stack = mlflow_stack(tmp_path, mlflow_service, deployer=True)

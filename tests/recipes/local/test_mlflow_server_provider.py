@@ -11,12 +11,12 @@ import pytest
 
 from provisioner.recipes.local.providers import process
 from provisioner.recipes.local.providers.mlflow_server import LocalMLflowServerProvider
-from tests.mlflow_service import mlflow_service, server_props  # noqa: F401
+from tests.mlflow_service import server_props
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a real server starts in the first
 
 
-def test_the_session_server_is_alive_and_answers(mlflow_service):  # noqa: F811
+def test_the_session_server_is_alive_and_answers(mlflow_service):
     outs = mlflow_service.outs
     provider = LocalMLflowServerProvider()
     read = provider.read(outs["service_dir"], outs)
@@ -36,7 +36,7 @@ def test_the_session_server_is_alive_and_answers(mlflow_service):  # noqa: F811
     assert adopted is not None and adopted.outs["pid"] == outs["pid"]
 
 
-def test_create_read_after_a_crash_then_delete(tmp_path, mlflow_service):  # noqa: F811
+def test_create_read_after_a_crash_then_delete(tmp_path, mlflow_service):
     provider = LocalMLflowServerProvider()
     props = provider.check({}, server_props(tmp_path)).inputs
     created = provider.create(props)

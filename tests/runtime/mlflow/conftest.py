@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from provisioner.stackconfig import ComponentConnection, StackConfig
-from tests.mlflow_service import mlflow_service  # noqa: F401 - the session fixture
 from tests.runtime.conftest import make_stack
 
 
@@ -32,12 +31,12 @@ def mlflow_stack(root: Path, service, *, deployer: bool = False) -> StackConfig:
 
 
 @pytest.fixture
-def stack(tmp_path, mlflow_service):  # noqa: F811
+def stack(tmp_path, mlflow_service):
     return mlflow_stack(tmp_path, mlflow_service)
 
 
 @pytest.fixture
-def client(mlflow_service):  # noqa: F811
+def client(mlflow_service):
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(mlflow_service.tracking_uri)

@@ -221,11 +221,11 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
     """Run one invocation whose upstream steps are done; never raises for step errors."""
     rec = state.run.steps[inv.name]
     rec.status = Status.RUNNING
-    rec.started_at = _now()
-    t0 = time.perf_counter()
     components = state.components
     assert components is not None
-    components.notify("on_step_start", state.run, rec)
+    components.notify("on_step_start", state.run, rec)  # not part of the step's duration
+    rec.started_at = _now()
+    t0 = time.perf_counter()
     try:
         in_refs = _input_refs(state, inv)
         refs = _cache_hit(state, inv, rec, in_refs)

@@ -110,6 +110,22 @@ INTEGRATIONS: dict[str, Integration] = {
             "component secrets (a Slack token, a webhook URL) read from Azure Key Vault",
             ("azure-keyvault-secrets>=4.8,<5", "azure-identity>=1.15,<2"),
             ("azure.keyvault.secrets", "azure.identity"),
+            "mlflow",
+            "the mlflow experiment tracker, model registry and model deployer clients "
+            "(mlflow-skinny: the servers run from their own environments)",
+            ("mlflow-skinny>=3.5,<4",),
+            ("mlflow",),
+            flavors=(
+                "experiment_tracker/mlflow",
+                "model_registry/mlflow",
+                "model_deployer/mlflow",
+            ),
+        ),
+        Integration(
+            "mlflow-aws",
+            "the MLflow clients against SageMaker managed MLflow: its IAM (SigV4) auth plugin",
+            ("mlflow-skinny>=3.5,<4", "sagemaker-mlflow>=0.1,<1"),
+            ("mlflow", "sagemaker_mlflow"),
         ),
         Integration(
             "pandas",
@@ -190,6 +206,10 @@ STORE_NEEDS: dict[str, tuple[str, str]] = {
 }
 #: What the runtime imports for an orchestrator, by flavor.
 ORCHESTRATOR_NEEDS: dict[str, tuple[str, str]] = {"kubernetes": ("kubernetes", "kubernetes")}
+#: What the runtime imports for a component that records every run, by (type, flavor).
+OBSERVER_NEEDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("experiment_tracker", "mlflow"): ("mlflow", "mlflow"),
+}
 
 
 def require_for_stack(stack: StackConfig) -> None:
@@ -207,6 +227,8 @@ def require_for_stack(stack: StackConfig) -> None:
     orchestrator = stack.component(ComponentType.ORCHESTRATOR)
     if orchestrator is not None:
         needs.append(ORCHESTRATOR_NEEDS.get(orchestrator.flavor, ("", "")))
+    for type_, comp in stack.components.items():
+        needs.append(OBSERVER_NEEDS.get((str(type_), comp.flavor), ("", "")))
     missing = [(name, module) for name, module in needs if name and not _find(module)]
     if not missing:
         return

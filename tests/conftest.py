@@ -8,8 +8,9 @@ import pytest
 
 from provisioner import home
 
-#: Session fixtures of slow real servers, started only by the tests that ask for them.
-pytest_plugins = ["tests.label_studio"]
+#: Session fixtures of slow real servers (Label Studio, MLflow), started only by the tests
+#: that ask for them.
+pytest_plugins = ["tests.label_studio", "tests.mlflow_service"]
 
 
 @pytest.fixture(autouse=True)

@@ -118,6 +118,8 @@ def _register() -> None:
         ("provisioner.cli.feature", "feature", "The feature views in a stack's feature store."),
         ("provisioner.cli.state", "state", "Inspect and edit a stack's state, with backups."),
         ("provisioner.cli.image", "image", "Build and push step images, with no Docker daemon."),
+        ("provisioner.cli.model", "model", "Registered models in the stack's model registry."),
+        ("provisioner.cli.deployment", "deployment", "Models served by the stack's deployer."),
     ):
         try:
             sub = __import__(module, fromlist=["app"]).app

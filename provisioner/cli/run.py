@@ -127,6 +127,10 @@ def run_summary(run: RunRecord) -> Text:
         f" in {_seconds(run.duration)}: {done}/{len(run.steps)} steps done, "
         f"{len(run.cached_steps)} cached; stack {run.stack}, store {run.store_uri}"
     )
+    if run.tracking.get("run_id"):
+        where = run.tracking.get("url") or run.tracking.get("tracking_uri", "")
+        text.append(f"\n{run.tracking.get('flavor', 'tracker')} run {run.tracking['run_id']}: ")
+        text.append(where, style=f"link {where}" if where.startswith("http") else "")
     if run.image:
         text.append(f"\nimage: {run.image}")
         if run.image_digest and run.image_digest not in run.image:

@@ -189,7 +189,12 @@ def run_step(stack: StackConfig, run_id: str, step: str, target: str) -> StepRec
         )
         write_step(store, run_id, rec)
         raise StepSetupError(rec.error.message) from exc
-    rec = execute(state, inv)
+    assert state.components is not None
+    state.components.build_observers()  # a tracker records this step under the run's own
+    try:
+        rec = execute(state, inv)
+    finally:
+        state.components.close()
     if before:
         rec.attempts += before
         write_step(store, run_id, rec)

@@ -236,6 +236,8 @@ def reuse_cached(state: RunState, inv: Invocation) -> StepRecord | None:
         rec.ended_at = _now()
         rec.duration = (rec.ended_at - rec.started_at).total_seconds()
         state.run.steps[inv.name] = rec
+    assert state.components is not None
+    state.components.notify("on_step_end", state.run, rec)
     write_step(state.io.store, state.run.run_id, rec)
     return rec
 
@@ -244,6 +246,9 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
     """Run one invocation whose upstream steps are done; never raises for step errors."""
     rec = state.run.steps[inv.name]
     rec.status = Status.RUNNING
+    components = state.components
+    assert components is not None
+    components.notify("on_step_start", state.run, rec)  # not part of the step's duration
     rec.started_at = _now()
     t0 = time.perf_counter()
     saved = StepArtifacts(
@@ -304,6 +309,7 @@ def execute(state: RunState, inv: Invocation) -> StepRecord:
         return rec
     rec.ended_at = _now()
     rec.duration = time.perf_counter() - t0
+    components.notify("on_step_end", state.run, rec)
     try:
         write_step(state.io.store, state.run.run_id, rec)
     except Exception as exc:  # the store went away: the step fails with that cause

@@ -143,6 +143,11 @@ class RunRecord(BaseModel):
     heartbeat_interval: float | None = Field(
         default=None, description="seconds between heartbeats of the running process"
     )
+    tracking: dict[str, str] = Field(
+        default_factory=dict,
+        description="the experiment tracker's record of this run: flavor, run_id, "
+        "experiment_id, url",
+    )
 
     @property
     def cached_steps(self) -> list[str]:

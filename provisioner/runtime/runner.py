@@ -43,6 +43,7 @@ from provisioner.runtime.stores import ArtifactStore, open_store
 from provisioner.stackconfig import StackConfig, load_stack_config
 
 if TYPE_CHECKING:
+    from provisioner.runtime.components import Components
     from provisioner.runtime.pipeline import Invocation, Pipeline
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,13 @@ def run_pipeline(
         rec = run.steps[inv.name]
         rec.status = Status.SKIPPED
         rec.error = ErrorInfo(type="Skipped", message=f"upstream step {upstream!r} did not finish")
+        components.notify("on_step_end", run, rec)
         write_step(store, run.run_id, rec)
+
+    components = state.components
+    assert components is not None
+    components.build_observers()
+    components.notify("on_run_start", run)
 
     heartbeat = Heartbeat(store, run, interval)
     try:  # from the first write on, Ctrl-C anywhere is recorded as a cancelled run
@@ -283,23 +290,27 @@ def run_pipeline(
                 else None
             )
         _finish(run, t0)
+        components.notify("on_run_end", run)
         write_run(store, run)
     except BaseException as exc:  # interrupted: record it, then let it through
         heartbeat.stop()
         state.stop()  # steps still running may finish, but record nothing (no cache entry)
         _cancel_step_operator(state)
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: readers see abandoned
-            _record_stop(store, run, exc, t0)
+            _record_stop(store, run, exc, t0, components)
             if run.status is Status.FAILED:
-                run_hook(pipeline.on_failure, run, state.components, "on_failure")
+                run_hook(pipeline.on_failure, run, components, "on_failure")
+        components.close()
         if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, RunCancelled):
             raise RunCancelled(run) from exc
         raise
-    assert state.components is not None
-    if failed:
-        run_hook(pipeline.on_failure, run, state.components, "on_failure")
-    else:
-        run_hook(pipeline.on_success, run, state.components, "on_success")
+    try:  # hooks run with the run's clients (its alerter), then the clients are closed
+        if failed:
+            run_hook(pipeline.on_failure, run, components, "on_failure")
+        else:
+            run_hook(pipeline.on_success, run, components, "on_success")
+    finally:
+        components.close()
     if failed and raise_on_failure:
         raise PipelineRunFailedError(f"run {run.run_id} failed: {run.error.message}", run)
     return run
@@ -316,7 +327,13 @@ def _cancel_step_operator(state: RunState) -> None:
             log.warning("could not stop the step operator's steps: %s", exc)
 
 
-def _record_stop(store: ArtifactStore, run: RunRecord, exc: BaseException, t0: float) -> None:
+def _record_stop(
+    store: ArtifactStore,
+    run: RunRecord,
+    exc: BaseException,
+    t0: float,
+    components: Components | None = None,
+) -> None:
     """Record a run stopped by Ctrl-C (``cancelled``) or by a runtime error (``failed``).
 
     Steps still running in their threads are recorded ``interrupted``: the record is a
@@ -332,6 +349,8 @@ def _record_stop(store: ArtifactStore, run: RunRecord, exc: BaseException, t0: f
     else:
         run.error = ErrorInfo(type=type(exc).__name__, message=str(exc) or "interrupted")
     _finish(run, t0)
+    if components is not None:
+        components.notify("on_run_end", run)
     try:
         write_run(store, run)
     except Exception as write_exc:  # the store is gone too: readers will see it abandoned

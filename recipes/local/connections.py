@@ -43,9 +43,28 @@ class LocalContainerRegistryConnection(Connection):
 
 
 class LocalMLflowConnection(Connection):
-    """``{"tracking_uri"}``: the ``file://`` URI of the MLflow store."""
+    """``{"tracking_uri", "venv"}``: ``http://127.0.0.1:PORT`` of the MLflow server (or the
+    ``file://`` URI of a file store), and the server's environment (it serves models too)."""
 
     tracking_uri: Annotated[str, Field(min_length=1)]
+    venv: AbsolutePath | None = None
+
+
+class LocalMLflowModelRegistryConnection(Connection):
+    """``{"tracking_uri"}``: the stack's MLflow server, whose registry holds the versions."""
+
+    tracking_uri: Annotated[str, Field(min_length=1)]
+
+
+class LocalMLflowModelDeployerConnection(Connection):
+    """``{"tracking_uri", "venv", "service_dir", "start_timeout"}``: the MLflow server, the
+    environment model servers run from, the folder of their logs, and how long one has to
+    become healthy."""
+
+    tracking_uri: Annotated[str, Field(min_length=1)]
+    venv: AbsolutePath
+    service_dir: AbsolutePath
+    start_timeout: Annotated[int, Field(ge=5, le=3600)] = 180
 
 
 class LocalLabelStudioConnection(Connection):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -17,6 +17,8 @@ from provisioner.recipes.local.connections import (
     LocalImageBuilderConnection,
     LocalLabelStudioConnection,
     LocalMLflowConnection,
+    LocalMLflowModelDeployerConnection,
+    LocalMLflowModelRegistryConnection,
     LocalOrchestratorConnection,
     MaxWorkers,
 )
@@ -66,11 +68,30 @@ class LocalContainerRegistryConfig(FlavorConfig):
 
 
 class LocalMLflowConfig(FlavorConfig):
-    """An MLflow file store in a local directory."""
+    """A real MLflow tracking server on 127.0.0.1 (or, with ``backend: file``, a file store)."""
 
+    backend: Annotated[
+        Literal["server", "file"],
+        Field(
+            default="server",
+            description="server: an `mlflow server` run as a managed service on 127.0.0.1, "
+            "from its own environment, sqlite store, artifacts in the stack's artifact store; "
+            "file: an MLflow file store in a directory (no server, no model registry).",
+        ),
+    ]
+    port: Annotated[
+        int,
+        Field(
+            default=0, ge=0, le=65535, description="Server port on 127.0.0.1; 0 picks a free one."
+        ),
+    ]
     path: Annotated[
         str | None,
-        Field(default=None, min_length=1, description="Default: <home>/mlruns/<stack>."),
+        Field(
+            default=None,
+            min_length=1,
+            description="File store directory (backend: file); default: <home>/mlruns/<stack>.",
+        ),
     ]
     force_destroy: Annotated[
         bool,
@@ -233,6 +254,27 @@ class LocalImageBuilderConfig(FlavorConfig):
     ]
 
 
+class LocalMLflowModelDeployerConfig(FlavorConfig):
+    """Model servers (``mlflow models serve``) run as processes on 127.0.0.1."""
+
+    start_timeout: Annotated[
+        int,
+        Field(
+            default=180,
+            ge=5,
+            le=3600,
+            description="Seconds a new model server has to answer /health before the deploy "
+            "fails (the old version keeps serving).",
+        ),
+    ]
+
+
+#: The MLflow server the registry and deployer use, and the store it keeps artifacts in.
+_MLFLOW_SERVER = (
+    Requirement(ComponentType.ARTIFACT_STORE, ("local",)),
+    Requirement(ComponentType.EXPERIMENT_TRACKER, ("mlflow",)),
+)
+
 FLAVORS: list[Flavor] = [
     Flavor(
         type=ComponentType.ORCHESTRATOR,
@@ -273,8 +315,34 @@ FLAVORS: list[Flavor] = [
         config_model=LocalMLflowConfig,
         connection_model=LocalMLflowConnection,
         recipe="provisioner.recipes.local.experiment_tracker:LocalMLflow",
-        description="An MLflow file store (file:// tracking URI) in a local directory.",
+        implementation="provisioner.runtime.mlflow.tracker:MLflowExperimentTracker",
+        description="An MLflow tracking server on 127.0.0.1 (or a file store).",
         dynamic_only=True,
+        requires=(Requirement(ComponentType.ARTIFACT_STORE, ("local",)),),
+    ),
+    Flavor(
+        type=ComponentType.MODEL_REGISTRY,
+        name="mlflow",
+        cloud=Cloud.LOCAL,
+        config_model=FlavorConfig,
+        connection_model=LocalMLflowModelRegistryConnection,
+        recipe="provisioner.recipes.local.model_registry:LocalMLflowModelRegistry",
+        implementation="provisioner.runtime.mlflow.registry:MLflowModelRegistry",
+        description="The registry of the stack's MLflow server; models in the artifact store.",
+        dynamic_only=True,
+        requires=_MLFLOW_SERVER,
+    ),
+    Flavor(
+        type=ComponentType.MODEL_DEPLOYER,
+        name="mlflow",
+        cloud=Cloud.LOCAL,
+        config_model=LocalMLflowModelDeployerConfig,
+        connection_model=LocalMLflowModelDeployerConnection,
+        recipe="provisioner.recipes.local.model_deployer:LocalMLflowModelDeployer",
+        implementation="provisioner.runtime.mlflow.deployer:MLflowModelDeployer",
+        description="`mlflow models serve` processes on 127.0.0.1, health-checked, no-gap swaps.",
+        dynamic_only=True,
+        requires=_MLFLOW_SERVER,
     ),
     Flavor(
         type=ComponentType.STEP_OPERATOR,

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.recipes.local.providers.venvs import VENVS_ENV
+from tests.mlflow_service import CACHE
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 #: What each script's output must hold: its table titles and a row or caption of each.
@@ -45,10 +48,11 @@ EXPECTED = {
         "processes (step operator)",
         "speed-up",
     ],
+    "bench_tracking.py": ["MLflow tracking cost per step", "cost / step", "zenml (peer)"],
 }
 
 #: The scripts that compare with ZenML.
-PEER_SCRIPTS = {"bench_cli.py", "bench_step_overhead.py"}
+PEER_SCRIPTS = {"bench_cli.py", "bench_step_overhead.py", "bench_tracking.py"}
 
 
 def test_every_bench_script_has_a_quick_check():
@@ -59,6 +63,8 @@ def test_every_bench_script_has_a_quick_check():
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_quick_mode_runs_and_prints_its_table(script, tmp_path):
     env = {**os.environ, "PROVISIONER_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    # servers' environments (the MLflow one) come from the cache outside the clone
+    env.setdefault(VENVS_ENV, str(CACHE))
     proc = subprocess.run(
         [sys.executable, str(BENCH / script), "--quick"],
         capture_output=True,

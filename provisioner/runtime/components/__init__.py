@@ -8,6 +8,7 @@ its flavor's runtime implementation (:attr:`Flavor.implementation`, a
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from provisioner.runtime.components.base import (
 if TYPE_CHECKING:
     from provisioner.catalog.flavor import Flavor
     from provisioner.stackconfig import StackConfig
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Components",
@@ -107,6 +110,38 @@ class Components:
         """The clients built so far (to close them, or to notify them of run events)."""
         with self._lock:
             return dict(self._clients)
+
+    def build_observers(self) -> None:
+        """Build now every client whose class observes runs (see ``observes_runs``).
+
+        A component whose flavor has no runtime side, or whose package is missing, is left
+        for first use (which raises the clear error).
+        """
+        for type_ in self.stack.components:
+            with self._lock:
+                if type_ in self._clients:
+                    continue
+            try:
+                impl = resolve_flavor(self.stack, type_).load_implementation()
+            except (UserInputError, ImportError):
+                continue
+            if getattr(impl, "observes_runs", False):
+                self.get(type_)
+
+    def notify(self, hook: str, *args: Any) -> None:
+        """Call ``hook(*args)`` (``on_run_start``, ``on_step_end``, ...) on every built client.
+
+        A hook that fails is logged and never fails the run: tracking is a record of the
+        run, not part of it.
+        """
+        for type_, client in self.built().items():
+            method = getattr(client, hook, None)
+            if not callable(method):
+                continue
+            try:
+                method(*args)
+            except Exception as exc:
+                log.warning("%s %s failed: %s", type_, hook, exc)
 
     def close(self) -> None:
         """Close every client built so far."""

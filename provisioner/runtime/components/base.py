@@ -13,6 +13,7 @@ from provisioner.integrations import INTEGRATIONS, MissingIntegrationError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from provisioner.runtime.records import RunRecord, StepRecord
     from provisioner.stackconfig import ComponentConnection, StackConfig
 
 ModelT = TypeVar("ModelT", bound="BaseModel")
@@ -48,6 +49,9 @@ class StackComponent:
     """
 
     type: ClassVar[ComponentType]
+    #: Built when a pipeline run starts (not only on first use), so its run hooks see
+    #: every run and step: an experiment tracker that records each run does.
+    observes_runs: ClassVar[bool] = False
 
     def __init__(self, connection: ComponentConnection, stack: StackConfig) -> None:
         self.flavor = connection.flavor
@@ -83,6 +87,20 @@ class StackComponent:
 
     def close(self) -> None:
         """Release what the client holds (connections, threads); the default holds nothing."""
+
+    # -- run hooks: the runner calls these on every client built for the run ---------------
+
+    def on_run_start(self, run: RunRecord) -> None:
+        """A pipeline run starts (its record is about to be written first)."""
+
+    def on_step_start(self, run: RunRecord, step: StepRecord) -> None:
+        """A step of the run starts executing (in the process that runs it)."""
+
+    def on_step_end(self, run: RunRecord, step: StepRecord) -> None:
+        """A step ended: ``step.status``, ``duration`` and ``error`` are final."""
+
+    def on_run_end(self, run: RunRecord) -> None:
+        """The run ended: ``run.status`` is final (the record is written after this)."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.type}/{self.flavor} of stack {self.stack.name!r}>"

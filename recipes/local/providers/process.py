@@ -63,6 +63,14 @@ def spawn_detached(
     return proc.pid
 
 
+def release(pid: int) -> None:
+    """Stop keeping the handle of a detached server that outlives this process on purpose
+    (its exit is then reaped by :func:`pid_alive`, and no ResourceWarning is shown)."""
+    proc = _SPAWNED.pop(pid, None)
+    if proc is not None:
+        proc.returncode = 0  # not waited for here: it runs on after we exit
+
+
 def _reap(pid: int) -> bool:
     """Collect ``pid``'s exit status if it is our child; True when it has fully exited."""
     proc = _SPAWNED.get(pid)
@@ -123,10 +131,14 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return True
 
 
-def stop_process(pid: int | None, marker: str | None = None, timeout: float = 5.0) -> None:
+def stop_process(
+    pid: int | None, marker: str | None = None, timeout: float = 5.0, *, group: bool = False
+) -> None:
     """Stop ``pid`` (SIGTERM, then SIGKILL after ``timeout`` s); a gone process is fine.
 
     ``marker`` is checked once, before signalling, so a reused pid is never signalled.
+    ``group``: signal ``pid``'s whole process group (a server started by
+    :func:`spawn_detached` leads its own group, and its workers are in it).
 
     Raises:
         OperationError: the process survived SIGKILL.
@@ -135,9 +147,15 @@ def stop_process(pid: int | None, marker: str | None = None, timeout: float = 5.
         return
     assert pid is not None
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if group:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
         if _wait_gone(pid, wait):
+            if group:  # workers that outlived their leader go too
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
             return
     raise OperationError(f"process {pid} did not stop after SIGTERM and SIGKILL")
 

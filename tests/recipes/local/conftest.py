@@ -84,6 +84,11 @@ class LocalMocks(pulumi.runtime.Mocks):
             state.update(port=port, url=f"http://127.0.0.1:{port}", pid=4343, running=True)
             state["credentials"] = {"username": state["username"], "password": "pw", "token": "tk"}
             return state["service_dir"], state
+        if args.typ.endswith(":LocalMLflowServer"):
+            port = int(state.get("listen_port") or 0) or 5500
+            state.update(port=port, tracking_uri=f"http://127.0.0.1:{port}", pid=4343)
+            state.update(venv="/venvs/mlflow-abc", running=True)
+            return state["service_dir"], state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:

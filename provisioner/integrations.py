@@ -110,6 +110,8 @@ INTEGRATIONS: dict[str, Integration] = {
             "component secrets (a Slack token, a webhook URL) read from Azure Key Vault",
             ("azure-keyvault-secrets>=4.8,<5", "azure-identity>=1.15,<2"),
             ("azure.keyvault.secrets", "azure.identity"),
+        ),
+        Integration(
             "mlflow",
             "the mlflow experiment tracker, model registry and model deployer clients "
             "(mlflow-skinny: the servers run from their own environments)",

@@ -34,7 +34,8 @@ def _definition(flavor: Flavor, without: str | None = None) -> str:
     components = {str(flavor.type): {"flavor": flavor.name, "config": config}}
     for need in flavor.requires:
         if str(need.type) != without:
-            components[str(need.type)] = {"flavor": need.flavors[0]}
+            sibling = MINIMAL_CONFIG.get((flavor.cloud, str(need.type), need.flavors[0]))
+            components[str(need.type)] = {"flavor": need.flavors[0], "config": sibling or {}}
     data = {"name": "req", "cloud": str(flavor.cloud), **LOCATION[flavor.cloud]}
     return yaml.safe_dump({**data, "components": components})
 

@@ -32,10 +32,14 @@ MINIMAL_CONFIG = {
 def _definition(flavor: Flavor, without: str | None = None) -> str:
     config = MINIMAL_CONFIG.get((flavor.cloud, str(flavor.type), flavor.name), {})
     components = {str(flavor.type): {"flavor": flavor.name, "config": config}}
-    for need in flavor.requires:
-        if str(need.type) != without:
-            sibling = MINIMAL_CONFIG.get((flavor.cloud, str(need.type), need.flavors[0]))
-            components[str(need.type)] = {"flavor": need.flavors[0], "config": sibling or {}}
+    needs = list(flavor.requires)
+    while needs:  # with what the siblings need in turn (the cluster annotator's EKS needs S3)
+        need = needs.pop(0)
+        if str(need.type) == without or str(need.type) in components:
+            continue
+        sibling = MINIMAL_CONFIG.get((flavor.cloud, str(need.type), need.flavors[0]))
+        components[str(need.type)] = {"flavor": need.flavors[0], "config": sibling or {}}
+        needs += registry().get(need.type, need.flavors[0], flavor.cloud).requires
     data = {"name": "req", "cloud": str(flavor.cloud), **LOCATION[flavor.cloud]}
     return yaml.safe_dump({**data, "components": components})
 

@@ -105,4 +105,4 @@ def test_component_list_offers_an_azure_flavor_for_every_type_the_issue_lists():
     assert azure["step_operator"] == ["azureml"]
     assert azure["image_builder"] == ["azure"]
     assert azure["experiment_tracker"] == azure["model_registry"] == ["mlflow"]
-    assert azure["alerter"] == ["slack"]
+    assert azure["alerter"] == ["slack", "webhook"]  # webhook needs no cloud: on every cloud

@@ -123,7 +123,10 @@ def test_import_adopts_an_existing_directory(provisioner_home):
     again = run("stack", "import", "local-recipe", "LocalDirectory", STORE_DIR, "/x", code=2)
     assert "already in the state" in again.stderr
     wrong = run("stack", "import", "local-recipe", "LocalDirectory", "nope", "/x", code=2)
-    assert "importable: LocalDirectory local-artifact-store-dir" in " ".join(wrong.stderr.split())
+    said = " ".join(wrong.stderr.split())
+    assert (
+        "importable: LocalDirectory" in said and "LocalDirectory local-artifact-store-dir" in said
+    )
 
 
 def test_an_offline_plan_cannot_be_saved(tmp_path):

@@ -102,7 +102,7 @@ def test_component_list_offers_an_azure_flavor_for_every_type_the_issue_lists():
     assert azure["artifact_store"] == ["azure"]
     assert azure["container_registry"] == ["azure"]
     assert azure["orchestrator"] == ["azureml", "kubernetes"]
-    assert azure["step_operator"] == ["azureml"]
+    assert azure["step_operator"] == ["azureml", "kubernetes"]  # kubernetes: any cloud's cluster
     assert azure["image_builder"] == ["azure"]
     assert azure["experiment_tracker"] == azure["model_registry"] == ["mlflow"]
     assert azure["alerter"] == ["slack", "webhook"]  # webhook needs no cloud: on every cloud

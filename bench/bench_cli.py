@@ -2,7 +2,9 @@
 and the offline plan's cost per resource as a generated stack grows.
 
 Every command runs in a subprocess against a temporary provisioner home, as a user runs it, with
-bytecode caches on as in an installed package. The per-resource rows plan a generated program of
+bytecode caches on as in an installed package. Under each offline plan, a row times a fresh
+interpreter importing exactly the Pulumi SDK modules that plan loads: the floor that no engine
+work goes below while recipes use the typed SDKs. The per-resource rows plan a generated program of
 AWS resources (components, buckets, roles, policies that depend on the buckets, subnets) in this
 process after a warm-up, so they show the engine's per-resource work without imports. Each row
 gives wall time and CPU time (user + system): on a busy machine the wall time mostly measures
@@ -162,6 +164,45 @@ def _aws_installed() -> bool:
     return importlib.util.find_spec("pulumi_aws") is not None
 
 
+_SDKS = ("pulumi", "pulumi_aws", "pulumi_gcp", "pulumi_azure_native", "pulumi_kubernetes")
+
+_LIST_SDK_MODULES = """
+import contextlib, io, runpy, sys
+sys.argv = ["provisioner", "stack", "preview", sys.argv[1], "--offline"]
+with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+    runpy.run_module("provisioner", run_name="__main__")
+for name, module in list(sys.modules.items()):
+    if module is not None and name.split(".")[0] in SDKS:
+        print(name)
+""".replace("SDKS", repr(_SDKS))
+
+_IMPORT_THEM = """
+import importlib, sys
+for name in sys.stdin.read().split():
+    importlib.import_module(name)
+"""
+
+
+def import_floor(recipe: str, env: dict[str, str], runs: int) -> Timings:
+    """Time a fresh interpreter importing exactly the Pulumi SDK modules that the offline plan
+    of ``recipe`` loads: what no engine work can go below while recipes use the typed SDKs."""
+    listed = subprocess.run(
+        [sys.executable, "-c", _LIST_SDK_MODULES, recipe],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    times = []
+    for _ in range(runs):
+        cpu, start = _children_cpu(), time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", _IMPORT_THEM], env=env, input=listed, text=True, check=True
+        )
+        times.append((time.perf_counter() - start, _children_cpu() - cpu))
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -203,13 +244,17 @@ def main() -> None:
         destroys += _time([*py, "stack", "destroy", "local", "--yes"], env, 1)
     rows.append(("stack deploy local-recipe", deploys))
     rows.append(("stack destroy local", destroys))
+    plan_runs = 1 if args.quick else max(2, args.runs)
     for recipe, missing in cloud_recipes():
         offline = f"stack preview {recipe} --offline (target < {TARGET_OFFLINE_PLAN} s)"
         if missing:
             rows.append((offline, missing))
             continue
         cmd = [*py, "stack", "preview", recipe, "--offline"]
-        rows.append((offline, _time(cmd, env, max(2, args.runs))))
+        rows.append((offline, _time(cmd, env, plan_runs)))
+        if not args.quick or recipe == "aws-recipe":  # --quick: one floor keeps the code alive
+            floor = import_floor(recipe, env, plan_runs)
+            rows.append((f"  of which: importing the SDK modules {recipe} uses", floor))
     generated = plan_generated(args.sizes, max(1, args.runs // 2)) if _aws_installed() else {}
     shutil.rmtree(home, ignore_errors=True)
 

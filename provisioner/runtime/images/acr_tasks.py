@@ -37,8 +37,8 @@ SAS_HOURS = 4
 
 class AzureACRTasksImageBuilder(ImageBuilder):
     """Connection: ``{"source_uri": "az://container/prefix", "azure": {"registry_name",
-    "resource_group", "subscription_id"}}`` (the ``azure`` keys also read from the top
-    level); optional ``base_image``, ``poll_interval``, ``timeout_seconds``.
+    "resource_group", "subscription_id", "timeout_seconds", "platform"}}`` (the ``azure``
+    keys also read from the top level); optional ``base_image``, ``poll_interval``.
     ``endpoints.arm`` overrides Azure Resource Manager's address."""
 
     def build(
@@ -95,8 +95,8 @@ class AzureACRTasksImageBuilder(ImageBuilder):
             "noCache": False,
             "sourceLocation": source,
             "dockerFilePath": "Dockerfile",
-            "platform": {"os": "Linux", "architecture": "amd64"},
-            "timeout": int(self.config.get("timeout_seconds") or 3600),
+            "platform": _platform(str(az.get("platform") or "linux/amd64")),
+            "timeout": int(az.get("timeout_seconds") or 3600),
         }
         run = self._schedule(registry_id, body, token)
         run_id = (run.get("properties") or {}).get("runId") or run.get("name")
@@ -127,7 +127,7 @@ class AzureACRTasksImageBuilder(ImageBuilder):
             body=body,
             what="schedule an ACR run",
         )
-        interval = float(self.config.get("poll_interval", 5.0))
+        interval = float(self.config.get("poll_interval") or 5.0)
         location = _header(headers, "Location") or _header(headers, "Azure-AsyncOperation")
         for _ in range(600):
             if status != 202 or not location:
@@ -143,7 +143,7 @@ class AzureACRTasksImageBuilder(ImageBuilder):
         self, registry_id: str, run_id: str, token: str | None, say: Progress
     ) -> dict[str, Any]:
         """Poll the run until it ends, reporting each status and the log's new lines."""
-        interval = float(self.config.get("poll_interval", 5.0))
+        interval = float(self.config.get("poll_interval") or 5.0)
         seen = ""
         shown = 0
         url = f"{registry_id}/runs/{run_id}"
@@ -237,6 +237,12 @@ def read_url(store: AzureArtifactStore, key: str) -> str:
             )
     url = container.get_blob_client(blob).url
     return f"{url}?{sas}"
+
+
+def _platform(platform: str) -> dict[str, str]:
+    """``linux/arm64`` as ACR's ``PlatformProperties``."""
+    os_, _, arch = platform.partition("/")
+    return {"os": os_.capitalize() or "Linux", "architecture": arch or "amd64"}
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

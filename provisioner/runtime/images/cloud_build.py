@@ -140,7 +140,7 @@ class GCPCloudBuildImageBuilder(ImageBuilder):
     ) -> dict[str, Any]:
         """Poll the build until it ends, reporting each status and each new step's status,
         and the log's new lines when it is in the bucket; the final Build."""
-        interval = float(self.config.get("poll_interval", 5.0))
+        interval = float(self.config.get("poll_interval") or 5.0)
         seen: dict[str, str] = {}
         log = _LogTail(self, build_id)
         while True:

@@ -8,6 +8,8 @@ the recipes' IAM grants, Google/Entra token acquisition, and the Docker build it
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from provisioner.catalog.types import ComponentType
@@ -160,7 +162,13 @@ def azure_stack(tmp_path, azurite_port, oci_registry, acr):
         flavor="azure",
         config={
             "source_uri": f"az://{BUCKET}/{prefix}/builds",
-            "azure": {"registry_name": name, "resource_group": rg, "subscription_id": sub},
+            "azure": {
+                "registry_name": name,
+                "resource_group": rg,
+                "subscription_id": sub,
+                "timeout_seconds": 1800,
+                "platform": "linux/arm64",
+            },
             "poll_interval": 0.01,
         },
     )
@@ -181,6 +189,8 @@ def test_acr_tasks_uploads_runs_streams_and_then_skips(tmp_path, azure_stack, ac
     req = run["_request"]
     assert req["imageNames"] == [built.image.split("/", 1)[1]]
     assert req["isPushEnabled"] and req["dockerFilePath"] == "Dockerfile"
+    assert req["timeout"] == 1800
+    assert req["platform"] == {"os": "Linux", "architecture": "arm64"}
     # the run fetched the context from Azurite through the SAS URL alone
     assert req["sourceLocation"].startswith(f"http://127.0.0.1:{azurite_port_of(azure_stack)}/")
     assert "sig=" in req["sourceLocation"]
@@ -224,3 +234,44 @@ def test_acr_api_errors_are_reported(tmp_path, azure_stack, acr):
     with connect(azure_stack) as conn, pytest.raises(OperationError) as err:
         conn.image_builder.build(source_root=root)
     assert "HTTP 404" in str(err.value) and "ResourceNotFound" in str(err.value)
+
+
+# -- through the CLI --------------------------------------------------------------------------
+
+
+def invoke(*args: str):
+    from typer.testing import CliRunner
+
+    from provisioner.cli.app import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_image_build_cli_on_cloud_build(tmp_path, gcp_stack, cloud_build):
+    root = project(tmp_path / "proj")
+    gcp_stack.write(tmp_path / "stack.yaml")
+    args = ("image", "build", "--source", str(root), "--stack", str(tmp_path / "stack.yaml"))
+    first = invoke(*args, "--json")
+    assert first.exit_code == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert data["strategy"] == "cloudbuild" and data["skipped"] is False
+    assert "status SUCCESS" in first.stderr  # progress goes to stderr
+    assert manifest(data["image"])
+
+
+def test_image_build_cli_bad_cloud_builder_config_exits_2(tmp_path, gcp_stack, azure_stack):
+    gcp_stack.components[ComponentType.IMAGE_BUILDER].config["gcp"].pop("project")
+    gcp_stack.write(tmp_path / "gcp.yaml")
+    result = invoke(
+        "image", "build", "--source", str(tmp_path), "--stack", str(tmp_path / "gcp.yaml")
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "image_builder.config.gcp.project" in result.stderr and "Traceback" not in result.stderr
+
+    azure_stack.components[ComponentType.IMAGE_BUILDER].config["azure"].pop("resource_group")
+    azure_stack.write(tmp_path / "az.yaml")
+    result = invoke(
+        "image", "build", "--source", str(tmp_path), "--stack", str(tmp_path / "az.yaml")
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "resource_group" in result.stderr and "Traceback" not in result.stderr

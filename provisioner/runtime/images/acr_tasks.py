@@ -82,7 +82,7 @@ class AzureACRTasksImageBuilder(ImageBuilder):
         source = read_url(store, key)
 
         endpoint = self.stack.endpoints.get("arm")
-        token = None if remote.anonymous(endpoint) else self._token()
+        token = None if remote.anonymous(self.stack, endpoint, "azure") else self._token()
         registry_id = (
             f"{(endpoint or ARM).rstrip('/')}/subscriptions/{az['subscription_id']}"
             f"/resourceGroups/{az['resource_group']}/providers/Microsoft.ContainerRegistry"

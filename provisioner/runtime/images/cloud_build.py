@@ -78,7 +78,7 @@ class GCPCloudBuildImageBuilder(ImageBuilder):
         obj = f"{prefix}/{key}".lstrip("/")
 
         endpoint = self.stack.endpoints.get("cloudbuild")
-        token = None if remote.anonymous(endpoint) else self._token()
+        token = None if remote.anonymous(self.stack, endpoint, "gcp") else self._token()
         api = (endpoint or API).rstrip("/")
         parent = f"projects/{project}/locations/{region}"
         body = self._request(bucket, obj, image, project, gcp)

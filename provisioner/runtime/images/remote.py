@@ -200,8 +200,10 @@ def _error_text(raw: bytes) -> str:
     return str(err)
 
 
-def anonymous(endpoint: str | None) -> bool:
-    """A loopback endpoint override (a test stand-in) gets no cloud token."""
-    if not endpoint:
+def anonymous(stack: StackConfig, endpoint: str | None, cloud: str) -> bool:
+    """Whether to call without a cloud token: only a loopback endpoint override (a local
+    stand-in) on a stack whose auth method is not one of ``cloud``'s (``gcp-*``,
+    ``azure-*``)."""
+    if not endpoint or stack.auth.method.startswith(f"{cloud}-"):
         return False
     return is_loopback(urllib.parse.urlsplit(str(endpoint)).hostname or "")

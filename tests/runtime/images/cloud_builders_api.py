@@ -96,6 +96,7 @@ class _Server:
         self.lock = threading.Lock()
         self.calls: list[tuple[str, str, Any]] = []
         self.fail_next = ""  # a non-empty reason fails the next build
+        self.authorization = ""  # the request's Authorization header (one request at a time)
         handler = type("Handler", (_Handler,), {"api": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -132,6 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = raw
         with self.api.lock:
             self.api.calls.append((method, parts.path, body))
+        self.api.authorization = self.headers.get("Authorization") or ""
         status, answer, headers = self.api.handle(method, parts.path, query, body)
         data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
         self.send_response(status)
@@ -160,16 +162,67 @@ def _google_error(code: int, status: str, message: str) -> tuple[int, Any, dict[
 
 class CloudBuildAPI(_Server):
     """Builds of the projects in ``projects``; reads sources and writes logs through
-    ``gcs`` (a google-cloud-storage client on the emulator)."""
+    ``gcs`` (a google-cloud-storage client on the emulator).
 
-    def __init__(self, gcs: Any, projects: tuple[str, ...] = ("demo-project",)) -> None:
+    With ``public_key`` (PEM) set, it is also the OAuth 2.0 token endpoint (``POST /token``)
+    of a service account key file whose ``token_uri`` points here: it checks the JWT-bearer
+    assertion's signature, audience (Google's token URI, which google-auth signs for
+    whatever ``token_uri`` is) and scope as Google's does and issues an access token, which
+    every Cloud Build call must then carry (else 401 ``UNAUTHENTICATED``)."""
+
+    def __init__(
+        self, gcs: Any, projects: tuple[str, ...] = ("demo-project",), public_key: bytes = b""
+    ) -> None:
         super().__init__()
         self.gcs = gcs
         self.projects = projects
+        self.public_key = public_key
+        self.tokens: set[str] = set()
         self.builds: dict[str, dict[str, Any]] = {}
         self.sources: dict[str, dict[str, bytes]] = {}
 
+    def _token(self, body: Any) -> tuple[int, Any, dict[str, str]]:
+        form = {
+            k: v[0] for k, v in parse_qs(body.decode() if isinstance(body, bytes) else "").items()
+        }
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return (
+                400,
+                {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"},
+                {},
+            )
+        try:
+            claims = _verify_jwt(form.get("assertion", ""), self.public_key)
+        except Exception as exc:  # any bad assertion is invalid_grant
+            return (
+                400,
+                {"error": "invalid_grant", "error_description": f"Invalid JWT Signature: {exc}"},
+                {},
+            )
+        if claims.get(
+            "aud"
+        ) != "https://oauth2.googleapis.com/token" or "cloud-platform" not in claims.get(
+            "scope", ""
+        ):
+            return (
+                400,
+                {"error": "invalid_grant", "error_description": "Invalid JWT: aud or scope"},
+                {},
+            )
+        token = f"ya29.stand-in-{uuid.uuid4().hex}"
+        self.tokens.add(token)
+        return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}, {}
+
     def handle(self, method, path, query, body):
+        if path == "/token" and method == "POST" and self.public_key:
+            return self._token(body)
+        if self.public_key and self.authorization.removeprefix("Bearer ") not in self.tokens:
+            return _google_error(
+                401,
+                "UNAUTHENTICATED",
+                "Request is missing required authentication credential. Expected OAuth 2 "
+                "access token, login cookie or other valid authentication credential.",
+            )
         m = re.fullmatch(r"/v1/projects/([^/]+)/locations/([^/]+)/builds(?:/([^/]+))?", path)
         if not m:
             return _google_error(404, "NOT_FOUND", f"Requested entity was not found: {path}")
@@ -270,6 +323,24 @@ class CloudBuildAPI(_Server):
             bucket, _, prefix = logs.removeprefix("gs://").partition("/")
             key = f"{prefix}/log-{build['id']}.txt".lstrip("/")
             self.gcs.bucket(bucket).blob(key).upload_from_string("\n".join(log) + "\n")
+
+
+def _verify_jwt(assertion: str, public_key: bytes) -> dict[str, Any]:
+    """The claims of an RS256 JWT signed by ``public_key``'s private key."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(part: str) -> bytes:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+    head, payload, sig = assertion.split(".")
+    if json.loads(b64(head)).get("alg") != "RS256":
+        raise ValueError("not RS256")
+    key = serialization.load_pem_public_key(public_key)
+    key.verify(b64(sig), f"{head}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr, call-arg]
+    return json.loads(b64(payload))
 
 
 def _public(build: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from provisioner.catalog.types import ComponentType
 from provisioner.errors import OperationError
 from provisioner.runtime import connect
 from provisioner.runtime.images import remote
-from provisioner.stackconfig import ComponentConnection
+from provisioner.stackconfig import AuthReference, ComponentConnection
 from tests.runtime.conftest import BUCKET, make_stack
 from tests.runtime.images.cloud_builders_api import ACRTasksAPI, CloudBuildAPI
 from tests.runtime.images.helpers import manifest, project
@@ -137,6 +137,50 @@ def test_cloud_build_reads_top_level_keys_of_older_stack_configs(tmp_path, gcp_s
     with connect(gcp_stack) as conn:
         built = conn.image_builder.build(source_root=root)
     assert not built.skipped and manifest(built.image)
+
+
+def test_cloud_build_calls_carry_a_google_auth_token(tmp_path, gcp_stack, gcs_client, monkeypatch):
+    """With an auth method, the token comes from google-auth: a service account key file whose
+    ``token_uri`` is the stand-in, which checks the signed assertion and then the token."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with CloudBuildAPI(gcs_client, projects=(PROJECT,), public_key=public) as api:
+        keyfile = tmp_path / "sa.json"
+        keyfile.write_text(
+            json.dumps(
+                {
+                    "type": "service_account",
+                    "project_id": PROJECT,
+                    "private_key_id": "k1",
+                    "private_key": key.private_bytes(
+                        serialization.Encoding.PEM,
+                        serialization.PrivateFormat.PKCS8,
+                        serialization.NoEncryption(),
+                    ).decode(),
+                    "client_email": f"runner@{PROJECT}.iam.gserviceaccount.com",
+                    "client_id": "1",
+                    "token_uri": f"{api.url}/token",
+                }
+            )
+        )
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(keyfile))
+        gcp_stack.endpoints["cloudbuild"] = api.url
+        root = project(tmp_path / "proj")
+        # no gcp auth method on a loopback endpoint: no token, and the API refuses
+        with connect(gcp_stack) as conn, pytest.raises(OperationError) as err:
+            conn.image_builder.build(source_root=root)
+        assert "HTTP 401" in str(err.value) and "UNAUTHENTICATED" in str(err.value)
+        gcp_stack = gcp_stack.model_copy(update={"auth": AuthReference(method="gcp-default")})
+        with connect(gcp_stack) as conn:
+            built = conn.image_builder.build(source_root=root)
+        assert not built.skipped and manifest(built.image)
+        assert len(api.tokens) == 1
+        assert any(c[1] == "/token" for c in api.calls)
 
 
 # -- ACR Tasks --------------------------------------------------------------------------------

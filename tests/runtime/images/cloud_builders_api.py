@@ -19,7 +19,9 @@ APIs' JSON shapes and error bodies, and does the build's observable work for rea
   its own (the SAS), so an unsigned URL fails the run as ACR's would, and pushes to the
   registry under ``imageNames``.
 
-Neither checks a bearer token's validity (there is no identity provider here).
+Cloud Build's stand-in can also be the token endpoint of a service account key file and then
+require the tokens it issued; ACR's checks no token (azure-identity only talks to an https
+authority, so no Entra ID stand-in is possible here).
 """
 
 from __future__ import annotations

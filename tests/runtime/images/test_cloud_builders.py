@@ -132,6 +132,9 @@ def test_cloud_build_failure_and_api_errors_are_reported(tmp_path, gcp_stack, cl
 
 def test_cloud_build_reads_top_level_keys_of_older_stack_configs(tmp_path, gcp_stack, cloud_build):
     cfg = gcp_stack.components[ComponentType.IMAGE_BUILDER].config
+    assert (
+        remote.extras({"project": "old", "gcp": {"project": PROJECT}}, "gcp")["project"] == PROJECT
+    )
     cfg.update(cfg.pop("gcp"))
     root = project(tmp_path / "proj")
     with connect(gcp_stack) as conn:

@@ -215,6 +215,7 @@ def read_url(store: AzureArtifactStore, key: str) -> str:
     cred = container.credential
     account = container.account_name
     with store._errors(key):
+        # a connection string or an account key: the client's credential holds the key
         if getattr(cred, "account_key", None):
             sas = blob_sdk.generate_blob_sas(
                 account,

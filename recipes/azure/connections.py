@@ -98,13 +98,18 @@ class ACRTasksExtras(StrictModel):
     resource_group: Text
     subscription_id: Text
     identity_client_id: Text | None = None
+    timeout_seconds: int | None = None
+    platform: Text | None = None
 
 
 class ACRTasksImageBuilderConnection(Connection):
-    """``{"source_uri": "az://container/prefix", "azure": {registry...}}``."""
+    """``{"source_uri": "az://container/prefix", "azure": {registry...}}``; optional
+    ``base_image`` and ``poll_interval`` (seconds) for the runtime builder."""
 
     source_uri: Annotated[str, Field(pattern=r"^az://")]
     azure: ACRTasksExtras
+    base_image: Text | None = None
+    poll_interval: Annotated[float, Field(gt=0)] | None = None
 
 
 class AzureMLflowExtras(StrictModel):

@@ -450,6 +450,7 @@ FLAVORS: list[Flavor] = [
         connection_model=conn.ACRTasksImageBuilderConnection,
         requires=(_NEEDS_CONTAINER, _NEEDS_REGISTRY),
         description="ACR Tasks: builds and pushes step images inside the registry.",
+        implementation="provisioner.runtime.images.acr_tasks:AzureACRTasksImageBuilder",
     ),
     Flavor(
         type=ComponentType.EXPERIMENT_TRACKER,

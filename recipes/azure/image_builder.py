@@ -46,7 +46,7 @@ class AzureImageBuilder(pulumi.ComponentResource):
     own credentials. Nothing else is created, so nothing bills until a build runs.
 
     Connection: ``{"source_uri": "az://<container>/<source_prefix>", "azure":
-    {"registry_name", "resource_group", "subscription_id"}}``.
+    {"registry_name", "resource_group", "subscription_id", "timeout_seconds", "platform"}}``.
     """
 
     TYPE = "provisioner:azure:ImageBuilder"
@@ -80,6 +80,8 @@ class AzureImageBuilder(pulumi.ComponentResource):
                 "registry_name": args.registry.name,
                 "resource_group": base.name,
                 "subscription_id": base.subscription_id,
+                "timeout_seconds": config.build_timeout_minutes * 60,
+                "platform": config.platform,
             },
         }
         self.register_outputs({"connection": self.connection})

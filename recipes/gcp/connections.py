@@ -77,10 +77,13 @@ class CloudBuildExtras(GCPExtras):
 
 
 class CloudBuildImageBuilderConnection(Connection):
-    """Where build contexts are uploaded, and the service account builds run as."""
+    """Where build contexts are uploaded, and the service account builds run as; optional
+    ``base_image`` and ``poll_interval`` (seconds) for the runtime builder."""
 
     source_uri: GCSUri
     gcp: CloudBuildExtras | None = None
+    base_image: Text | None = None
+    poll_interval: Annotated[float, Field(gt=0)] | None = None
 
 
 class MLflowExtras(GCPExtras):

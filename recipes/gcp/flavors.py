@@ -531,6 +531,7 @@ FLAVORS: list[Flavor] = [
         connection_model=conn.CloudBuildImageBuilderConnection,
         requires=(_NEEDS_BUCKET, _NEEDS_REPOSITORY),
         description="Cloud Build, as its own service account, pushing to Artifact Registry.",
+        implementation="provisioner.runtime.images.cloud_build:GCPCloudBuildImageBuilder",
     ),
     Flavor(
         type=ComponentType.EXPERIMENT_TRACKER,

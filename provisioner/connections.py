@@ -53,3 +53,15 @@ def connection_problems(config: StackConfig, lines: LineMap) -> list[Problem]:
                     message = message.split("; got ")[0] + "; the value is not shown"
                 problems.append((field, line, message))
     return problems
+
+
+def upgrade_connections(config: StackConfig) -> StackConfig:
+    """``config`` with every connection key a flavor has moved (``Connection.MOVED``) at its
+    new place, so the runtime reads one shape whichever provisioner wrote the file."""
+    components = {}
+    for type_, comp in config.components.items():
+        model = connection_model(type_, comp.flavor, config.cloud)
+        upgrade = getattr(model, "upgrade", None)
+        new = upgrade(comp.config) if upgrade is not None else comp.config
+        components[type_] = comp if new is comp.config else comp.model_copy(update={"config": new})
+    return config.model_copy(update={"components": components})

@@ -221,12 +221,12 @@ def load_stack_config(ref: str | Path) -> StackConfig:
             for f, line, m in problems_from(exc, (), lines)
         ]
         raise SpecError(name, problems, kind="stack config") from None
-    from provisioner.connections import connection_problems
+    from provisioner.connections import connection_problems, upgrade_connections
 
     problems = connection_problems(config, lines)
     if problems:
         raise SpecError(name, problems, kind="stack config")
-    return config
+    return upgrade_connections(config)
 
 
 def now() -> datetime:

@@ -39,3 +39,19 @@ class KubernetesRunOptions(Connection):
     gpu_node_selector: dict[str, Text] | None = None
     gpu_tolerations: list[dict[str, Any]] | None = None
     default_resources: dict[str, Any] | None = None
+
+
+class KubernetesClusterConnection(KubernetesRunOptions):
+    """The keys the kubernetes orchestrator's connection has on every cloud: the cluster, its
+    API endpoint, the kubeconfig context, the namespace and service account steps run as, and
+    the command that writes the kubeconfig entry (``aws eks update-kubeconfig``, ``gcloud
+    container clusters get-credentials``, ``az aks get-credentials``). Never a token: the
+    cloud's CLI fetches a short-lived one on each use. What only one cloud has sits under its
+    sub-key (``aws``, ``gcp``, ``azure``)."""
+
+    cluster_name: Text
+    endpoint: Text | None = None
+    kube_context: Text | None = None
+    namespace: Text
+    service_account: Text
+    credentials_command: Text | None = None

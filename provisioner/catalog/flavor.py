@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from provisioner.catalog.types import Cloud, ComponentType
 
@@ -33,7 +33,44 @@ class FlavorConfig(StrictModel):
 
 
 class Connection(StrictModel):
-    """Base of every flavor's connection model: what a deploy writes into the stack config."""
+    """Base of every flavor's connection model: what a deploy writes into the stack config.
+
+    ``MOVED`` maps a key's old dotted path to its new one (``{"bucket_arn": "aws.bucket_arn"}``):
+    a stack config written before the key moved still validates, and :meth:`upgrade` gives
+    the runtime the new shape.
+    """
+
+    MOVED: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def upgrade(cls, data: Any) -> Any:
+        """``data`` with every key at an old path moved to its new one (a new one wins)."""
+        if not cls.MOVED or not isinstance(data, dict):
+            return data
+        data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+        for old, new in cls.MOVED.items():
+            *old_parents, old_key = old.split(".")
+            source = data
+            for part in old_parents:
+                source = source.get(part) if isinstance(source, dict) else None
+            if not isinstance(source, dict) or old_key not in source:
+                continue
+            value = source.pop(old_key)
+            if old_parents and not source:
+                data.pop(old_parents[0], None)
+            *new_parents, new_key = new.split(".")
+            target = data
+            for part in new_parents:
+                if not isinstance(target.get(part), dict):
+                    target[part] = {}
+                target = target[part]
+            target.setdefault(new_key, value)
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _move_old_keys(cls, data: Any) -> Any:
+        return cls.upgrade(data)
 
 
 Model = TypeVar("Model", bound=BaseModel)

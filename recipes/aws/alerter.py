@@ -104,7 +104,7 @@ class AWSSlackAlerter(pulumi.ComponentResource):
             )
             for label, role in siblings.runtime_roles(ctx).items()
         ]
-        self.connection: dict[str, Any] = {"webhook_secret_arn": secret_arn}
+        self.connection: dict[str, Any] = {"webhook_secret": secret_arn}
         if config.channel:
             self.connection["channel"] = config.channel
         self.register_outputs({"connection": self.connection})

@@ -78,7 +78,7 @@ class AWSArtifactStoreArgs:
 class AWSArtifactStore(pulumi.ComponentResource):
     """An S3 bucket for artifacts.
 
-    Connection: ``{"uri": "s3://<bucket>/<prefix>", "bucket_arn": ...}``. Siblings use
+    Connection: ``{"uri": "s3://<bucket>/<prefix>", "aws": {"bucket_arn"}}``. Siblings use
     ``bucket_name``, ``bucket_arn`` and ``kms_key_arn`` to grant their roles access.
     """
 
@@ -161,7 +161,7 @@ class AWSArtifactStore(pulumi.ComponentResource):
         self.uri: pulumi.Output[str] = pulumi.Output.concat(
             "s3://", self.bucket.bucket, "/", args.prefix
         )
-        self.connection: dict[str, Any] = {"uri": self.uri, "bucket_arn": self.bucket_arn}
+        self.connection: dict[str, Any] = {"uri": self.uri, "aws": {"bucket_arn": self.bucket_arn}}
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,

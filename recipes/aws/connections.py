@@ -1,4 +1,9 @@
-"""AWS flavors' connection models: what a deploy writes into the stack config for each."""
+"""AWS flavors' connection models: what a deploy writes into the stack config for each.
+
+Keys a component type has on every cloud sit at the top; what only AWS has (ARNs, the
+region, CodeBuild's project) sits under ``aws``. A stack config written when those keys were
+at the top still loads: each model's ``MOVED`` moves them.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,28 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from provisioner.catalog.flavor import Connection
-from provisioner.recipes.kube_connection import KubernetesRunOptions
+from provisioner.catalog.flavor import Connection, StrictModel
+from provisioner.recipes.kube_connection import KubernetesClusterConnection
 
 Text = Annotated[str, Field(min_length=1)]
 ARN = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:")]
 
 
-class S3ArtifactStoreConnection(Connection):
-    """``{"uri": "s3://bucket/prefix", "bucket_arn"}``; ``region`` and ``endpoint_url`` are
-    read too, for hand-written files (MinIO, moto)."""
+class S3Extras(StrictModel):
+    """The bucket's ARN (siblings grant their roles access to it), and its region."""
 
-    uri: Annotated[str, Field(pattern=r"^s3://[^/]+(/.*)?$")]
     bucket_arn: ARN | None = None
     region: Text | None = None
+
+
+class S3ArtifactStoreConnection(Connection):
+    """``{"uri": "s3://bucket/prefix", "aws": {"bucket_arn"}}``; ``endpoint_url`` is read
+    too, for hand-written files (MinIO, moto), and ``aws.region`` picks the bucket's region."""
+
+    MOVED = {"bucket_arn": "aws.bucket_arn", "region": "aws.region"}
+
+    uri: Annotated[str, Field(pattern=r"^s3://[^/]+(/.*)?$")]
+    aws: S3Extras | None = None
     endpoint_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
 
 
@@ -29,47 +42,79 @@ class ECRContainerRegistryConnection(Connection):
     uri: Text
 
 
-class EKSOrchestratorConnection(KubernetesRunOptions):
-    """The cluster, the namespace and the service account steps run as, and how steps run."""
+class EKSExtras(StrictModel):
+    """The cluster's region, and the IAM role the runner service account assumes (IRSA)."""
 
-    cluster_name: Text
     region: Text
-    kube_context: Text | None = None
     service_account_role_arn: ARN | None = None
-    namespace: Text
-    service_account: Text
+
+
+class EKSOrchestratorConnection(KubernetesClusterConnection):
+    """The keys of every cloud's kubernetes connection; ``aws`` holds the region and the
+    runner's IAM role."""
+
+    MOVED = {"region": "aws.region", "service_account_role_arn": "aws.service_account_role_arn"}
+
+    aws: EKSExtras | None = None
+
+
+class SageMakerExtras(StrictModel):
+    """The IAM role SageMaker jobs run as."""
+
+    execution_role_arn: ARN
 
 
 class SageMakerConnection(Connection):
-    """``{"execution_role_arn", "region", "instance_type"}``."""
+    """``{"region", "instance_type", "aws": {"execution_role_arn"}}``."""
 
-    execution_role_arn: ARN
+    MOVED = {"execution_role_arn": "aws.execution_role_arn"}
+
     region: Text
     instance_type: Text
+    aws: SageMakerExtras
+
+
+class CodeBuildExtras(StrictModel):
+    """The CodeBuild project builds run in."""
+
+    project_name: Text
 
 
 class CodeBuildImageBuilderConnection(Connection):
-    """``{"project_name", "source_uri"}``: the CodeBuild project and its build contexts."""
+    """``{"source_uri", "aws": {"project_name"}}``: where build contexts go, and the
+    CodeBuild project."""
 
-    project_name: Text
+    MOVED = {"project_name": "aws.project_name"}
+
     source_uri: Annotated[str, Field(pattern=r"^s3://")]
+    aws: CodeBuildExtras
+
+
+class SageMakerMLflowExtras(StrictModel):
+    """The managed server's region and its URL (the tracking URI is its ARN)."""
+
+    region: Text
+    tracking_server_url: Text | None = None
 
 
 class SageMakerMLflowConnection(Connection):
-    """The managed MLflow server: its ARN as ``tracking_uri``, its URL and region;
-    ``registry_uri`` for the model registry."""
+    """The managed MLflow server: its ARN as ``tracking_uri``, ``registry_uri`` for the model
+    registry; ``aws`` holds its region and URL."""
+
+    MOVED = {"region": "aws.region", "tracking_server_url": "aws.tracking_server_url"}
 
     tracking_uri: Text
-    tracking_server_url: Text | None = None
-    region: Text
     registry_uri: Text | None = None
+    aws: SageMakerMLflowExtras | None = None
 
 
 class SlackAlerterConnection(Connection):
-    """``{"webhook_secret_arn", "channel"}``: the Secrets Manager secret holding the bot token
-    (or an incoming-webhook URL; the key keeps its first name), and the channel."""
+    """``{"webhook_secret", "channel"}``: the Secrets Manager secret (its ARN) holding the bot
+    token or an incoming-webhook URL, never the value; and the channel."""
 
-    webhook_secret_arn: ARN
+    MOVED = {"webhook_secret_arn": "webhook_secret"}
+
+    webhook_secret: ARN
     channel: str | None = None
 
 

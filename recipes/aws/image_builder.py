@@ -65,8 +65,9 @@ class AWSImageBuilderArgs:
 class AWSImageBuilder(pulumi.ComponentResource):
     """A CodeBuild project whose role may only read build contexts, log, and push one repo.
 
-    Connection: ``{"project_name", "source_uri"}``; the runtime uploads a build context under
-    ``source_uri`` and starts a build of ``project_name`` with that source and an IMAGE_TAG.
+    Connection: ``{"source_uri", "aws": {"project_name"}}``; the runtime uploads a build
+    context under ``source_uri`` and starts a build of ``project_name`` with that source and
+    an IMAGE_TAG.
     """
 
     TYPE = "provisioner:aws:ImageBuilder"
@@ -154,7 +155,7 @@ class AWSImageBuilder(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
         )
         self.connection: dict[str, Any] = {
-            "project_name": self.project.name,
             "source_uri": self.source_uri,
+            "aws": {"project_name": self.project.name},
         }
         self.register_outputs({"project_arn": self.project.arn, "connection": self.connection})

@@ -82,6 +82,13 @@ def irsa_trust(provider_arn: str, issuer: str, namespace: str, service_account: 
     )
 
 
+def credentials_command(cluster: str, region: str, profile: str | None = None) -> str:
+    """The command that writes the cluster's kubeconfig entry (its context is the cluster
+    ARN); the entry runs ``aws eks get-token`` on each use, so no token is stored."""
+    command = f"aws eks update-kubeconfig --name {cluster} --region {region}"
+    return command + (f" --profile {profile}" if profile else "")
+
+
 def node_group_name(name: str, config: EKSOrchestratorConfig) -> str:
     """The node group's name, which changes exactly when a change forces a new node group.
 
@@ -102,9 +109,10 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
     the namespace, the service account and the runner's RBAC in the cluster, and the stack user
     role (``user_role``) that people holding the stack config assume (its ARN is ``auth``).
 
-    Connection: ``{"cluster_name", "region", "kube_context", "service_account_role_arn",
-    "namespace", "service_account"}``; ``kube_context`` is the cluster ARN, the context name
-    ``aws eks update-kubeconfig`` writes.
+    Connection: ``{"cluster_name", "endpoint", "kube_context", "namespace", "service_account",
+    "credentials_command", "aws": {"region", "service_account_role_arn"}}``; ``kube_context``
+    is the cluster ARN, the context name ``credentials_command`` (``aws eks
+    update-kubeconfig``) writes.
     """
 
     TYPE = "provisioner:aws:KubernetesOrchestrator"
@@ -257,11 +265,16 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
         )
         self.connection: dict[str, Any] = {
             "cluster_name": self.cluster.name,
-            "region": args.region,
+            "endpoint": self.cluster.endpoint,
             "kube_context": self.cluster.arn,
-            "service_account_role_arn": self.workload_role.arn,
             "namespace": config.namespace,
             "service_account": config.service_account,
+            "credentials_command": pulumi.Output.from_input(self.cluster.name).apply(
+                lambda cluster: credentials_command(
+                    cluster, args.region, getattr(ctx.spec, "profile", None)
+                )
+            ),
+            "aws": {"region": args.region, "service_account_role_arn": self.workload_role.arn},
         }
         #: How the stack config's holder authenticates: by assuming the stack user role.
         self.auth: dict[str, Any] = {"aws_role_arn": self.user_role.arn}

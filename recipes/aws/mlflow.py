@@ -179,15 +179,17 @@ class _MLflowComponent(pulumi.ComponentResource):
         self.connection: dict[str, Any] = {
             # The sagemaker-mlflow plugin takes the server ARN as the tracking URI.
             "tracking_uri": self.mlflow.server.arn,
-            "tracking_server_url": self.mlflow.server.tracking_server_url,
-            "region": self.args.region,
+            "aws": {
+                "region": self.args.region,
+                "tracking_server_url": self.mlflow.server.tracking_server_url,
+            },
         }
 
 
 class AWSMLflowExperimentTracker(_MLflowComponent):
     """A SageMaker managed MLflow tracking server; the stack's step roles may use it.
 
-    Connection: ``{"tracking_uri" (the server ARN), "tracking_server_url", "region"}``.
+    Connection: ``{"tracking_uri" (the server ARN), "aws": {"region", "tracking_server_url"}}``.
     """
 
     TYPE = "provisioner:aws:MLflowExperimentTracker"
@@ -212,7 +214,7 @@ class AWSMLflowModelRegistry(_MLflowComponent):
     """The MLflow model registry: the experiment tracker's server when the stack has one.
 
     Without an MLflow experiment tracker it creates its own tracking server. Connection:
-    ``{"tracking_uri", "tracking_server_url", "region", "registry_uri"}``.
+    ``{"tracking_uri", "registry_uri", "aws": {"region", "tracking_server_url"}}``.
     """
 
     TYPE = "provisioner:aws:MLflowModelRegistry"

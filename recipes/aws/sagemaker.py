@@ -106,9 +106,9 @@ class _SageMakerRole(pulumi.ComponentResource):
             for label, role in (starters.items() if self.STARTED_BY_RUNTIME else ())
         ]
         self.connection: dict[str, Any] = {
-            "execution_role_arn": self.workload_role.arn,
             "region": args.region,
             "instance_type": args.instance_type,
+            "aws": {"execution_role_arn": self.workload_role.arn},
         }
         self.register_outputs({"connection": self.connection})
 
@@ -188,7 +188,7 @@ def job_logs(partition: str, region: str, account: str) -> list[iam.Statement]:
 class AWSSageMakerOrchestrator(_SageMakerRole):
     """Runs pipelines as SageMaker Pipelines; the role also starts the steps' jobs.
 
-    Connection: ``{"execution_role_arn", "region", "instance_type"}``.
+    Connection: ``{"region", "instance_type", "aws": {"execution_role_arn"}}``.
     """
 
     TYPE = "provisioner:aws:SageMakerOrchestrator"
@@ -202,7 +202,7 @@ class AWSSageMakerStepOperator(_SageMakerRole):
     The stack's runtime roles (the orchestrator's step role and the stack user role) may start
     and watch training jobs and pass this role to SageMaker, and nothing else of it.
 
-    Connection: ``{"execution_role_arn", "region", "instance_type"}``.
+    Connection: ``{"region", "instance_type", "aws": {"execution_role_arn"}}``.
     """
 
     TYPE = "provisioner:aws:SageMakerStepOperator"

@@ -48,7 +48,7 @@ class AzureSlackAlerter(pulumi.ComponentResource):
 
     The recipe never writes the webhook, so it is never in Pulumi state; put it with
     ``az keyvault secret set --vault-name <vault> --name <secret> --value URL`` (the deployer
-    is granted that). Connection: ``{"azure": {"webhook_secret_id", "key_vault_uri"}}``.
+    is granted that). Connection: ``{"webhook_secret" (the secret's id), "azure": {"key_vault_uri"}}``.
     """
 
     TYPE = "provisioner:azure:SlackAlerter"
@@ -118,6 +118,7 @@ class AzureSlackAlerter(pulumi.ComponentResource):
                 for label, who in siblings.runtime_identities(ctx).items()
             ]
         self.connection: dict[str, Any] = {
-            "azure": {"webhook_secret_id": secret_id, "key_vault_uri": vault_uri}
+            "webhook_secret": secret_id,
+            "azure": {"key_vault_uri": vault_uri},
         }
         self.register_outputs({"connection": self.connection})

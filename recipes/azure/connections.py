@@ -1,7 +1,8 @@
 """Azure flavors' connection models: what a deploy writes into the stack config for each.
 
 Keys a component type has on every cloud (``uri``, ``cluster_name``, ``tracking_uri``...)
-sit at the top; what only Azure has sits under the one ``azure`` key.
+sit at the top; what only Azure has sits under the one ``azure`` key. A stack config written
+when some of those keys sat elsewhere still loads: each model's ``MOVED`` moves them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 from pydantic import Field
 
 from provisioner.catalog.flavor import Connection, StrictModel
-from provisioner.recipes.aws.connections import EKSOrchestratorConnection
+from provisioner.recipes.kube_connection import KubernetesClusterConnection
 
 Text = Annotated[str, Field(min_length=1)]
 ResourceId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/")]
@@ -54,22 +55,24 @@ class ACRContainerRegistryConnection(Connection):
 
 
 class AKSExtras(StrictModel):
-    """The AKS cluster's endpoint, its resource group, how to fetch credentials, and the
-    identity steps run as."""
+    """The AKS cluster's location and resource group, and the identity steps run as."""
 
     subscription_id: Text
     resource_group: Text
-    endpoint: Text | None = None
-    credentials_command: Text
+    region: Text | None = None
     runner_client_id: Text | None = None
     tenant_id: Text | None = None
 
 
-class AKSOrchestratorConnection(EKSOrchestratorConnection):
-    """The cluster, the namespace and the service account steps run as (the same keys as on
-    every cloud), and the run options; ``azure`` holds what only AKS has."""
+class AKSOrchestratorConnection(KubernetesClusterConnection):
+    """The keys of every cloud's kubernetes connection; ``azure`` holds what only AKS has."""
 
-    region: Text | None = None  # type: ignore[assignment]
+    MOVED = {
+        "azure.endpoint": "endpoint",
+        "azure.credentials_command": "credentials_command",
+        "region": "azure.region",
+    }
+
     azure: AKSExtras | None = None
 
 
@@ -113,32 +116,38 @@ class ACRTasksImageBuilderConnection(Connection):
 
 
 class AzureMLflowExtras(StrictModel):
-    """The workspace whose MLflow server this is."""
+    """The workspace whose MLflow server this is, its region, and its HTTPS URL."""
 
     subscription_id: Text
     resource_group: Text
     workspace_name: Text
+    region: Text | None = None
+    tracking_server_url: Text | None = None
 
 
 class AzureMLflowConnection(Connection):
-    """The workspace's MLflow tracking URI (``azureml://...``), its region and, for the
-    model registry, ``registry_uri``."""
+    """The workspace's MLflow tracking URI (``azureml://...``) and, for the model registry,
+    ``registry_uri``; ``azure`` holds the workspace."""
+
+    MOVED = {"region": "azure.region", "tracking_server_url": "azure.tracking_server_url"}
 
     tracking_uri: Text
-    tracking_server_url: Text | None = None
-    region: Text
     registry_uri: Text | None = None
     azure: AzureMLflowExtras | None = None
 
 
 class SlackKeyVaultExtras(StrictModel):
-    """The Key Vault secret holding the webhook URL: a reference, never the value."""
+    """The Key Vault that holds the secret."""
 
-    webhook_secret_id: Annotated[str, Field(pattern=r"^https://[a-z0-9-]+\.vault\.")]
     key_vault_uri: Text | None = None
 
 
 class SlackAlerterConnection(Connection):
-    """``{"azure": {"webhook_secret_id"}}``."""
+    """``{"webhook_secret", "channel", "azure": {"key_vault_uri"}}``: the Key Vault secret's
+    id holding the webhook URL (a reference, never the value)."""
 
-    azure: SlackKeyVaultExtras
+    MOVED = {"azure.webhook_secret_id": "webhook_secret"}
+
+    webhook_secret: Annotated[str, Field(pattern=r"^https://[a-z0-9-]+\.vault\.")]
+    channel: str | None = None
+    azure: SlackKeyVaultExtras | None = None

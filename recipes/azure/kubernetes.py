@@ -69,8 +69,8 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
     runner's RBAC in the cluster, and the stack user identity (``auth`` names its client id
     and tenant) whose rights the listed ``users`` share.
 
-    Connection: ``{"cluster_name", "region", "kube_context", "namespace", "service_account",
-    "azure": {"subscription_id", "resource_group", "endpoint", "credentials_command",
+    Connection: ``{"cluster_name", "endpoint", "kube_context", "namespace", "service_account",
+    "credentials_command", "azure": {"subscription_id", "resource_group", "region",
     "runner_client_id", "tenant_id"}}``.
     """
 
@@ -245,17 +245,17 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
         )
         self.connection: dict[str, Any] = {
             "cluster_name": cluster_name,
-            "region": args.location,
+            "endpoint": endpoint,
             "kube_context": cluster_name,
             "namespace": config.namespace,
             "service_account": config.service_account,
+            "credentials_command": pulumi.Output.from_input(base.subscription_id).apply(
+                lambda sub: credentials_command(base.name, cluster_name, sub)
+            ),
             "azure": {
                 "subscription_id": base.subscription_id,
                 "resource_group": base.name,
-                "endpoint": endpoint,
-                "credentials_command": pulumi.Output.from_input(base.subscription_id).apply(
-                    lambda sub: credentials_command(base.name, cluster_name, sub)
-                ),
+                "region": args.location,
                 "runner_client_id": self.runner_identity.client_id,
                 "tenant_id": self.runner_identity.tenant_id,
             },

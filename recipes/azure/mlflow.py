@@ -41,12 +41,12 @@ class _MLflowComponent(pulumi.ComponentResource):
         uri = self.workspace.tracking_uri
         self.connection: dict[str, Any] = {
             "tracking_uri": uri,
-            "tracking_server_url": uri.apply(lambda u: u.replace("azureml://", "https://", 1)),
-            "region": ctx.spec.location_name,  # type: ignore[union-attr]
             "azure": {
                 "subscription_id": self.workspace.subscription_id,
                 "resource_group": self.workspace.resource_group,
                 "workspace_name": self.workspace.workspace_name,
+                "region": ctx.spec.location_name,  # type: ignore[union-attr]
+                "tracking_server_url": uri.apply(lambda u: u.replace("azureml://", "https://", 1)),
             },
         }
         self._extend()
@@ -59,8 +59,8 @@ class _MLflowComponent(pulumi.ComponentResource):
 class AzureMLflowExperimentTracker(_MLflowComponent):
     """The workspace's MLflow tracking server; the runtime identities may use it.
 
-    Connection: ``{"tracking_uri" (azureml://), "tracking_server_url", "region",
-    "azure": {"subscription_id", "resource_group", "workspace_name"}}``.
+    Connection: ``{"tracking_uri" (azureml://), "azure": {"subscription_id",
+    "resource_group", "workspace_name", "region", "tracking_server_url"}}``.
     """
 
     TYPE = "provisioner:azure:MLflowExperimentTracker"

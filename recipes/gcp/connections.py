@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from provisioner.catalog.flavor import Connection, StrictModel
-from provisioner.recipes.kube_connection import KubernetesRunOptions
+from provisioner.recipes.kube_connection import KubernetesClusterConnection
 
 Text = Annotated[str, Field(min_length=1)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$")]
@@ -43,16 +43,10 @@ class ArtifactRegistryConnection(Connection):
     gcp: GCPExtras | None = None
 
 
-class GKEOrchestratorConnection(KubernetesRunOptions):
-    """The cluster, its API endpoint, the namespace and service account steps run as, and the
-    command that writes the kubeconfig entry (no token: gcloud fetches one on each use)."""
+class GKEOrchestratorConnection(KubernetesClusterConnection):
+    """The keys of every cloud's kubernetes connection; ``gcp`` holds the project, the
+    location and the Google service account steps act as."""
 
-    cluster_name: Text
-    endpoint: Text | None = None
-    kube_context: Text | None = None
-    namespace: Text
-    service_account: Text
-    credentials_command: Text | None = None
     gcp: GCPExtras | None = None
 
 
@@ -103,8 +97,9 @@ class MLflowConnection(Connection):
 
 
 class SlackAlerterConnection(Connection):
-    """``{"webhook_secret"}``: the Secret Manager secret holding the webhook URL (its resource
+    """``{"webhook_secret", "channel"}``: the Secret Manager secret holding the webhook URL (its resource
     name, ``projects/P/secrets/S``), never the URL."""
 
     webhook_secret: Annotated[str, Field(pattern=r"^projects/[^/]+/secrets/[^/]+$")]
+    channel: str | None = None
     gcp: GCPExtras | None = None

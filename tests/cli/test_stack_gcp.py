@@ -1,5 +1,6 @@
 """The gcp-recipe without the Pulumi CLI or credentials: the offline plan shows every resource
-and the stack config a deploy would write, with the same connection keys as aws-recipe."""
+and the stack config a deploy would write (tests/cli/test_connection_keys.py compares its
+connection keys with the other clouds')."""
 
 from __future__ import annotations
 
@@ -11,23 +12,6 @@ from typer.testing import CliRunner
 from provisioner.cli.app import app
 
 runner = CliRunner()
-
-#: Keys AWS's connections still hold at the top level that are AWS's own (they belong under
-#: an ``aws`` sub-key); GCP keeps its own under ``gcp``. Naming them keeps the gap visible.
-AWS_TOP_LEVEL_EXTRAS = {
-    "artifact_store": {"bucket_arn"},
-    "orchestrator": {"region", "service_account_role_arn"},
-    "experiment_tracker": {"region", "tracking_server_url"},
-    "model_registry": {"region", "tracking_server_url"},
-    "image_builder": {"project_name"},
-}
-#: Types whose flavors are different services on each cloud (SageMaker jobs take a role and
-#: an instance type, Vertex jobs a service account and a machine type).
-DIFFERENT_SERVICES = {"step_operator"}
-#: AWS keys named for AWS's kind of reference (an ARN); the same key elsewhere drops the kind.
-AWS_NAMES = {"webhook_secret_arn": "webhook_secret"}
-#: Keys the issue asks of every cloud that AWS's connection does not have yet.
-NOT_YET_ON_AWS = {"orchestrator": {"endpoint", "credentials_command"}}
 
 
 def preview(recipe: str, monkeypatch) -> dict:
@@ -83,18 +67,3 @@ def test_draft_stack_config_is_secret_free_and_names_its_references(plan):
         "webhook_secret": "projects/my-ml-project/secrets/gcp-alerter-slack-webhook"
     }
     assert "token" not in json.dumps(plan["stack_config"]).lower()
-
-
-def test_connection_keys_per_type_match_aws_recipe(plan, monkeypatch):
-    aws = preview("aws-recipe", monkeypatch)["stack_config"]["components"]
-    gcp = plan["stack_config"]["components"]
-    compared = 0
-    for type_, comp in gcp.items():
-        if type_ not in aws or type_ in DIFFERENT_SERVICES:
-            continue
-        gcp_keys = set(comp["config"]) - {"gcp"}
-        aws_keys = {AWS_NAMES.get(k, k) for k in aws[type_]["config"]}
-        aws_keys -= AWS_TOP_LEVEL_EXTRAS.get(type_, set())
-        assert gcp_keys == aws_keys | NOT_YET_ON_AWS.get(type_, set()), type_
-        compared += 1
-    assert compared == 7

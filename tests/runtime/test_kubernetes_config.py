@@ -63,8 +63,8 @@ def k8s_stack(tmp_path: Path, moto_url: str, **config) -> StackConfig:
         flavor="kubernetes",
         config={
             "cluster_name": "demo",
-            "region": "us-east-1",
             "kube_context": CONTEXT,
+            "aws": {"region": "us-east-1"},
             "namespace": "ml-steps",
             "service_account": "provisioner-runner",
             "image": "registry.example/steps:v1",

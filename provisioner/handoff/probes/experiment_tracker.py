@@ -29,7 +29,11 @@ def probe(stack: StackConfig, conn: ComponentConnection) -> str:
         raise ProbeSkipped(f"the {conn.flavor} experiment tracker has no tracking_uri to check")
     if uri.startswith("file:"):
         return _file_store(uri)
-    url = conn.config.get("tracking_server_url") if uri.startswith("arn:") else uri
+    aws = conn.config.get("aws")
+    server_url = (aws.get("tracking_server_url") if isinstance(aws, dict) else None) or (
+        conn.config.get("tracking_server_url")  # a stack config from before it moved
+    )
+    url = server_url if uri.startswith("arn:") else uri
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ProbeSkipped(f"tracking URI {uri!r} has no HTTP endpoint to check")
     health = url.rstrip("/") + "/health"

@@ -84,9 +84,17 @@ def _api_client(config: dict[str, Any]) -> Any:
                 client_configuration=cfg,
             )
         except (kube_config.ConfigException, OSError) as exc:
-            cluster, region = config.get("cluster_name"), config.get("region")
+            from provisioner.runtime.orchestrators.kube_settings import (
+                cloud_extra,
+                credentials_command,
+            )
+
+            cluster, command = config.get("cluster_name"), credentials_command(config)
+            region = cloud_extra(config, "aws", "region")
             hint = "point KUBECONFIG at the cluster's kubeconfig"
-            if cluster:
+            if command:
+                hint = f"write it with `{command}`"
+            elif cluster:
                 hint = f"write it with `aws eks update-kubeconfig --name {cluster}" + (
                     f" --region {region}`" if region else "`"
                 )

@@ -47,25 +47,35 @@ _HINTS: dict[str, str] = {
 
 
 def _cloud_secret(config: dict[str, Any]) -> AWSSecret | AzureSecret | GCPSecret | None:
-    """The secret a cloud recipe's connection names (aws, azure or gcp), or None."""
-    if "webhook_secret_arn" in config:  # aws-recipe
-        return AWSSecret(source="aws", secret_id=config["webhook_secret_arn"])
-    azure = config.get("azure")
-    if isinstance(azure, dict) and azure.get("webhook_secret_id"):  # azure-recipe
-        url = str(azure["webhook_secret_id"]).rstrip("/")
-        vault, _, rest = url.partition("/secrets/")
+    """The secret a cloud recipe's connection names in ``webhook_secret``, or None.
+
+    The reference's form says its cloud: a Secrets Manager ARN (aws-recipe), a Secret
+    Manager resource name ``projects/P/secrets/S`` (gcp-recipe) or a Key Vault secret id
+    ``https://V.vault.azure.net/secrets/S`` (azure-recipe). Older stack configs named it
+    ``webhook_secret_arn``, ``azure.webhook_secret_id`` or ``gcp.secret``: still read.
+    """
+    azure, gcp = config.get("azure"), config.get("gcp")
+    ref = (
+        config.get("webhook_secret")
+        or config.get("webhook_secret_arn")
+        or (azure.get("webhook_secret_id") if isinstance(azure, dict) else None)
+        or (gcp.get("secret") if isinstance(gcp, dict) else None)
+    )
+    if not isinstance(ref, str) or not ref:
+        return None
+    if ref.startswith("arn:"):
+        return AWSSecret(source="aws", secret_id=ref)
+    if ref.startswith("https://") and "/secrets/" in ref:
+        vault, _, rest = ref.rstrip("/").partition("/secrets/")
         return AzureSecret(source="azure", vault_url=vault, secret=rest.split("/")[0])
-    gcp = config.get("gcp")
-    if isinstance(gcp, dict) and gcp.get("secret"):  # gcp-recipe
-        return GCPSecret(source="gcp", secret=str(gcp["secret"]))
-    return None
+    return GCPSecret(source="gcp", secret=ref)
 
 
 class SlackAlerter(Alerter):
     """Posts to one Slack channel; :meth:`ask` waits for approve/reject in the thread.
 
-    Connections: ``{"channel", "token", "poll_interval", ...}`` (every cloud but aws), or the
-    aws-recipe's ``{"webhook_secret_arn", "channel"}``, whose secret holds a bot token
+    Connections: ``{"channel", "token", "poll_interval", ...}`` (a hand-written one), or a
+    cloud recipe's ``{"webhook_secret", "channel"}``, whose secret holds a bot token
     (``xoxb-...``: post and ask) or an incoming-webhook URL (post only).
     """
 

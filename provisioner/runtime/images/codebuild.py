@@ -42,8 +42,9 @@ _DONE = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED")
 
 
 class AWSCodeBuildImageBuilder(ImageBuilder):
-    """Connection: ``{"project_name", "source_uri"}`` (the recipe's CodeBuild project and
-    ``s3://bucket/prefix`` of build contexts); optional ``base_image``, ``poll_interval``."""
+    """Connection: ``{"source_uri", "aws": {"project_name"}}`` (``s3://bucket/prefix`` of
+    build contexts, and the recipe's CodeBuild project); optional ``base_image``,
+    ``poll_interval``."""
 
     def build(
         self,
@@ -78,7 +79,7 @@ class AWSCodeBuildImageBuilder(ImageBuilder):
         s3.put_object(Bucket=bucket, Key=key, Body=context_zip(ins, base))
         cb = session.client("codebuild", endpoint_url=self.stack.endpoints.get("codebuild"))
         build_id = cb.start_build(
-            projectName=self.config["project_name"],
+            projectName=self._project_name(),
             sourceTypeOverride="S3",
             sourceLocationOverride=f"{bucket}/{key}",
             environmentVariablesOverride=[{"name": "IMAGE_TAG", "value": tag, "type": "PLAINTEXT"}],
@@ -114,6 +115,19 @@ class AWSCodeBuildImageBuilder(ImageBuilder):
             if status in _DONE:
                 return status
             time.sleep(interval)
+
+    def _project_name(self) -> str:
+        """``aws.project_name``, or the top-level key of a stack config from before it moved."""
+        aws = self.config.get("aws")
+        name = (aws.get("project_name") if isinstance(aws, dict) else None) or self.config.get(
+            "project_name"
+        )
+        if not isinstance(name, str) or not name:
+            raise UserInputError(
+                "the image builder's connection has no aws.project_name (the CodeBuild "
+                "project): deploy the stack again, or add it to the stack config"
+            )
+        return name
 
     def _repository(self) -> str:
         comp = self.stack.component(ComponentType.CONTAINER_REGISTRY)

@@ -42,6 +42,22 @@ class WatchSettings:
     pin_image_digest: bool = True
 
 
+def cloud_extra(cfg: dict[str, Any], cloud: str, key: str) -> Any:
+    """``cfg[cloud][key]`` (a cloud-only key), or ``cfg[key]`` in a stack config written
+    before the key moved under the cloud's sub-key."""
+    extras = cfg.get(cloud)
+    return (extras.get(key) if isinstance(extras, dict) else None) or cfg.get(key)
+
+
+def credentials_command(cfg: dict[str, Any]) -> str | None:
+    """The command that writes the cluster's kubeconfig entry (``aws eks update-kubeconfig``,
+    ``gcloud container clusters get-credentials``, ``az aks get-credentials``), if known; an
+    older azure-recipe stack config held it under ``azure``."""
+    command = cloud_extra(cfg, "azure", "credentials_command")
+    command = cfg.get("credentials_command") or command
+    return command if isinstance(command, str) and command else None
+
+
 def _get(cfg: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any) -> Any:
     value = cfg.get(key, default)
     if value is None or value is default:
@@ -101,7 +117,9 @@ def pod_settings(cfg: dict[str, Any], image: str, cloud: str) -> PodSettings:
     if cloud == "azure":  # AKS workload identity injects credentials into labelled pods
         labels.setdefault(AZURE_WORKLOAD_IDENTITY, "true")
     env = {}
-    region = _get(cfg, "region", str, None)
+    aws = cfg.get("aws")
+    region = _get(aws, "region", str, None) if isinstance(aws, dict) else None
+    region = region or _get(cfg, "region", str, None)  # a stack config from before it moved
     if region and cloud != "azure":  # an AKS connection's region is an Azure location
         env = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
     deadline = _get(cfg, "active_deadline_seconds", int, 86400)

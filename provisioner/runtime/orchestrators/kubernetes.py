@@ -41,6 +41,8 @@ from provisioner.runtime.orchestrators.kube_manifest import (
 )
 from provisioner.runtime.orchestrators.kube_settings import (
     RUN_OPTIONS,
+    cloud_extra,
+    credentials_command,
     pod_settings,
     watch_settings,
 )
@@ -237,12 +239,9 @@ class KubernetesOrchestrator:
             ) from None
 
     def _kubeconfig_hint(self) -> str:
-        cluster, region = self.config.get("cluster_name"), self.config.get("region")
-        extras = self.config.get("azure")
-        command = self.config.get("credentials_command") or (
-            extras.get("credentials_command") if isinstance(extras, dict) else None
-        )
-        if isinstance(command, str) and command:
+        cluster, command = self.config.get("cluster_name"), credentials_command(self.config)
+        region = cloud_extra(self.config, "aws", "region")
+        if command:
             return f"write it with `{command}`, or run from inside the cluster"
         if cluster:
             return (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import UserInputError
@@ -91,7 +91,7 @@ def open_store(stack: StackConfig) -> ArtifactStore:
         return S3ArtifactStore(
             uri,
             endpoint_url=_endpoint_url(stack),
-            region=config.get("region") or stack.location.get("region"),
+            region=_aws_extra(config, "region") or stack.location.get("region"),
             profile=stack.auth.aws_profile,
             access_key_id=_env(stack, "aws_access_key_id"),
             secret_access_key=_env(stack, "aws_secret_access_key"),
@@ -127,3 +127,9 @@ def _azure(config: dict) -> dict:
     """The Azure extras of a connection (``config["azure"]``), or {}."""
     extras = config.get("azure")
     return extras if isinstance(extras, dict) else {}
+
+
+def _aws_extra(config: dict[str, Any], key: str) -> Any:
+    """``config["aws"][key]``, or ``config[key]`` in a stack config from before it moved."""
+    aws = config.get("aws")
+    return (aws.get(key) if isinstance(aws, dict) else None) or config.get(key)

@@ -42,6 +42,6 @@ def check_execution_role(r, name, token):
     assert sts["JobMetrics"]["Condition"] == {
         "StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}
     }
-    assert r.connections["main"]["execution_role_arn"] == role.outputs["arn"]
+    assert r.connections["main"]["aws"]["execution_role_arn"] == role.outputs["arn"]
     assert r.connections["main"]["region"] == "eu-west-1"
     return sts

@@ -57,7 +57,7 @@ def test_bucket_is_private_versioned_and_encrypted():
     assert r.one(f"{S3}bucketOwnershipControls:BucketOwnershipControls").inputs["rule"] == {
         "objectOwnership": "BucketOwnerEnforced"
     }
-    physical = r.connections["main"]["bucket_arn"].removeprefix("arn:aws:s3:::")
+    physical = r.connections["main"]["aws"]["bucket_arn"].removeprefix("arn:aws:s3:::")
     # An explicit name, unique per account and region (bucket names are global).
     assert physical == f"ml-artifact-store-{harness.ACCOUNT}-eu-west-1"
     assert bucket.inputs["bucket"] == physical
@@ -68,7 +68,7 @@ def test_bucket_is_private_versioned_and_encrypted():
             assert bucket.urn in reg.dependencies, reg.name
     assert r.connections["main"] == {
         "uri": f"s3://{physical}/artifacts",
-        "bucket_arn": f"arn:aws:s3:::{physical}",
+        "aws": {"bucket_arn": f"arn:aws:s3:::{physical}"},
     }
     assert r.component_outputs[comp.urn]["connection"] == r.connections["main"]
 
@@ -78,7 +78,7 @@ def test_bucket_policy_denies_plain_http_after_public_access_block():
     policy = r.one(f"{S3}bucketPolicy:BucketPolicy")
     (st,) = policy.policy()["Statement"]
     assert st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    bucket_arn = r.connections["main"]["bucket_arn"]
+    bucket_arn = r.connections["main"]["aws"]["bucket_arn"]
     assert st["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
     pab = r.one(f"{S3}bucketPublicAccessBlock:BucketPublicAccessBlock")
     assert pab.urn in policy.dependencies

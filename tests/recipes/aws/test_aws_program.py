@@ -49,9 +49,7 @@ def test_whole_program_builds_every_component():
     )
     assert exported["alerter"] == {
         "flavor": "slack",
-        "connection": {
-            "webhook_secret_arn": r.one("aws:secretsmanager/secret:Secret").outputs["arn"]
-        },
+        "connection": {"webhook_secret": r.one("aws:secretsmanager/secret:Secret").outputs["arn"]},
     }
     # One tracking server, and every step role may use it and read the webhook.
     assert len(r.of_type("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer")) == 1

@@ -89,8 +89,8 @@ def test_role_reads_only_the_source_prefix_and_pushes_only_the_repository(r):
 def test_connection(r):
     bucket = r.one("aws:s3/bucket:Bucket").outputs["bucket"]
     assert r.connections["main"] == {
-        "project_name": NAME,
         "source_uri": f"s3://{bucket}/image-builds",
+        "aws": {"project_name": NAME},
     }
 
 

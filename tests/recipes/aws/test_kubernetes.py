@@ -219,11 +219,16 @@ def test_connection(r):
     assert r.result.auth == {"aws_role_arn": r.result.user_role.arn}
     assert r.connections["main"] == {
         "cluster_name": NAME,
-        "region": "eu-west-1",
+        "endpoint": cluster.outputs["endpoint"],
         "kube_context": cluster.outputs["arn"],
-        "service_account_role_arn": r.one(ROLE, f"{NAME}-step-role").outputs["arn"],
         "namespace": "provisioner",
         "service_account": "provisioner-runner",
+        # The kubeconfig entry it writes runs `aws eks get-token` on each use: no token here.
+        "credentials_command": f"aws eks update-kubeconfig --name {NAME} --region eu-west-1",
+        "aws": {
+            "region": "eu-west-1",
+            "service_account_role_arn": r.one(ROLE, f"{NAME}-step-role").outputs["arn"],
+        },
     }
 
 

@@ -31,8 +31,7 @@ def test_tracking_server_with_artifacts_in_the_bucket():
     server = check_server(r, NAME, registration=False)
     assert r.connections["main"] == {
         "tracking_uri": server.outputs["arn"],
-        "tracking_server_url": server.outputs["trackingServerUrl"],
-        "region": "eu-west-1",
+        "aws": {"region": "eu-west-1", "tracking_server_url": server.outputs["trackingServerUrl"]},
     }
 
 

@@ -46,7 +46,6 @@ def test_own_server_registers_models_in_sagemaker_by_default():
     assert r.one("aws:iam/rolePolicy:RolePolicy", f"{NAME}-access-step-operator")
     assert r.connections["main"] == {
         "tracking_uri": server.outputs["arn"],
-        "tracking_server_url": server.outputs["trackingServerUrl"],
-        "region": "eu-west-1",
+        "aws": {"region": "eu-west-1", "tracking_server_url": server.outputs["trackingServerUrl"]},
         "registry_uri": server.outputs["arn"],
     }

@@ -42,9 +42,9 @@ def test_execution_role_may_start_step_jobs_and_pass_only_itself():
         "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
     }
     assert r.connections["main"] == {
-        "execution_role_arn": role.outputs["arn"],
         "region": "eu-west-1",
         "instance_type": "ml.m5.large",
+        "aws": {"execution_role_arn": role.outputs["arn"]},
     }
     assert {c.token for c in r.calls} >= {
         "aws:index/getCallerIdentity:getCallerIdentity",

@@ -24,7 +24,7 @@ def test_execution_role_reaches_bucket_repository_and_logs_only():
     }
     assert sts["EcrPull"]["Resource"] == r.one("aws:ecr/repository:Repository").outputs["arn"]
     assert r.connections["main"]["instance_type"] == "ml.g5.xlarge"
-    assert set(r.connections["main"]) == {"execution_role_arn", "region", "instance_type"}
+    assert set(r.connections["main"]) == {"region", "instance_type", "aws"}
 
 
 @pytest.mark.parametrize("instance_type", ["m5.large", "ml.", "ML.M5.LARGE"])

@@ -27,7 +27,7 @@ def test_creates_an_empty_secret_and_exposes_only_its_arn():
     assert not secret.inputs.get("name")
     assert secret.inputs["recoveryWindowInDays"] == 7
     assert not r.of_type("aws:secretsmanager/secretVersion:SecretVersion")
-    assert r.connections["main"] == {"webhook_secret_arn": secret.outputs["arn"]}
+    assert r.connections["main"] == {"webhook_secret": secret.outputs["arn"]}
 
 
 def test_existing_secret_creates_nothing_and_step_roles_may_read_it():
@@ -51,7 +51,7 @@ def test_existing_secret_creates_nothing_and_step_roles_may_read_it():
         assert policy.inputs["role"] == r.one("aws:iam/role:Role", f"ml-orchestrator-{role}").id
         (st,) = policy.policy()["Statement"]
         assert st["Action"] == ["secretsmanager:GetSecretValue"] and st["Resource"] == EXISTING
-    assert r.connections["main"] == {"webhook_secret_arn": EXISTING}
+    assert r.connections["main"] == {"webhook_secret": EXISTING}
 
 
 def test_a_given_name_is_used_as_is():

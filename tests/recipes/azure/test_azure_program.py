@@ -58,7 +58,7 @@ def test_whole_program_builds_every_component(whole):
     assert conns["model_registry"]["tracking_uri"] == conns["experiment_tracker"]["tracking_uri"]
     assert conns["experiment_tracker"]["tracking_uri"].startswith("azureml://westeurope.")
     vault = r.one("azure-native:keyvault:Vault", "azure-alerter-vault")
-    assert conns["alerter"]["azure"]["webhook_secret_id"] == (
+    assert conns["alerter"]["webhook_secret"] == (
         f"{vault.outputs['properties']['vaultUri']}secrets/slack-webhook"
     )
     assert elapsed < 30, f"the full azure-recipe took {elapsed:.1f}s under mocks"
@@ -104,7 +104,7 @@ def test_stack_config_auth_names_the_stack_user_identity(whole):
     assert config.location == {"location": "westeurope"}
     assert (
         config.component("orchestrator")
-        .config["azure"]["credentials_command"]
+        .config["credentials_command"]
         .startswith("az aks get-credentials")
     )
     bare = build_stack_config(stack, {COMPONENTS_OUTPUT: {}}, Written())

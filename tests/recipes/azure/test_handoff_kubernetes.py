@@ -186,4 +186,4 @@ def test_without_credentials_the_hint_is_the_connections_command(recipe, tmp_pat
             _stack(tmp_path, connection),
             orchestrator_options={"image": "steps:v1"},
         )
-    assert connection["azure"]["credentials_command"] in (info.value.hint or "")
+    assert connection["credentials_command"] in (info.value.hint or "")

@@ -181,18 +181,18 @@ def test_connection_and_auth_name_no_secret(r):
     conn = r.connections["main"]
     assert conn == {
         "cluster_name": NAME,
-        "region": "westeurope",
+        "endpoint": f"https://{cluster.outputs['fqdn']}:443",
         "kube_context": NAME,
         "namespace": "provisioner",
         "service_account": "provisioner-runner",
+        "credentials_command": (
+            f"az aks get-credentials --subscription {harness.SUBSCRIPTION} "
+            f"--resource-group rg-ml --name {NAME} && kubelogin convert-kubeconfig -l azurecli"
+        ),
         "azure": {
             "subscription_id": harness.SUBSCRIPTION,
             "resource_group": "rg-ml",
-            "endpoint": f"https://{cluster.outputs['fqdn']}:443",
-            "credentials_command": (
-                f"az aks get-credentials --subscription {harness.SUBSCRIPTION} "
-                f"--resource-group rg-ml --name {NAME} && kubelogin convert-kubeconfig -l azurecli"
-            ),
+            "region": "westeurope",
             "runner_client_id": runner["clientId"],
             "tenant_id": harness.TENANT,
         },

@@ -72,7 +72,7 @@ def test_mlflow_tracker_and_registry_share_the_workspace_tracking_uri():
     uri = ws.outputs["mlFlowTrackingUri"]
     conn = r.connections["main"]
     assert conn["tracking_uri"] == conn["registry_uri"] == uri
-    assert conn["tracking_server_url"] == uri.replace("azureml://", "https://")
+    assert conn["azure"]["tracking_server_url"] == uri.replace("azureml://", "https://")
     science = [
         (scope, who)
         for role, scope, who, _ in harness.role_assignments(r)
@@ -90,7 +90,8 @@ def test_slack_alerter_creates_a_vault_and_no_secret_value():
     assert not r.of_type("azure-native:keyvault:Secret")
     uri = vault.outputs["properties"]["vaultUri"]
     assert r.connections["main"] == {
-        "azure": {"webhook_secret_id": f"{uri}secrets/slack-webhook", "key_vault_uri": uri}
+        "webhook_secret": f"{uri}secrets/slack-webhook",
+        "azure": {"key_vault_uri": uri},
     }
     grants = {(role, who) for role, scope, who, _ in harness.role_assignments(r)}
     assert ("Key Vault Secrets Officer", harness.DEPLOYER) in grants
@@ -105,7 +106,7 @@ def test_slack_alerter_with_an_existing_secret_creates_nothing():
         lambda ctx: AzureSlackAlerter("ml-alerter", SlackAlerterConfig(secret_id=secret), ctx)
     )
     assert not r.of_type("azure-native:keyvault:Vault")
-    assert r.connections["main"]["azure"]["webhook_secret_id"] == secret
+    assert r.connections["main"]["webhook_secret"] == secret
 
 
 @pytest.mark.parametrize(

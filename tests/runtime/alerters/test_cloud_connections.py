@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from provisioner.catalog.references import AWSSecret, AzureSecret
+import pytest
+
+from provisioner.catalog.references import AWSSecret, AzureSecret, GCPSecret
 from provisioner.runtime.alerters.slack import SlackAlerter
 from provisioner.stackconfig import ComponentConnection
 from tests.runtime.conftest import make_stack
@@ -15,7 +17,7 @@ def _alerter(tmp_path, config):
 
 def test_azure_recipe_connection_names_its_key_vault_secret(tmp_path):
     secret_id = "https://kv-ml-1a2b3c.vault.azure.net/secrets/slack-webhook"
-    alerter = _alerter(tmp_path, {"azure": {"webhook_secret_id": secret_id}})
+    alerter = _alerter(tmp_path, {"webhook_secret": secret_id, "azure": {"key_vault_uri": "x"}})
     assert alerter.settings.token == AzureSecret(
         source="azure", vault_url="https://kv-ml-1a2b3c.vault.azure.net", secret="slack-webhook"
     )
@@ -23,6 +25,30 @@ def test_azure_recipe_connection_names_its_key_vault_secret(tmp_path):
 
 def test_aws_recipe_connection_names_its_secrets_manager_secret(tmp_path):
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf"
-    alerter = _alerter(tmp_path, {"webhook_secret_arn": arn, "channel": "#ml"})
+    alerter = _alerter(tmp_path, {"webhook_secret": arn, "channel": "#ml"})
     assert alerter.settings.token == AWSSecret(source="aws", secret_id=arn)
     assert alerter.settings.channel == "#ml"
+
+
+def test_gcp_recipe_connection_names_its_secret_manager_secret(tmp_path):
+    alerter = _alerter(tmp_path, {"webhook_secret": "projects/p/secrets/slack-webhook"})
+    assert alerter.settings.token == GCPSecret(
+        source="gcp", secret="projects/p/secrets/slack-webhook"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "token"),
+    [
+        (
+            {"webhook_secret_arn": "arn:aws:secretsmanager:us-east-1:1:secret:s"},
+            AWSSecret(source="aws", secret_id="arn:aws:secretsmanager:us-east-1:1:secret:s"),
+        ),
+        (
+            {"azure": {"webhook_secret_id": "https://kv.vault.azure.net/secrets/s"}},
+            AzureSecret(source="azure", vault_url="https://kv.vault.azure.net", secret="s"),
+        ),
+    ],
+)
+def test_a_stack_config_from_before_the_key_moved_still_names_its_secret(tmp_path, config, token):
+    assert _alerter(tmp_path, config).settings.token == token

@@ -55,8 +55,8 @@ def aws_stack(tmp_path, moto_url):
     stack.components[ComponentType.IMAGE_BUILDER] = ComponentConnection(
         flavor="aws",
         config={
-            "project_name": "steps",
             "source_uri": f"s3://{BUCKET}/contexts",
+            "aws": {"project_name": "steps"},
             "poll_interval": 0.05,
         },
     )

@@ -160,11 +160,10 @@ def k8s_stack(tmp_path: Path, moto_url: str, registry: bool = True, **config) ->
         flavor="kubernetes",
         config={
             "cluster_name": "demo",
-            "region": "us-east-1",
             "kube_context": "arn:aws:eks:us-east-1:123456789012:cluster/demo",
-            "service_account_role_arn": ROLE_ARN,
             "namespace": NAMESPACE,
             "service_account": SERVICE_ACCOUNT,
+            "aws": {"region": "us-east-1", "service_account_role_arn": ROLE_ARN},
             # the fake kubelet pulls no image, and ECR's /v2 is not served here: pinning
             # to a digest is tested against the real registry in test_image_digest.py
             "pin_image_digest": False,

@@ -27,15 +27,20 @@ CONFIGS = {
         "aws",
         {
             "cluster_name": "demo",
-            "region": "us-east-1",
+            "endpoint": "https://ABC.gr7.us-east-1.eks.amazonaws.com",
             "kube_context": "arn:aws:eks:us-east-1:123456789012:cluster/demo",
-            "service_account_role_arn": "arn:aws:iam::123456789012:role/demo-steps",
             "namespace": "provisioner",
             "service_account": "provisioner-runner",
+            "credentials_command": "aws eks update-kubeconfig --name demo --region us-east-1",
+            "aws": {
+                "region": "us-east-1",
+                "service_account_role_arn": "arn:aws:iam::123456789012:role/demo-steps",
+            },
         },
         None,
     ),
-    # a GPU step on tainted nodes, secrets by reference, a private registry, a quota
+    # a GPU step on tainted nodes, secrets by reference, a private registry, a quota; written
+    # by hand with ``region`` at the top, where stack configs had it before it moved to ``aws``
     "aws-gpu-private": (
         "aws",
         {

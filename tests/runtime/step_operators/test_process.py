@@ -93,14 +93,20 @@ def spin() -> int:
 
 
 @pipeline
-def limited():
+def memory_limited():
     greedy()
+
+
+@pipeline
+def cpu_limited():
     spin()
 
 
 def test_resource_limits(tmp_path):
-    run = limited.run(operator_stack(tmp_path, cpu_seconds=1), raise_on_failure=False)
+    # The CPU limit counts the process's start too (imports), so the memory case runs without it.
+    run = memory_limited.run(operator_stack(tmp_path / "mem"), raise_on_failure=False)
     assert "MemoryError" in run.steps["greedy"].error.type
+    run = cpu_limited.run(operator_stack(tmp_path / "cpu", cpu_seconds=1), raise_on_failure=False)
     spun = run.steps["spin"]
     assert spun.status is Status.FAILED and "CPU time limit (1 s)" in spun.error.message
 

@@ -45,14 +45,15 @@ class KubernetesModelDeployer(ModelDeployer):
         self.start_timeout = float(own.start_timeout)
         self._store: Any = None
         self._call: Any = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # one deploy or stop at a time
+        self._conn_lock = threading.Lock()  # the client and store: calls go on during a deploy
 
     # -- the cluster -------------------------------------------------------------------------
 
     def _caller(self) -> Any:
         from provisioner.runtime.components.base import import_sdk
 
-        with self._lock:
+        with self._conn_lock:
             if self._call is None:
                 import_sdk("kubernetes", "kubernetes")
                 from kubernetes import client
@@ -171,7 +172,7 @@ class KubernetesModelDeployer(ModelDeployer):
 
     @property
     def store(self) -> Any:
-        with self._lock:
+        with self._conn_lock:
             if self._store is None:
                 from provisioner.runtime.stores import open_store
 

@@ -9,11 +9,11 @@ import threading
 import pytest
 
 from provisioner.catalog.types import ComponentType
-from provisioner.errors import NotFoundError
+from provisioner.errors import NotFoundError, OperationError
 from provisioner.runtime import connect
 from provisioner.runtime.mlflow import kube_manifests as km
 from provisioner.stackconfig import ComponentConnection
-from tests.runtime.kubernetes.conftest import NAMESPACE, SERVICE_ACCOUNT, k8s_stack
+from tests.runtime.kubernetes.conftest import NAMESPACE, REGISTRY, SERVICE_ACCOUNT, k8s_stack
 
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
 
@@ -189,6 +189,15 @@ def test_deploy_predict_roll_with_no_gap_logs_and_stop(
     pods = cluster.items("pods", NAMESPACE)
     assert [p["metadata"]["labels"][km.VERSION_LABEL] for p in pods] == ["2"]
     assert [d.name for d in deployer.list()] == [name]
+
+    # an image that cannot be pulled: deploy fails naming it, the old pods keep serving
+    broken = stack.model_copy(deep=True)
+    broken.components[ComponentType.MODEL_DEPLOYER].config["image"] = ":missing"
+    kubelet.missing_images.add(f"{REGISTRY}:missing")
+    with pytest.raises(OperationError, match="ImagePull"):
+        connect(broken).model_deployer.deploy(name, version=1)
+    assert deployer.predict(name, ROWS) == answers[-1]
+    assert deployer.get(name).version == "2"
 
     deployer.stop(name)
     assert cluster.get("deployments", NAMESPACE, km.kube_name(name)) is None

@@ -5,6 +5,7 @@ predicted through the API server's proxy to the Service."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -216,3 +217,63 @@ def test_the_proxy_answers_503_without_ready_pods(cluster, api_url):
             f"{km.kube_name('Iris_Model')}:http", NAMESPACE, "health"
         )
     assert info.value.status == 503
+
+
+SERVER = """
+import os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+flag = sys.argv[1]
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        self.send_response(200 if os.path.exists(flag) else 500)
+        self.end_headers()
+HTTPServer((os.environ["POD_IP"], 8080), H).serve_forever()
+"""
+
+
+def _wait(check, timeout: float = 20.0):
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_fake_kubelet_probes_deployment_pods_and_restarts_a_dead_one(
+    tmp_path, cluster, api_url, kubelet
+):
+    import sys
+
+    script, flag = tmp_path / "server.py", tmp_path / "healthy"
+    script.write_text(SERVER)
+    dep = km.deployment(_args())
+    cont = dep["spec"]["template"]["spec"]["containers"][0]
+    cont["command"] = [sys.executable, str(script), str(flag)]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        cont[probe]["failureThreshold"] = 2
+    apps, _ = _apis(api_url)
+    apps.create_namespaced_deployment(NAMESPACE, dep)
+
+    def pod():
+        pods = cluster.items("pods", NAMESPACE)
+        return pods[0] if pods and pods[0]["status"].get("containerStatuses") else None
+
+    got = _wait(pod)
+    assert got["status"]["podIP"].startswith("127.0.1.")
+    time.sleep(0.5)  # probes fail: not ready, not counted available
+    assert got["status"]["containerStatuses"][0]["ready"] is False
+    assert (
+        cluster.get("deployments", NAMESPACE, km.kube_name("Iris_Model"))["status"][
+            "availableReplicas"
+        ]
+        == 0
+    )
+    flag.write_text("ok")
+    _wait(lambda: got["status"]["containerStatuses"][0]["ready"])
+    flag.unlink()  # liveness fails twice in a row: the container is killed and restarted
+    _wait(lambda: pod() and pod()["status"]["containerStatuses"][0]["restartCount"] >= 1)

@@ -25,9 +25,26 @@ from provisioner.recipes.common.flavors import KubernetesModelDeployerConfig
 from provisioner.runtime.components.deployer import Deployment, ModelDeployer
 from provisioner.runtime.mlflow import kube_manifests as km
 from provisioner.runtime.mlflow.deployer import DEPLOYMENTS, deployment_key, invocation_payload
+from provisioner.runtime.orchestrators.kube_client import Caller, KubernetesAccessError
 
+#: The rights the deployer needs in its namespace (the runner's Role does not grant them).
+RIGHTS_HINT = (
+    "bind a Role in namespace {ns!r} that grants: deployments (apps) create, get, update, "
+    "delete; services create, get, update, delete; services/proxy create; pods list; "
+    "pods/log get"
+)
 #: Keys taken from the stack's kubernetes orchestrator when the deployer leaves them out.
 _INHERITED = ("namespace", "kube_context", "service_account", "image", "api_server")
+
+
+class _DeployerCaller(Caller):
+    """The orchestrator's API caller; a refused right names the deployer's rights."""
+
+    def access_error(self, exc: Any, what: str) -> KubernetesAccessError:
+        error = super().access_error(exc, what)
+        if exc.status == 403:
+            error.hint = RIGHTS_HINT.format(ns=self.namespace)
+        return error
 
 
 class KubernetesModelDeployer(ModelDeployer):
@@ -58,14 +75,16 @@ class KubernetesModelDeployer(ModelDeployer):
                 import_sdk("kubernetes", "kubernetes")
                 from kubernetes import client
 
-                from provisioner.runtime.orchestrators.kube_client import Caller, connect
+                from provisioner.runtime.orchestrators.kube_client import connect
                 from provisioner.runtime.orchestrators.kubernetes import ENV_API_SERVER
 
                 api_server = self.settings.get("api_server") or os.environ.get(ENV_API_SERVER)
                 hint = f"kube context {self.settings.get('kube_context') or '(current)'}"
                 apis, host = connect(api_server, self.settings.get("kube_context"), hint)
                 apis.apps = client.AppsV1Api(apis.core.api_client)  # type: ignore[attr-defined]
-                self._call = Caller(apis, host, self.namespace, 30.0, 60.0, threading.Event(), hint)
+                self._call = _DeployerCaller(
+                    apis, host, self.namespace, 30.0, 60.0, threading.Event(), hint
+                )
             return self._call
 
     def _read(self, kind: str, kname: str) -> Any | None:

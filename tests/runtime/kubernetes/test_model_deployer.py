@@ -277,3 +277,35 @@ def test_fake_kubelet_probes_deployment_pods_and_restarts_a_dead_one(
     _wait(lambda: got["status"]["containerStatuses"][0]["ready"])
     flag.unlink()  # liveness fails twice in a row: the container is killed and restarted
     _wait(lambda: pod() and pod()["status"]["containerStatuses"][0]["restartCount"] >= 1)
+
+
+def test_the_runners_rights_are_not_enough_and_the_error_names_what_is(
+    tmp_path, moto_url, api_url, cluster, monkeypatch
+):
+    import json
+
+    from provisioner.runtime.mlflow.deployer import deployment_key
+    from provisioner.runtime.orchestrators.kubernetes import KubernetesAccessError
+    from provisioner.runtime.stores import open_store
+    from tests.runtime.kubernetes.test_failures import ALL_BUT_JOB_STATUS, _kubeconfig
+
+    cluster.add_user("t-runner", "system:serviceaccount:ml-steps:runner", ALL_BUT_JOB_STATUS)
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path, api_url, token="t-runner")))
+    stack = k8s_stack(tmp_path, moto_url, kube_context="demo")
+    stack.components[ComponentType.MODEL_DEPLOYER] = ComponentConnection(
+        flavor="kubernetes", config={}
+    )
+    record = {
+        "name": "iris",
+        "model": "iris",
+        "version": "1",
+        "flavor": "kubernetes",
+        "namespace": NAMESPACE,
+        "kube_name": km.kube_name("iris"),
+        "url": km.url("iris", NAMESPACE),
+    }
+    open_store(stack).put_bytes(deployment_key("iris"), json.dumps(record).encode())
+    with pytest.raises(KubernetesAccessError, match=r"\(403\)") as info:
+        connect(stack).model_deployer.stop("iris")
+    assert "deployments (apps) create" in info.value.hint
+    assert "services/proxy create" in info.value.hint

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from provisioner.catalog.flavor import Flavor, FlavorConfig
+from provisioner.catalog.flavor import Flavor, FlavorConfig, Requirement
 from provisioner.catalog.references import EnvSecret, SecretReference
 from provisioner.catalog.types import Cloud, ComponentType
 from provisioner.recipes.common.connections import (
@@ -139,6 +139,76 @@ class KubernetesStepOperatorConfig(FlavorConfig):
     ]
 
 
+class KubernetesModelDeployerConfig(FlavorConfig):
+    """Serves registered model versions as a Deployment and a Service on a Kubernetes cluster.
+
+    Every cluster key left out is taken from the stack's kubernetes orchestrator.
+    """
+
+    namespace: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+            description="Namespace of the model servers; default: the orchestrator's.",
+        ),
+    ]
+    kube_context: Annotated[
+        str | None, Field(default=None, min_length=1, description="The kubeconfig context.")
+    ]
+    service_account: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            description="Service account of the server pods (it reads the model from the "
+            "artifact store); default: the orchestrator's (the runner's).",
+        ),
+    ]
+    image: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            description="The server image (provisioner and mlflow in it; a ':TAG' is a tag "
+            "of the stack's container registry); default: the orchestrator's.",
+        ),
+    ]
+    api_server: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^https?://",
+            description="An API URL used without credentials (kubectl proxy); default: the "
+            "kubeconfig.",
+        ),
+    ]
+    replicas: Annotated[int, Field(default=1, ge=1, le=50, description="Server pods.")]
+    cpu: Annotated[
+        str,
+        Field(
+            default="500m",
+            pattern=r"^[0-9]+(\.[0-9]+)?m?$",
+            description="CPU request of a server pod.",
+        ),
+    ]
+    memory: Annotated[
+        str,
+        Field(
+            default="1Gi",
+            pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$",
+            description="Memory request and limit of a server pod.",
+        ),
+    ]
+    workers: Annotated[int, Field(default=1, ge=1, le=32, description="Server workers a pod.")]
+    start_timeout: Annotated[
+        float,
+        Field(
+            default=600, gt=0, le=7200, description="Seconds a new version may take to be ready."
+        ),
+    ]
+
+
 _R = "provisioner.recipes.common.alerter"
 
 FLAVORS: list[Flavor] = [
@@ -186,6 +256,24 @@ FLAVORS: list[Flavor] = [
             dynamic_only=True,
         )
         for cloud in Cloud
+    ),
+    *(
+        Flavor(
+            type=ComponentType.MODEL_DEPLOYER,
+            name="kubernetes",
+            cloud=cloud,
+            config_model=KubernetesModelDeployerConfig,
+            connection_model=KubernetesModelDeployerConfig,
+            recipe="provisioner.recipes.common.step_operator:KubernetesModelDeployer",
+            implementation="provisioner.runtime.mlflow.kube_deployer:KubernetesModelDeployer",
+            description="Each deployed model version as a Deployment and a Service "
+            "(`mlflow models serve`) in the stack's namespace, rolled with no gap.",
+            dynamic_only=True,
+            requires=(Requirement(ComponentType.ORCHESTRATOR, ("kubernetes",)),),
+        )
+        for cloud in Cloud
+        # every cloud with a cluster: local offers no kubernetes orchestrator to require
+        if cloud is not Cloud.LOCAL
     ),
 ]
 

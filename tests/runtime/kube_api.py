@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from tests.runtime.kube_rules import OBJECT_KINDS, Invalid, validate_job, validate_object
 
@@ -82,6 +82,8 @@ class FakeCluster:
     outage_until: float = 0.0
     anonymous_admin: bool = True  # like `kubectl proxy`: no credentials, the proxy's rights
     requests: list[tuple[str, str, int]] = field(default_factory=list)
+    service_ips: int = 0  # cluster IPs handed out
+    proxied: int = 0  # requests proxied to Services (round robin over ready pods)
     logs: dict[tuple[str, str], Any] = field(default_factory=dict)  # (ns, pod) -> () -> text
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -267,6 +269,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._serve("PATCH")
 
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
     def _serve(self, method: str) -> None:
         cluster = self.cluster
         url = urlparse(self.path)
@@ -326,6 +331,13 @@ class _Handler(BaseHTTPRequestHandler):
             if m.group(1) not in cluster.namespaces:
                 raise ApiError(404, "NotFound", f'namespaces "{m.group(1)}" not found')
             return 200, {"kind": "Namespace", "metadata": {"name": m.group(1)}}
+        m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/services/([^/]+)/proxy(/.*)?", path)
+        if m:
+            ns, target, rest = m.group(1), unquote(m.group(2)), m.group(3) or "/"
+            cluster.authorize(
+                user, ns, "services/proxy", "create" if method == "POST" else "get", target
+            )
+            return self._proxy(method, ns, target, rest, body)
         m = re.fullmatch(
             r"(/api/v1|/apis/batch/v1|/apis/apps/v1)/namespaces/([^/]+)/([a-z]+)(?:/([^/]+))?(?:/([a-z]+))?",
             path,
@@ -340,6 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
             "POST": "create",
             "DELETE": "delete" if name else "deletecollection",
             "PATCH": "patch",
+            "PUT": "update",
         }[method]
         cluster.authorize(user, ns, resource + (f"/{sub}" if sub else ""), verb, name or "")
         if method == "POST" and ns not in cluster.namespaces:  # lists of it are just empty
@@ -379,6 +392,8 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "DELETE":
             cluster.delete(resource, ns, name)
             return 200, obj
+        if method == "PUT" and resource in ("deployments", "services"):
+            return self._replace_object(resource, ns, name, obj, body, query, extra)
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported here")
 
     def _create_job(
@@ -442,7 +457,146 @@ class _Handler(BaseHTTPRequestHandler):
                 group = RESOURCES[resource][0]
                 what = f"{resource}.{group}" if group else resource
                 raise ApiError(409, "AlreadyExists", f'{what} "{name}" already exists')
+            if resource == "deployments":
+                obj["metadata"]["generation"] = 1
+                obj["status"] = {}
+            if resource == "services" and obj["spec"].get("type", "ClusterIP") != "ExternalName":
+                self.cluster.service_ips += 1
+                obj["spec"].setdefault("clusterIP", f"10.96.0.{self.cluster.service_ips}")
             return 201, self.cluster.put(resource, ns, obj)
+
+    def _replace_object(
+        self,
+        resource: str,
+        ns: str,
+        name: str,
+        old: dict[str, Any],
+        body: bytes,
+        query: dict[str, str],
+        extra: dict[str, str],
+    ) -> tuple[int, Any]:
+        """Replace a Deployment or Service (PUT): the resourceVersion must be the stored one,
+        a Service's clusterIP cannot change, a Deployment's selector neither; a changed
+        Deployment spec raises its generation."""
+        try:
+            obj = json.loads(body)
+        except ValueError as exc:
+            raise ApiError(400, "BadRequest", f"the body is not JSON: {exc}") from None
+        try:
+            unknown = validate_object(obj, resource, ns, query.get("fieldValidation") == "Strict")
+        except Invalid as exc:
+            raise ApiError(422, "Invalid", str(exc)) from None
+        if unknown and query.get("fieldValidation") != "Ignore":
+            extra["Warning"] = "; ".join(f'299 - "unknown field \\"{u}\\""' for u in unknown)
+        kind = RESOURCES[resource][1]
+        group = RESOURCES[resource][0]
+        what = f"{resource}.{group}" if group else resource
+        meta = obj["metadata"]
+        if meta.get("name") != name:
+            raise ApiError(400, "BadRequest", "the name of the object does not match the URL")
+        with self.cluster.lock:
+            version = meta.get("resourceVersion")
+            if not version:
+                raise ApiError(
+                    422,
+                    "Invalid",
+                    f'{kind} "{name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: '
+                    "must be specified for an update",
+                )
+            if version != old["metadata"]["resourceVersion"]:
+                raise ApiError(
+                    409,
+                    "Conflict",
+                    f'Operation cannot be fulfilled on {what} "{name}": the object has been '
+                    "modified; please apply your changes to the latest version and try again",
+                )
+            errors = []
+            if resource == "services":
+                old_ip = old["spec"].get("clusterIP")
+                new_ip = obj["spec"].get("clusterIP")
+                if new_ip in (None, ""):
+                    obj["spec"]["clusterIP"] = old_ip
+                elif new_ip != old_ip:
+                    errors.append(f"spec.clusterIP: Invalid value: {new_ip!r}: field is immutable")
+            if resource == "deployments" and obj["spec"].get("selector") != old["spec"].get(
+                "selector"
+            ):
+                errors.append("spec.selector: Invalid value: field is immutable")
+            if errors:
+                raise ApiError(422, "Invalid", f'{kind} "{name}" is invalid: ' + ", ".join(errors))
+            if resource == "deployments":
+                changed = obj["spec"] != old["spec"]
+                meta["generation"] = old["metadata"]["generation"] + (1 if changed else 0)
+                obj["status"] = old.get("status") or {}
+            meta["uid"] = old["metadata"]["uid"]
+            meta["creationTimestamp"] = old["metadata"]["creationTimestamp"]
+            return 200, self.cluster.put(resource, ns, obj)
+
+    def _proxy(self, method: str, ns: str, target: str, path: str, body: bytes) -> tuple[int, Any]:
+        """The API server's proxy to a Service: to a ready pod behind it, on the target port
+        (``name:port`` picks a Service port by name)."""
+        import urllib.error
+        import urllib.request
+
+        cluster = self.cluster
+        name, _, port_name = target.partition(":")
+        with cluster.lock:
+            svc = cluster.get("services", ns, name)
+            if svc is None:
+                raise ApiError(404, "NotFound", f'services "{name}" not found')
+            ports = svc["spec"]["ports"]
+            port = next(
+                (
+                    p
+                    for p in ports
+                    if not port_name or p.get("name") == port_name or str(p["port"]) == port_name
+                ),
+                None,
+            )
+            if port is None:
+                raise ApiError(
+                    503,
+                    "ServiceUnavailable",
+                    f'no service port "{port_name}" found for service "{name}"',
+                )
+            ready = []
+            for pod in cluster.items("pods", ns):
+                labels = pod["metadata"].get("labels") or {}
+                if any(labels.get(k) != v for k, v in (svc["spec"].get("selector") or {}).items()):
+                    continue
+                conds = pod["status"].get("conditions") or []
+                if pod["status"].get("podIP") and any(
+                    c["type"] == "Ready" and c["status"] == "True" for c in conds
+                ):
+                    ready.append(pod)
+            if not ready:
+                raise ApiError(
+                    503, "ServiceUnavailable", f'no endpoints available for service "{name}"'
+                )
+            pod = ready[cluster.proxied % len(ready)]
+            cluster.proxied += 1
+            target_port = port.get("targetPort", port["port"])
+            if isinstance(target_port, str):
+                target_port = next(
+                    p["containerPort"]
+                    for c in pod["spec"]["containers"]
+                    for p in c.get("ports") or []
+                    if p.get("name") == target_port
+                )
+            url = f"http://{pod['status']['podIP']}:{target_port}{path}"
+        request = urllib.request.Request(
+            url, data=body or None, method=method, headers={"Content-Type": "application/json"}
+        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(request, timeout=60) as resp:
+                return resp.status, resp.read().decode(errors="replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace")
+        except OSError as exc:
+            raise ApiError(
+                503, "ServiceUnavailable", f"error trying to reach service: {exc}"
+            ) from None
 
     def _log(self, pod: dict[str, Any], query: dict[str, str]) -> tuple[int, Any]:
         statuses = (pod.get("status") or {}).get("containerStatuses") or []

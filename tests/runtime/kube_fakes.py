@@ -13,12 +13,15 @@ Scenarios (OOM, eviction, node loss) are injected per step.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
 import secrets
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,14 +113,19 @@ class FakeKubelet:
         self._scenario: dict[str, str] = {}  # pod uid -> the scenario it ends with
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="fake-kubelet", daemon=True)
+        self._prober = threading.Thread(target=self._probe_loop, name="fake-prober", daemon=True)
+        self._ips = 1  # pod IPs handed out: 127.0.1.N, each pod its own address
+        self._probes: dict[str, dict[str, Any]] = {}  # pod uid -> probe state
 
     def __enter__(self) -> FakeKubelet:
         self._thread.start()
+        self._prober.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(15)
+        self._prober.join(15)
         for proc, pod in list(self._procs.values()):
             proc.kill()
             proc.wait()
@@ -157,9 +165,12 @@ class FakeKubelet:
             meta = job["metadata"]
             self.jobs.setdefault(f"{meta['namespace']}/{meta['name']}", copy.deepcopy(job))
             self._control(job)
+        deployments = {d["metadata"]["uid"]: d for d in c.items("deployments")}
+        for dep in deployments.values():
+            self._roll(dep)
         for pod in c.items("pods"):
             owner = pod["metadata"]["ownerReferences"][0]["uid"]
-            if owner not in jobs:  # the garbage collector follows the Job
+            if owner not in jobs and owner not in deployments:  # the garbage collector
                 c.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
                 continue
             if pod["status"]["phase"] == "Pending":
@@ -167,6 +178,12 @@ class FakeKubelet:
                     self._schedule(pod)
                 else:
                     self._start(pod)
+            elif (
+                _restarting(pod)
+                and time.monotonic() - self._clock.get(f"{pod['metadata']['uid']}/exited", 0)
+                >= self.backoff
+            ):
+                self._start(pod)
         for uid, (proc, rec) in list(self._procs.items()):
             pod = next((p for p in c.items("pods") if p["metadata"]["uid"] == uid), None)
             if pod is None:
@@ -178,7 +195,10 @@ class FakeKubelet:
                     self.runtime.remove(uid)
             elif proc.poll() is not None:
                 del self._procs[uid]
-                self._exited(pod, proc, rec)
+                if _owner_kind(pod) == "Deployment":
+                    self._crashed(pod, proc, rec)
+                else:
+                    self._exited(pod, proc, rec)
                 if self.runtime is not None:
                     self.runtime.remove(uid)
 
@@ -330,6 +350,8 @@ class FakeKubelet:
             return
         spec["nodeName"] = "node-1"
         pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+        self._ips += 1
+        pod["status"]["podIP"] = f"127.0.1.{self._ips}"  # the whole of 127/8 is loopback
 
     # -- kubelet ----------------------------------------------------------------------------
 
@@ -406,17 +428,23 @@ class FakeKubelet:
         rec = Pod(job, meta["name"], len(self.pods_of(job)) + 1, time.monotonic())
         self.pods.append(rec)
         self._procs[meta["uid"]] = (proc, rec)
-        pod["status"].update(phase="Running", startTime=now())
+        probed = "readinessProbe" in cont
+        restarts = (pod["status"].get("containerStatuses") or [{}])[0].get("restartCount", 0)
+        pod["status"].update(phase="Running")
+        pod["status"].setdefault("startTime", now())
         pod["status"]["containerStatuses"] = [
             {
                 "name": cont["name"],
                 "image": image,
                 "imageID": f"{image.split(':')[0]}@sha256:{'0' * 64}",
-                "ready": True,
-                "restartCount": 0,
+                "ready": not probed,
+                "restartCount": restarts,
                 "state": {"running": {"startedAt": now()}},
             }
         ]
+        if probed:
+            self._set_ready(pod, False)
+            self._probes[meta["uid"]] = {"started": False, "fails": 0}
         step = meta["labels"].get(STEP_LABEL, "")
         if self.scenarios.get(step):
             self._scenario[meta["uid"]] = self.scenarios[step].pop(0)
@@ -467,6 +495,15 @@ class FakeKubelet:
             if "valueFrom" not in var:
                 env[var["name"]] = var.get("value", "")
                 continue
+            field_ref = var["valueFrom"].get("fieldRef")
+            if field_ref is not None:
+                got: Any = pod
+                for part in field_ref["fieldPath"].split("."):
+                    got = (got or {}).get(part) if isinstance(got, dict) else None
+                if got is None and field_ref["fieldPath"] not in ("status.podIP",):
+                    return env, f"unsupported fieldPath {field_ref['fieldPath']}"
+                env[var["name"]] = str(got or "")
+                continue
             ref = var["valueFrom"].get("secretKeyRef")
             if ref is None:
                 return env, f"unsupported valueFrom in env {var['name']}"
@@ -513,6 +550,195 @@ class FakeKubelet:
                 {"type": "DisruptionTarget", "status": "True", "reason": why[0], "message": why[2]}
             )
             status.update(reason=why[1], message=why[2])
+
+    # -- Deployment controller (ReplicaSets folded in) and prober ----------------------------
+
+    def _roll(self, dep: dict[str, Any]) -> None:
+        """Converge a Deployment's pods on its template, as its ReplicaSets would: a
+        ``RollingUpdate`` adds up to ``maxSurge`` new pods and removes an old one only while
+        ``maxUnavailable`` allows it; ``Recreate`` removes every old pod first."""
+        c, meta, spec = self.cluster, dep["metadata"], dep["spec"]
+        ns, uid = meta["namespace"], meta["uid"]
+        template = spec["template"]
+        digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
+        pods = [p for p in c.items("pods", ns) if _owner(p) == uid]
+        new = [p for p in pods if p["metadata"]["labels"].get("pod-template-hash") == digest]
+        old = [p for p in pods if p not in new]
+        want = int(spec.get("replicas", 1))
+        strategy = spec.get("strategy") or {}
+        rolling = strategy.get("rollingUpdate") or {}
+        surge = _count(rolling.get("maxSurge", "25%"), want, up=True)
+        unavailable = _count(rolling.get("maxUnavailable", "25%"), want, up=False)
+        if strategy.get("type") == "Recreate":
+            for pod in old:
+                c.delete("pods", ns, pod["metadata"]["name"])
+            old, surge = [], 0
+        if strategy.get("type") != "Recreate" or not old:
+            while len(new) < want and len(new) + len(old) < want + max(surge, 0 if old else 1):
+                pod = self._deployment_pod(dep, digest)
+                if pod is None:
+                    break
+                new.append(pod)
+        ready = sum(_ready(p) for p in new + old)
+        for pod in sorted(old, key=_ready):
+            if not _ready(pod) or ready - 1 >= want - unavailable:
+                ready -= _ready(pod)
+                c.delete("pods", ns, pod["metadata"]["name"])
+                old.remove(pod)
+        for pod in new[want:]:
+            c.delete("pods", ns, pod["metadata"]["name"])
+        new = new[:want]
+        ready_new = sum(_ready(p) for p in new)
+        ready_all = ready_new + sum(_ready(p) for p in old)
+        dep["status"] = {
+            "observedGeneration": meta.get("generation", 1),
+            "replicas": len(new) + len(old),
+            "updatedReplicas": len(new),
+            "readyReplicas": ready_all,
+            "availableReplicas": ready_all,
+            "unavailableReplicas": max(0, want - ready_all),
+        }
+
+    def _deployment_pod(self, dep: dict[str, Any], digest: str) -> dict[str, Any] | None:
+        c, meta = self.cluster, dep["metadata"]
+        ns, template = meta["namespace"], dep["spec"]["template"]
+        name = f"{meta['name']}-{digest[:8]}-{secrets.token_hex(3)[:5]}"
+        spec = copy.deepcopy(template["spec"])
+        refusal = self._admit(ns, name, spec)
+        if refusal:
+            c.event(dep, "ReplicaSet", "FailedCreate", f"Error creating: {refusal}")
+            return None
+        return c.put(
+            "pods",
+            ns,
+            {
+                "metadata": {
+                    "name": name,
+                    "labels": {**template["metadata"]["labels"], "pod-template-hash": digest},
+                    "annotations": dict(template["metadata"].get("annotations") or {}),
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "apps/v1",
+                            "kind": "Deployment",
+                            "name": meta["name"],
+                            "uid": meta["uid"],
+                            "controller": True,
+                        }
+                    ],
+                },
+                "spec": spec,
+                "status": {"phase": "Pending", "conditions": []},
+            },
+        )
+
+    def _crashed(self, pod: dict[str, Any], proc: subprocess.Popen, rec: Pod) -> None:
+        """A Deployment's container exited: restartPolicy Always restarts it after a backoff."""
+        rec.ended, rec.returncode = time.monotonic(), proc.returncode
+        uid = pod["metadata"]["uid"]
+        self._clock[f"{uid}/exited"] = time.monotonic()
+        self._probes.pop(uid, None)
+        status = pod["status"]["containerStatuses"][0]
+        status.update(
+            ready=False,
+            restartCount=status.get("restartCount", 0) + 1,
+            lastState={"terminated": {"exitCode": proc.returncode, "reason": "Error"}},
+            state={"waiting": {"reason": "CrashLoopBackOff", "message": "back-off restarting"}},
+        )
+        self._set_ready(pod, False)
+
+    def _set_ready(self, pod: dict[str, Any], ready: bool) -> None:
+        conds = [c for c in pod["status"].get("conditions") or [] if c["type"] != "Ready"]
+        conds.append({"type": "Ready", "status": "True" if ready else "False"})
+        pod["status"]["conditions"] = conds
+        for status in pod["status"].get("containerStatuses") or []:
+            status["ready"] = ready
+
+    def _probe_loop(self) -> None:
+        """The prober: each running container's startup, readiness and liveness probes
+        (``httpGet`` on the pod's address), outside the cluster's lock. A failed liveness
+        probe ``failureThreshold`` times in a row kills the container (it is restarted)."""
+        while not self._stop.wait(0.05):
+            with self.cluster.lock:
+                targets = []
+                for pod in self.cluster.items("pods"):
+                    uid = pod["metadata"]["uid"]
+                    if uid not in self._procs or uid not in self._probes:
+                        continue
+                    cont = pod["spec"]["containers"][0]
+                    targets.append((pod, cont, pod["status"].get("podIP")))
+            for pod, cont, ip in targets:
+                uid = pod["metadata"]["uid"]
+                state = self._probes.get(uid)
+                if state is None:
+                    continue
+                if not state["started"]:
+                    probe = cont.get("startupProbe") or cont["readinessProbe"]
+                    if _http_probe(probe, cont, ip):
+                        state["started"] = True
+                    continue
+                ok = _http_probe(cont["readinessProbe"], cont, ip)
+                live = cont.get("livenessProbe")
+                alive = _http_probe(live, cont, ip) if live else True
+                with self.cluster.lock:
+                    if (
+                        self.cluster.get(
+                            "pods", pod["metadata"]["namespace"], pod["metadata"]["name"]
+                        )
+                        is not pod
+                    ):
+                        continue
+                    self._set_ready(pod, ok)
+                    state["fails"] = 0 if alive else state["fails"] + 1
+                    if live and state["fails"] >= int(live.get("failureThreshold", 3)):
+                        got = self._procs.get(uid)
+                        if got is not None:
+                            got[0].kill()
+
+
+def _http_probe(probe: dict[str, Any], cont: dict[str, Any], ip: str | None) -> bool:
+    get = probe.get("httpGet") or {}
+    port = get.get("port")
+    if isinstance(port, str):
+        port = next(
+            (p["containerPort"] for p in cont.get("ports") or [] if p.get("name") == port), None
+        )
+    if not ip or port is None:
+        return False
+    url = f"http://{ip}:{port}{get.get('path', '/')}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=min(float(probe.get("timeoutSeconds", 1)), 1.0)) as resp:
+            return 200 <= resp.status < 400
+    except OSError:
+        return False
+
+
+def _count(value: Any, want: int, up: bool) -> int:
+    """``maxSurge`` / ``maxUnavailable`` as a pod count (percentages round up / down)."""
+    if isinstance(value, str) and value.endswith("%"):
+        share = want * int(value[:-1]) / 100
+        return int(-(-share // 1)) if up else int(share // 1)
+    return int(value)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    return any(
+        c["type"] == "Ready" and c["status"] == "True"
+        for c in pod["status"].get("conditions") or []
+    )
+
+
+def _owner_kind(pod: dict[str, Any]) -> str:
+    return pod["metadata"]["ownerReferences"][0].get("kind", "")
+
+
+def _restarting(pod: dict[str, Any]) -> bool:
+    statuses = pod["status"].get("containerStatuses") or []
+    return bool(
+        pod["status"]["phase"] == "Running"
+        and statuses
+        and (statuses[0]["state"].get("waiting") or {}).get("reason") == "CrashLoopBackOff"
+    )
 
 
 def _owner(pod: dict[str, Any]) -> str:

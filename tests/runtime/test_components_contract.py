@@ -50,6 +50,24 @@ class NeedsMissingSdk(StackComponent):
         import_sdk("provisioner_no_such_sdk", "aws")
 
 
+class DownTracker(StackComponent):
+    """A tracker whose server is down: its first run event fails."""
+
+    type = ComponentType.EXPERIMENT_TRACKER
+    observes_runs = True
+    calls: list[str] = []
+
+    def on_run_start(self, run) -> None:
+        DownTracker.calls.append("on_run_start")
+        raise ConnectionError("tracking server refused the connection")
+
+    def on_step_start(self, run, step) -> None:
+        DownTracker.calls.append("on_step_start")
+
+    def on_run_end(self, run) -> None:
+        DownTracker.calls.append("on_run_end")
+
+
 @pytest.fixture
 def custom_flavors():
     reset_registry()
@@ -58,6 +76,7 @@ def custom_flavors():
         (ComponentType.ALERTER, "recording", f"{__name__}:RecordingAlerter"),
         (ComponentType.EXPERIMENT_TRACKER, "nosdk", f"{__name__}:NeedsMissingSdk"),
         (ComponentType.FEATURE_STORE, "noimpl", None),
+        (ComponentType.EXPERIMENT_TRACKER, "down", f"{__name__}:DownTracker"),
     ):
         reg.register(
             Flavor(type_, name, Cloud.LOCAL, FlavorConfig, "x:y", implementation=impl),
@@ -121,3 +140,18 @@ def test_a_flavor_without_a_runtime_side_says_so(custom_flavors, tmp_path):
     stack = connect(_stack(tmp_path, feature_store=("noimpl", {})))
     with pytest.raises(Exception, match="no runtime implementation"):
         stack.feature_store  # noqa: B018
+
+
+def test_a_component_whose_run_event_fails_is_warned_about_once_and_skipped(
+    custom_flavors, tmp_path, caplog
+):
+    DownTracker.calls.clear()
+    stack = _stack(
+        tmp_path, alerter=("recording", {"channel": "#ml"}), experiment_tracker=("down", {})
+    )
+    with caplog.at_level("WARNING"):
+        run = run_pipeline(two_shouts, stack)
+    assert run.status.value == "completed"  # tracking is a record of the run, not part of it
+    assert DownTracker.calls == ["on_run_start"]
+    warned = [r for r in caplog.records if "refused the connection" in r.getMessage()]
+    assert len(warned) == 1 and "skipped for the rest of the run" in warned[0].getMessage()

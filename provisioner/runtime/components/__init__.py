@@ -85,6 +85,7 @@ class Components:
     def __init__(self, stack: StackConfig) -> None:
         self.stack = stack
         self._clients: dict[ComponentType, Any] = {}
+        self._silenced: set[ComponentType] = set()
         self._lock = threading.RLock()
 
     def get(self, type_: ComponentType | str) -> Any:
@@ -136,12 +137,20 @@ class Components:
         """
         for type_, client in self.built().items():
             method = getattr(client, hook, None)
-            if not callable(method):
+            if not callable(method) or type_ in self._silenced:
                 continue
             try:
                 method(*args)
             except Exception as exc:
-                log.warning("%s %s failed: %s", type_, hook, exc)
+                # one warning, then quiet: a tracker that is down stays down for this run, and
+                # each further call would wait for its retries again
+                self._silenced.add(type_)
+                log.warning(
+                    "%s %s failed: %s (its run events are skipped for the rest of the run)",
+                    type_,
+                    hook,
+                    exc,
+                )
 
     def close(self) -> None:
         """Close every client built so far."""

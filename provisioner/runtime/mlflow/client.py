@@ -18,6 +18,14 @@ ARTIFACT_HASH_TAG = "provisioner.artifact_hash"
 METADATA_PREFIX = "metadata."
 
 
+#: HTTP retry settings for the MLflow client, unless the environment sets them.
+RETRY_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
 def mlflow_client(tracking_uri: str) -> Any:
     """An ``MlflowClient`` for ``tracking_uri`` (and its registry).
 
@@ -29,6 +37,11 @@ def mlflow_client(tracking_uri: str) -> Any:
     """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    # MLflow's defaults retry a refused connection 7 times with doubling waits (about 4
+    # minutes): an unreachable tracking server would hold every run that long. Three quick
+    # retries ride out a restart; set the variables to choose otherwise.
+    for var, value in RETRY_DEFAULTS.items():
+        os.environ.setdefault(var, value)
     import_sdk("mlflow", "mlflow")
     if tracking_uri.startswith("file:"):
         # `backend: file` chose MLflow's file store, which MLflow 3 keeps in maintenance

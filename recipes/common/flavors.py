@@ -291,7 +291,7 @@ class EvidentlyConfig(FlavorConfig):
     drift_share: Annotated[DriftShare, Field(default=0.5)]
 
 
-_SETTINGS = "provisioner.recipes.common.settings"
+_DATA_VALIDATOR = "provisioner.recipes.common.data_validator"
 
 _DATA_VALIDATORS: list[Flavor] = [
     flavor
@@ -303,7 +303,7 @@ _DATA_VALIDATORS: list[Flavor] = [
             cloud=cloud,
             config_model=PanderaConfig,
             connection_model=PanderaConnection,
-            recipe=f"{_SETTINGS}:PanderaDataValidator",
+            recipe=f"{_DATA_VALIDATOR}:PanderaDataValidator",
             implementation="provisioner.tools.pandera.validator:PanderaDataValidator",
             description="Validates DataFrames against pandera schemas; reports as artifacts.",
             dynamic_only=True,
@@ -314,7 +314,7 @@ _DATA_VALIDATORS: list[Flavor] = [
             cloud=cloud,
             config_model=EvidentlyConfig,
             connection_model=EvidentlyConnection,
-            recipe=f"{_SETTINGS}:EvidentlyDataValidator",
+            recipe=f"{_DATA_VALIDATOR}:EvidentlyDataValidator",
             implementation="provisioner.tools.evidently.validator:EvidentlyDataValidator",
             description="Drift and data quality reports (HTML and JSON artifacts), and "
             "pandera schema checks.",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from provisioner.recipes.common.data_validator import PanderaDataValidator
 from provisioner.recipes.common.flavors import PanderaConfig
-from provisioner.recipes.common.settings import PanderaDataValidator
 from tests.recipes.aws import harness
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from provisioner.catalog.registry import registry
 from provisioner.catalog.types import Cloud, ComponentType
+from provisioner.recipes.common.data_validator import EvidentlyDataValidator, PanderaDataValidator
 from provisioner.recipes.common.flavors import EvidentlyConfig, PanderaConfig
-from provisioner.recipes.common.settings import EvidentlyDataValidator, PanderaDataValidator
 
 
 def test_pandera_creates_nothing_and_exports_its_settings(ctx, monitor, deploy):

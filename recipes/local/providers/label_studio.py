@@ -14,9 +14,7 @@ seconds. The seed holds no user, token or secret key: each server makes its own.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import json
 import os
 import secrets
 import shutil
@@ -27,18 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, UpdateResult
 
 from provisioner.errors import OperationError
 from provisioner.recipes.local.providers import process, venvs
+from provisioner.recipes.local.providers.service import (
+    ServiceLayout,
+    ServiceProvider,
+    candidate_ports,
+)
 
 #: What the server's environment is built from (its key names the environment and the seed).
 REQUIREMENTS: tuple[str, ...] = ("label-studio>=1.23,<1.24",)
@@ -48,11 +43,8 @@ VENV_NAME = "label-studio"
 START_TIMEOUT = 300.0
 #: Seconds the one-off migration of a seed may take.
 SEED_TIMEOUT = 1200.0
-PORT_ATTEMPTS = 3
 
 INPUT_KEYS = ("service_dir", "listen_port", "username")
-STATE_FILE = "state.json"
-LOG_FILE = "label-studio.log"
 DATA_DIR = "data"
 DATABASE = "label_studio.sqlite3"
 SEED_DIR = "provisioner-seed"
@@ -157,39 +149,6 @@ def ensure_seed(venv: Path) -> Path:
         return seed
 
 
-def listening_pids(port: int) -> set[int]:
-    """Pids of processes holding a TCP socket that listens on ``port`` (IPv4 or IPv6).
-
-    Label Studio silently moves to the next port when its port is busy, so "something
-    answers on the port" does not prove it is ours; the owner of the listening socket does.
-    """
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                if (
-                    len(fields) > 9
-                    and fields[3] == "0A"
-                    and int(fields[1].rsplit(":", 1)[1], 16) == port
-                ):
-                    inodes.add(fields[9])
-    owners: set[int] = set()
-    if not inodes:
-        return owners
-    wanted = {f"socket:[{inode}]" for inode in inodes}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            for fd in (proc / "fd").iterdir():
-                with contextlib.suppress(OSError):
-                    if os.readlink(fd) in wanted:
-                        owners.add(int(proc.name))
-                        break
-    return owners
-
-
 def _wait_up(pid: int, port: int, log: Path) -> str:
     """Wait for the server ``pid`` to listen on ``port`` and answer ``/health``.
 
@@ -200,7 +159,7 @@ def _wait_up(pid: int, port: int, log: Path) -> str:
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         if process.http_ok(port, "/health", timeout=2.0):
-            return "up" if pid in listening_pids(port) else "moved"
+            return "up" if pid in process.listening_pids(port) else "moved"
         if not process.pid_alive(pid):
             return "exited"
         if f"Port {port} is in use" in process.tail(log, 200):
@@ -210,62 +169,14 @@ def _wait_up(pid: int, port: int, log: Path) -> str:
         time.sleep(0.1)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(ServiceLayout):
     """The files of one Label Studio service under its service dir."""
 
-    root: Path
+    LOG_FILE = "label-studio.log"
 
     @property
     def data(self) -> Path:
         return self.root / DATA_DIR
-
-    @property
-    def log(self) -> Path:
-        return self.root / LOG_FILE
-
-    @property
-    def state(self) -> Path:
-        return self.root / STATE_FILE
-
-    def make_root(self) -> None:
-        """Create the service folder private to this user (0700), or tighten it."""
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.root, 0o700)
-
-    def read_state(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.state.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def write_state(self, state: dict[str, Any]) -> None:
-        tmp = self.state.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
-        os.replace(tmp, self.state)
-
-
-def _outs(
-    props: dict[str, Any],
-    layout: _Layout,
-    state: dict[str, Any],
-    credentials: dict[str, str] | None,
-    running: bool,
-) -> dict[str, Any]:
-    port = state.get("port")
-    return {
-        "service_dir": str(layout.root),
-        "listen_port": props.get("listen_port", 0),
-        "username": props.get("username") or DEFAULT_USERNAME,
-        "port": port,
-        "url": f"http://127.0.0.1:{port}" if port else None,
-        "pid": state.get("pid") if running else None,
-        "data_dir": str(layout.data),
-        "log_file": str(layout.log),
-        "venv": state.get("venv"),
-        "running": running,
-        "credentials": credentials,
-    }
 
 
 def _credentials(props: dict[str, Any]) -> dict[str, str] | None:
@@ -275,61 +186,56 @@ def _credentials(props: dict[str, Any]) -> dict[str, str] | None:
     return None
 
 
-class LocalLabelStudioProvider(ResourceProvider):
+class LocalLabelStudioProvider(ServiceProvider[_Layout]):
     """Runs ``label-studio start`` detached on 127.0.0.1 with its data in the service dir.
 
     Inputs: ``service_dir`` (absolute), ``listen_port`` (0 picks a free port), ``username``
     (the admin's email) and ``credentials`` (a secret placeholder the outputs fill). Outputs:
     ``port``, ``url``, ``pid``, ``data_dir``, ``running`` and ``credentials`` (username,
     password, token). The id is the service dir; its state file (pid, port, venv; no secret)
-    is written before create returns.
+    is written before create returns. Past create, the provider's methods take the admin's
+    credentials from ``props["credentials"]``.
     """
 
-    serialize_as_secret_always = False
+    LAYOUT = _Layout
+    INPUT_KEYS = INPUT_KEYS
+    REPLACE_KEYS = ("service_dir", "username")
+    STOP_OPTIONS = {"timeout": 15.0}
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        service_dir = news.get("service_dir")
-        if not isinstance(service_dir, str) or not os.path.isabs(service_dir):
-            failures.append(CheckFailure("service_dir", f"must be absolute, got {service_dir!r}"))
-        port = news.get("listen_port", 0)
-        if isinstance(port, float) and port.is_integer():
-            port = int(port)
-            news = {**news, "listen_port": port}
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            failures.append(CheckFailure("listen_port", f"must be 0..65535, got {port!r}"))
+    def _check_more(self, news: dict[str, Any]) -> list[CheckFailure]:
         username = news.get("username", DEFAULT_USERNAME)
         if not isinstance(username, str) or "@" not in username:
-            failures.append(CheckFailure("username", f"must be an email, got {username!r}"))
-        return CheckResult(news, failures)
+            return [CheckFailure("username", f"must be an email, got {username!r}")]
+        return []
+
+    def _more_outs(
+        self, props: dict[str, Any], layout: _Layout, state: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "username": props.get("username") or DEFAULT_USERNAME,
+            "data_dir": str(layout.data),
+            "venv": state.get("venv"),
+            "credentials": _credentials(props),
+        }
+
+    def _marker(self, layout: _Layout, state: dict[str, Any]) -> str:
+        return str(layout.data)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in INPUT_KEYS if olds.get(k) != news.get(k)]
-        stopped = olds.get("running") is False
-        replaces = [k for k in changed if k in ("service_dir", "username")]
-        return DiffResult(
-            changes=bool(changed) or stopped,
-            replaces=replaces,
-            stables=[],
-            # a new admin means a new server in the same folder: the old one must go first
-            delete_before_replace=bool(replaces),
-        )
+        result = super().diff(_id, olds, news)
+        # a new admin means a new server in the same folder: the old one must go first
+        result.delete_before_replace = bool(result.replaces)
+        return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        layout = _Layout(Path(props["service_dir"]))
+        layout = self._layout(props["service_dir"])
         if layout.root.exists():
             # Left by a create that never finished: its admin's credentials were never
             # recorded, so nothing in it is reachable; start over.
             self._stop(layout)
             shutil.rmtree(layout.root)
         credentials = new_credentials(props.get("username") or DEFAULT_USERNAME)
-        try:
-            state = self._ensure_running(props, layout, credentials, prefer_port=None)
-        except BaseException:
-            self._stop(layout)
-            shutil.rmtree(layout.root, ignore_errors=True)
-            raise
-        return CreateResult(str(layout.root), _outs(props, layout, state, credentials, True))
+        return super().create({**props, "credentials": credentials})
 
     def adopt(self, props: dict[str, Any]) -> CreateResult | None:
         """Clean up after a create that crashed before its result was recorded.
@@ -338,81 +244,45 @@ class LocalLabelStudioProvider(ResourceProvider):
         be used: it is stopped and its folder removed, and None says nothing was made (the
         next deploy creates a server afresh).
         """
-        layout = _Layout(Path(props["service_dir"]))
+        layout = self._layout(props["service_dir"])
         if layout.root.exists():
             self._stop(layout)
             shutil.rmtree(layout.root)
         return None
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        layout = _Layout(Path(props.get("service_dir") or id_))
-        if not layout.root.is_dir():
-            return ReadResult("", {})
-        state = layout.read_state()
-        credentials = _credentials(props)
-        running = self._alive(layout, state, credentials)
-        return ReadResult(id_, _outs(props, layout, state, credentials, running))
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        layout = _Layout(Path(news["service_dir"]))
         credentials = _credentials(olds)
         if credentials is None:
             raise OperationError(
-                f"the Label Studio service in {layout.root} has no recorded admin credentials",
+                f"the Label Studio service in {news['service_dir']} has no recorded admin "
+                "credentials",
                 hint="Destroy and deploy the stack again to make a new server.",
             )
-        state = layout.read_state()
-        if news.get("listen_port") != olds.get("listen_port") and self._alive(
-            layout, state, credentials
-        ):
-            self._stop(layout)
-        state = self._ensure_running(news, layout, credentials, prefer_port=olds.get("port"))
-        return UpdateResult(_outs(news, layout, state, credentials, True))
+        return super().update(_id, olds, {**news, "credentials": credentials})
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        layout = _Layout(Path(props.get("service_dir") or id_))
-        if not layout.root.exists():
-            return
-        self._stop(layout)
-        if props.get("pid"):
-            process.stop_process(int(props["pid"]), str(layout.data))
-        shutil.rmtree(layout.root)
-        parent = layout.root.parent
-        if parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _alive(layout: _Layout, state: dict[str, Any], credentials: dict[str, str] | None) -> bool:
+    def _alive(self, layout: _Layout, state: dict[str, Any], props: dict[str, Any]) -> bool:
         pid, port = state.get("pid"), state.get("port")
+        credentials = _credentials(props)
         return bool(
             port
             and credentials
             and process.pid_alive(pid, str(layout.data))
-            and pid in listening_pids(int(port))
+            and pid in process.listening_pids(int(port))
             and process.http_ok(
                 int(port), "/api/projects?page_size=1", headers=token_header(credentials["token"])
             )
         )
 
-    @staticmethod
-    def _stop(layout: _Layout) -> None:
-        state = layout.read_state()
-        process.stop_process(state.get("pid"), str(layout.data), timeout=15.0)
-
     def _ensure_running(
-        self,
-        props: dict[str, Any],
-        layout: _Layout,
-        credentials: dict[str, str],
-        prefer_port: int | None,
+        self, props: dict[str, Any], layout: _Layout, prefer_port: int | None
     ) -> dict[str, Any]:
         """Return the state of a live server for ``layout``, starting one if needed."""
+        credentials = _credentials(props)
+        assert credentials is not None  # create and update put them in
         state = layout.read_state()
         wanted = int(props.get("listen_port") or 0)
         layout.make_root()
-        if self._alive(layout, state, credentials) and wanted in (0, state.get("port")):
+        if self._alive(layout, state, props) and wanted in (0, state.get("port")):
             return state
         self._stop(layout)
         venv = service_venv()
@@ -423,13 +293,7 @@ class LocalLabelStudioProvider(ResourceProvider):
         env = server_env(layout.root, layout.data, credentials)
         headers = token_header(credentials["token"])
         last_error, port = "", wanted
-        for attempt in range(PORT_ATTEMPTS if not wanted else 1):
-            if wanted:
-                port = wanted
-            elif attempt == 0 and prefer_port and process.wait_port_free(int(prefer_port), 2.0):
-                port = int(prefer_port)
-            else:
-                port = process.free_port()
+        for port in candidate_ports(wanted, prefer_port):
             if not process.port_is_free(port):
                 last_error = f"127.0.0.1:{port} is taken"
                 continue
@@ -452,7 +316,7 @@ class LocalLabelStudioProvider(ResourceProvider):
             outcome = _wait_up(pid, port, layout.log)
             if outcome == "up":
                 if not process.http_ok(port, "/api/projects?page_size=1", 10.0, headers):
-                    process.stop_process(pid, str(layout.data), timeout=15.0)
+                    self._stop_pid(pid, layout, state)
                     raise OperationError(
                         f"Label Studio in {layout.root} refuses its admin's API token (was its "
                         "data dir started once without LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN?); "
@@ -461,7 +325,7 @@ class LocalLabelStudioProvider(ResourceProvider):
                 state["start_seconds"] = round(time.monotonic() - started, 3)
                 layout.write_state(state)
                 return state
-            process.stop_process(pid, str(layout.data), timeout=15.0)
+            self._stop_pid(pid, layout, state)
             if outcome == "moved":
                 last_error = f"127.0.0.1:{port} was taken when Label Studio started (it moved)"
                 continue

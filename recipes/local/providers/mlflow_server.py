@@ -8,38 +8,28 @@ store. It is started with one worker, its job runner and its telemetry off.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure
 
 from provisioner.errors import OperationError
 from provisioner.recipes.local.providers import process, venvs
+from provisioner.recipes.local.providers.service import (
+    ServiceLayout,
+    ServiceProvider,
+    candidate_ports,
+)
 
 #: What the server environment is built from (a change builds a new environment).
 SERVER_REQUIREMENTS: tuple[str, ...] = ("mlflow==3.17.2",)
 #: Seconds to wait for ``/health`` after a start (about 8 s on an idle 2-core machine).
 START_TIMEOUT = 180.0
-#: Port attempts when the port is picked automatically and is taken in the meantime.
-PORT_ATTEMPTS = 3
-
 INPUT_KEYS = ("service_dir", "listen_port", "artifacts_destination", "requirements")
-STATE_FILE = "state.json"
-LOG_FILE = "mlflow.log"
 DB_FILE = "mlflow.db"
 
 #: The server's environment: no job runner (it would start ~10 processes and 2 GB), no
@@ -67,56 +57,17 @@ def server_env(venv: Path) -> dict[str, str]:
     return env
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(ServiceLayout):
     """The files of one server under its service dir."""
 
-    root: Path
+    LOG_FILE = "mlflow.log"
 
     @property
     def db(self) -> Path:
         return self.root / DB_FILE
 
-    @property
-    def log(self) -> Path:
-        return self.root / LOG_FILE
 
-    @property
-    def state(self) -> Path:
-        return self.root / STATE_FILE
-
-    def read_state(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.state.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def write_state(self, state: dict[str, Any]) -> None:
-        tmp = self.state.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
-        os.replace(tmp, self.state)
-
-
-def _outs(
-    props: dict[str, Any], layout: _Layout, state: dict[str, Any], running: bool
-) -> dict[str, Any]:
-    port = state.get("port")
-    return {
-        "service_dir": str(layout.root),
-        "listen_port": props.get("listen_port", 0),
-        "artifacts_destination": props.get("artifacts_destination"),
-        "requirements": list(props.get("requirements") or SERVER_REQUIREMENTS),
-        "port": port,
-        "tracking_uri": f"http://127.0.0.1:{port}" if port else None,
-        "pid": state.get("pid") if running else None,
-        "backend_store_uri": f"sqlite:///{layout.db}",
-        "log_file": str(layout.log),
-        "venv": state.get("venv"),
-        "running": running,
-    }
-
-
-class LocalMLflowServerProvider(ResourceProvider):
+class LocalMLflowServerProvider(ServiceProvider[_Layout]):
     """Runs ``mlflow server`` detached on 127.0.0.1.
 
     Inputs: ``service_dir`` (absolute; holds the sqlite store, log and state file),
@@ -127,96 +78,64 @@ class LocalMLflowServerProvider(ResourceProvider):
     so a lost create can be adopted.
     """
 
-    serialize_as_secret_always = False
+    LAYOUT = _Layout
+    INPUT_KEYS = INPUT_KEYS
+    PATH_KEYS = ("service_dir", "artifacts_destination")
+    ADDRESS_KEY = "tracking_uri"
+    STOP_OPTIONS = {"group": True}
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        for key in ("service_dir", "artifacts_destination"):
-            value = news.get(key)
-            if not isinstance(value, str) or not os.path.isabs(value):
-                failures.append(CheckFailure(key, f"must be an absolute path, got {value!r}"))
-        port = news.get("listen_port", 0)
-        if isinstance(port, float) and port.is_integer():
-            port = int(port)
-            news = {**news, "listen_port": port}
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            failures.append(CheckFailure("listen_port", f"must be 0..65535, got {port!r}"))
+    def _server_command(
+        self, mlflow: Path, layout: _Layout, destination: Path, port: int
+    ) -> list[str]:
+        """The command line that starts the server on ``port``."""
+        return [
+            str(mlflow),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{layout.db}",
+            "--artifacts-destination",
+            str(destination),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ]
+
+    def _check_more(self, news: dict[str, Any]) -> list[CheckFailure]:
         reqs = news.get("requirements")
         if reqs is not None and not (
             isinstance(reqs, list) and reqs and all(isinstance(r, str) for r in reqs)
         ):
-            failures.append(CheckFailure("requirements", "must be a non-empty list of strings"))
-        return CheckResult(news, failures)
+            return [CheckFailure("requirements", "must be a non-empty list of strings")]
+        return []
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in INPUT_KEYS if olds.get(k) != news.get(k)]
-        stopped = olds.get("running") is False
-        return DiffResult(
-            changes=bool(changed) or stopped,
-            replaces=[k for k in changed if k == "service_dir"],
-            stables=[],
-        )
+    def _more_outs(
+        self, props: dict[str, Any], layout: _Layout, state: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "artifacts_destination": props.get("artifacts_destination"),
+            "requirements": list(props.get("requirements") or SERVER_REQUIREMENTS),
+            "backend_store_uri": f"sqlite:///{layout.db}",
+            "venv": state.get("venv"),
+        }
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        layout = _Layout(Path(props["service_dir"]))
-        made_root = not layout.root.exists()
-        try:
-            state = self._ensure_running(props, layout, prefer_port=None)
-        except BaseException:
-            if made_root:
-                self._stop(layout)
-                shutil.rmtree(layout.root, ignore_errors=True)
-            raise
-        return CreateResult(str(layout.root), _outs(props, layout, state, running=True))
+    def _marker(self, layout: _Layout, state: dict[str, Any]) -> str:
+        return _marker(state)
 
-    def adopt(self, props: dict[str, Any]) -> CreateResult | None:
-        """Take over what a create that crashed half-way left behind (None: nothing was)."""
-        layout = _Layout(Path(props["service_dir"]))
-        if not layout.root.is_dir():
-            return None
-        state = self._ensure_running(props, layout, prefer_port=layout.read_state().get("port"))
-        return CreateResult(str(layout.root), _outs(props, layout, state, running=True))
+    def _restart_on_update(
+        self, layout: _Layout, olds: dict[str, Any], news: dict[str, Any]
+    ) -> bool:
+        return any(olds.get(k) != news.get(k) for k in INPUT_KEYS if k != "service_dir")
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        layout = _Layout(Path(props.get("service_dir") or id_))
-        if not layout.root.is_dir():
-            return ReadResult("", {})
-        state = layout.read_state()
-        return ReadResult(id_, _outs(props, layout, state, self._alive(layout, state)))
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        layout = _Layout(Path(news["service_dir"]))
-        restart = any(olds.get(k) != news.get(k) for k in INPUT_KEYS if k != "service_dir")
-        if restart:
-            self._stop(layout)
-        state = self._ensure_running(news, layout, prefer_port=olds.get("port"))
-        return UpdateResult(_outs(news, layout, state, running=True))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        layout = _Layout(Path(props.get("service_dir") or id_))
-        if not layout.root.exists():
-            return
-        self._stop(layout)
-        shutil.rmtree(layout.root)
-        parent = layout.root.parent
-        if parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _alive(layout: _Layout, state: dict[str, Any]) -> bool:
+    def _alive(self, layout: _Layout, state: dict[str, Any], props: dict[str, Any]) -> bool:
         pid, port = state.get("pid"), state.get("port")
         return bool(
             port
             and process.pid_alive(pid, _marker(state))
             and process.http_ok(int(port), "/health", timeout=5.0)
         )
-
-    @staticmethod
-    def _stop(layout: _Layout) -> None:
-        state = layout.read_state()
-        process.stop_process(state.get("pid"), _marker(state), group=True)
 
     def _ensure_running(
         self, props: dict[str, Any], layout: _Layout, prefer_port: int | None
@@ -241,27 +160,8 @@ class LocalMLflowServerProvider(ResourceProvider):
         mlflow = venvs.venv_bin(venv, "mlflow")
         destination.mkdir(parents=True, exist_ok=True)
         last_error, exited, port = "", False, wanted
-        for attempt in range(PORT_ATTEMPTS if not wanted else 1):
-            if wanted:
-                port = wanted
-            elif attempt == 0 and prefer_port and process.wait_port_free(int(prefer_port), 2.0):
-                port = int(prefer_port)
-            else:
-                port = process.free_port()
-            argv = [
-                str(mlflow),
-                "server",
-                "--backend-store-uri",
-                f"sqlite:///{layout.db}",
-                "--artifacts-destination",
-                str(destination),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-            ]
+        for port in candidate_ports(wanted, prefer_port):
+            argv = self._server_command(mlflow, layout, destination, port)
             started = time.monotonic()
             pid = process.spawn_detached(argv, layout.log, layout.root, server_env(venv))
             state = {
@@ -279,7 +179,7 @@ class LocalMLflowServerProvider(ResourceProvider):
                 return state
             exited = not process.pid_alive(pid)
             last_error = process.tail(layout.log, 15)
-            process.stop_process(pid, _marker(state), group=True)
+            self._stop_pid(pid, layout, state)
             if "address already in use" not in last_error.lower():
                 break
         if exited:

@@ -205,3 +205,36 @@ def tail(path: Path, lines: int = 5) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def listening_pids(port: int) -> set[int]:
+    """Pids of processes holding a TCP socket that listens on ``port`` (IPv4 or IPv6).
+
+    Label Studio silently moves to the next port when its port is busy, so "something
+    answers on the port" does not prove it is ours; the owner of the listening socket does.
+    """
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if (
+                    len(fields) > 9
+                    and fields[3] == "0A"
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port
+                ):
+                    inodes.add(fields[9])
+    owners: set[int] = set()
+    if not inodes:
+        return owners
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in wanted:
+                        owners.add(int(proc.name))
+                        break
+    return owners

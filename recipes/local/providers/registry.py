@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import secrets
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +19,15 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure
 
 from provisioner.errors import OperationError
 from provisioner.recipes.local.providers import process
+from provisioner.recipes.local.providers.service import (
+    ServiceLayout,
+    ServiceProvider,
+    candidate_ports,
+)
 
 #: Where Debian's ``docker-registry`` package puts the binary.
 DEFAULT_BINARY = "/usr/bin/docker-registry"
@@ -39,13 +35,8 @@ DEFAULT_BINARY = "/usr/bin/docker-registry"
 BINARY_ENV = "PROVISIONER_REGISTRY_BINARY"
 #: Seconds to wait for ``/v2/`` to answer after a start.
 START_TIMEOUT = 15.0
-#: Port attempts when the port is picked automatically and is taken in the meantime.
-PORT_ATTEMPTS = 3
-
 INPUT_KEYS = ("service_dir", "listen_port", "allow_delete")
-STATE_FILE = "state.json"
 CONFIG_FILE = "config.yml"
-LOG_FILE = "registry.log"
 DATA_DIR = "data"
 HTPASSWD_FILE = "htpasswd"
 CREDENTIALS_FILE = "credentials.json"
@@ -73,11 +64,10 @@ def _child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(ServiceLayout):
     """The files of one registry service under its service dir."""
 
-    root: Path
+    LOG_FILE = "registry.log"
 
     @property
     def data(self) -> Path:
@@ -88,25 +78,12 @@ class _Layout:
         return self.root / CONFIG_FILE
 
     @property
-    def log(self) -> Path:
-        return self.root / LOG_FILE
-
-    @property
-    def state(self) -> Path:
-        return self.root / STATE_FILE
-
-    @property
     def htpasswd(self) -> Path:
         return self.root / HTPASSWD_FILE
 
     @property
     def credentials(self) -> Path:
         return self.root / CREDENTIALS_FILE
-
-    def make_root(self) -> None:
-        """Create the service folder private to this user (0700), or tighten it."""
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.root, 0o700)
 
     def read_credentials(self) -> tuple[str, str] | None:
         try:
@@ -131,17 +108,6 @@ class _Layout:
             self.credentials, json.dumps({"username": USERNAME, "password": password}) + "\n"
         )
         return USERNAME, password
-
-    def read_state(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.state.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def write_state(self, state: dict[str, Any]) -> None:
-        tmp = self.state.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
-        os.replace(tmp, self.state)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -174,119 +140,43 @@ def _write_config(layout: _Layout, port: int, allow_delete: bool) -> None:
     _write_private(layout.config, yaml.safe_dump(config, sort_keys=False))
 
 
-def _outs(
-    props: dict[str, Any], layout: _Layout, state: dict[str, Any], running: bool
-) -> dict[str, Any]:
-    port = state.get("port")
-    return {
-        "service_dir": str(layout.root),
-        "listen_port": props.get("listen_port", 0),
-        "allow_delete": bool(props.get("allow_delete", False)),
-        "port": port,
-        "uri": f"127.0.0.1:{port}" if port else None,
-        "pid": state.get("pid") if running else None,
-        "data_dir": str(layout.data),
-        "config_file": str(layout.config),
-        "log_file": str(layout.log),
-        "credentials_file": str(layout.credentials),
-        "binary": state.get("binary"),
-        "running": running,
-    }
-
-
-class LocalRegistryProvider(ResourceProvider):
+class LocalRegistryProvider(ServiceProvider[_Layout]):
     """Runs docker-registry detached on 127.0.0.1 with filesystem storage in its service dir.
 
-    Inputs: ``service_dir`` (absolute; holds config, log, state file and data) and
-    ``listen_port`` (0 picks a free port). Outputs: ``port``, ``uri``, ``pid``, ``data_dir``,
-    ``running`` and file paths. The id is the service dir. The state file in the service dir
-    (pid, port, binary) is written before create returns, so a lost create can be adopted.
+    Inputs: ``service_dir`` (absolute; holds config, log, state file and data),
+    ``listen_port`` (0 picks a free port) and ``allow_delete``. Outputs: ``port``, ``uri``,
+    ``pid``, ``data_dir``, ``running`` and file paths. The id is the service dir. The state
+    file in the service dir (pid, port, binary) is written before create returns, so a lost
+    create can be adopted.
     """
 
-    serialize_as_secret_always = False
+    LAYOUT = _Layout
+    INPUT_KEYS = INPUT_KEYS
+    ADDRESS_KEY = "uri"
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        service_dir = news.get("service_dir")
-        if not isinstance(service_dir, str) or not os.path.isabs(service_dir):
-            failures.append(CheckFailure("service_dir", f"must be absolute, got {service_dir!r}"))
-        port = news.get("listen_port", 0)
-        if isinstance(port, float) and port.is_integer():
-            port = int(port)
-            news = {**news, "listen_port": port}
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            failures.append(CheckFailure("listen_port", f"must be 0..65535, got {port!r}"))
+    def _check_more(self, news: dict[str, Any]) -> list[CheckFailure]:
         if not isinstance(news.get("allow_delete", False), bool):
-            failures.append(CheckFailure("allow_delete", "must be true or false"))
-        return CheckResult(news, failures)
+            return [CheckFailure("allow_delete", "must be true or false")]
+        return []
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in INPUT_KEYS if olds.get(k) != news.get(k)]
-        stopped = olds.get("running") is False
-        return DiffResult(
-            changes=bool(changed) or stopped,
-            replaces=[k for k in changed if k == "service_dir"],
-            stables=[],
-        )
+    def _address(self, port: int) -> str:
+        return f"127.0.0.1:{port}"
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        layout = _Layout(Path(props["service_dir"]))
-        made_root = not layout.root.exists()
-        try:
-            state = self._ensure_running(props, layout, prefer_port=None)
-        except BaseException:
-            if made_root:
-                self._stop(layout)
-                shutil.rmtree(layout.root, ignore_errors=True)
-            raise
-        return CreateResult(str(layout.root), _outs(props, layout, state, running=True))
+    def _more_outs(
+        self, props: dict[str, Any], layout: _Layout, state: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "allow_delete": bool(props.get("allow_delete", False)),
+            "data_dir": str(layout.data),
+            "config_file": str(layout.config),
+            "credentials_file": str(layout.credentials),
+            "binary": state.get("binary"),
+        }
 
-    def adopt(self, props: dict[str, Any]) -> CreateResult | None:
-        """Take over what a create that crashed half-way left behind.
+    def _marker(self, layout: _Layout, state: dict[str, Any]) -> str:
+        return str(layout.config)
 
-        Returns:
-            None when the service dir does not exist (nothing was made). Otherwise the
-            result create would have returned: a registry still running from the lost create
-            is kept as is (same pid and port); one that died is started again on its data.
-        """
-        layout = _Layout(Path(props["service_dir"]))
-        if not layout.root.is_dir():
-            return None
-        state = self._ensure_running(props, layout, prefer_port=layout.read_state().get("port"))
-        return CreateResult(str(layout.root), _outs(props, layout, state, running=True))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        layout = _Layout(Path(props.get("service_dir") or id_))
-        if not layout.root.is_dir():
-            return ReadResult("", {})
-        state = layout.read_state()
-        running = self._alive(layout, state)
-        return ReadResult(id_, _outs(props, layout, state, running))
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        layout = _Layout(Path(news["service_dir"]))
-        state = layout.read_state()
-        if news.get("listen_port") != olds.get("listen_port") and self._alive(layout, state):
-            self._stop(layout)
-        state = self._ensure_running(news, layout, prefer_port=olds.get("port"))
-        return UpdateResult(_outs(news, layout, state, running=True))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        layout = _Layout(Path(props.get("service_dir") or id_))
-        if not layout.root.exists():
-            return
-        self._stop(layout)
-        if props.get("pid"):
-            process.stop_process(int(props["pid"]), str(layout.config))
-        shutil.rmtree(layout.root)
-        parent = layout.root.parent
-        if parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _alive(layout: _Layout, state: dict[str, Any]) -> bool:
+    def _alive(self, layout: _Layout, state: dict[str, Any], props: dict[str, Any]) -> bool:
         pid, port = state.get("pid"), state.get("port")
         credentials = layout.read_credentials()
         return bool(
@@ -295,11 +185,6 @@ class LocalRegistryProvider(ResourceProvider):
             and process.pid_alive(pid, str(layout.config))
             and process.http_ok(int(port), "/v2/", headers=auth_header(credentials))
         )
-
-    @staticmethod
-    def _stop(layout: _Layout) -> None:
-        state = layout.read_state()
-        process.stop_process(state.get("pid"), str(layout.config))
 
     def _ensure_running(
         self, props: dict[str, Any], layout: _Layout, prefer_port: int | None
@@ -320,17 +205,11 @@ class LocalRegistryProvider(ResourceProvider):
             ):
                 return state
         if process.pid_alive(state.get("pid"), str(layout.config)):
-            process.stop_process(state.get("pid"), str(layout.config))
+            self._stop_pid(state.get("pid"), layout, state)
         binary = registry_binary()
         layout.data.mkdir(parents=True, exist_ok=True, mode=0o700)
         last_error, exited, port = "", False, wanted
-        for attempt in range(PORT_ATTEMPTS if not wanted else 1):
-            if wanted:
-                port = wanted
-            elif attempt == 0 and prefer_port and process.wait_port_free(int(prefer_port), 2.0):
-                port = int(prefer_port)
-            else:
-                port = process.free_port()
+        for port in candidate_ports(wanted, prefer_port):
             _write_config(layout, port, allow_delete)
             started = time.monotonic()
             pid = process.spawn_detached(
@@ -350,7 +229,7 @@ class LocalRegistryProvider(ResourceProvider):
                 return state
             exited = not process.pid_alive(pid)
             last_error = process.tail(layout.log)
-            process.stop_process(pid, str(layout.config))
+            self._stop_pid(pid, layout, state)
             if "address already in use" not in last_error:
                 break
         if exited and "address already in use" in last_error:

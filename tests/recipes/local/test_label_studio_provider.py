@@ -12,7 +12,6 @@ from provisioner.errors import OperationError
 from provisioner.recipes.local.providers import process
 from provisioner.recipes.local.providers.label_studio import (
     LocalLabelStudioProvider,
-    listening_pids,
     token_header,
 )
 from tests.label_studio import use_venv_cache
@@ -32,7 +31,7 @@ def test_server_runs_on_loopback_with_generated_admin(label_studio_server):
     assert outs["running"] is True and outs["url"] == f"http://127.0.0.1:{port}"
     assert process.pid_alive(pid, outs["data_dir"])
     # the port it reports is the one its own process listens on, on 127.0.0.1 only
-    assert listening_pids(port) == {pid}
+    assert process.listening_pids(port) == {pid}
     local = [
         line.split()[1]
         for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
@@ -85,11 +84,11 @@ def test_listening_pids_names_the_owner():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        assert listening_pids(port) == set()  # bound, not listening
+        assert process.listening_pids(port) == set()  # bound, not listening
         sock.listen()
         import os
 
-        assert listening_pids(port) == {os.getpid()}
+        assert process.listening_pids(port) == {os.getpid()}
 
 
 def test_check_refuses_bad_inputs():

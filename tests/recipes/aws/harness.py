@@ -6,28 +6,32 @@ import hashlib
 import importlib
 import inspect
 import json
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
-from pulumi.runtime import rpc, settings
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.spec.models import AWSStack
+from tests.recipes.pulumi_mocks import (
+    STACK,
+    RecordingMocks,
+    Registration,
+    Run,
+    check_outputs,
+    check_tree,
+    run_program,
+    snake_case_keys,
+)
+
+__all__ = ["STACK", "Registration", "Run", "snake_case_keys"]
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
-STACK = "ml"
 STACK_TAGS = {"stack": STACK, "managed-by": "provisioner"}
 
 #: Service wildcards allowed when the statement names exactly one resource, without wildcards.
 WHOLE_SERVICE_ON_ONE_RESOURCE = frozenset({"sagemaker-mlflow:*"})
-
-#: Maps whose keys are user data (tag keys, labels), not property names.
-FREE_FORM_KEYS = frozenset({"tags", "tagsAll", "labels"})
 
 
 def make_ctx(
@@ -46,11 +50,8 @@ def make_ctx(
     return RecipeContext(spec=spec)
 
 
-class AWSMocks(Mocks):
+class AWSMocks(RecordingMocks):
     """Answers the AWS data sources the recipes call and fills in computed outputs."""
-
-    def __init__(self) -> None:
-        self.calls: list[MockCallArgs] = []
 
     def call(self, args: MockCallArgs) -> tuple[dict, list | None]:
         self.calls.append(args)
@@ -125,102 +126,6 @@ class AWSMocks(Mocks):
         return physical, out
 
 
-@dataclass
-class Registration:
-    """One RegisterResource request as the engine would see it."""
-
-    type: str
-    name: str
-    urn: str
-    parent: str
-    custom: bool
-    inputs: dict[str, Any]
-    dependencies: set[str]
-    property_dependencies: dict[str, set[str]]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    id: str = ""
-    provider: str = ""
-
-    def policy(self, key: str = "policy") -> dict[str, Any]:
-        """A JSON policy input, parsed."""
-        return json.loads(self.inputs[key])
-
-
-class RecordingMonitor(MockMonitor):
-    """A MockMonitor that keeps every registration with its parent and dependencies."""
-
-    def __init__(self, mocks: Mocks) -> None:
-        super().__init__(mocks)
-        self.registrations: list[Registration] = []
-        self.component_outputs: dict[str, dict[str, Any]] = {}
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.registrations.append(
-                Registration(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    custom=bool(request.custom),
-                    inputs=rpc.deserialize_properties(request.object),
-                    dependencies=set(request.dependencies),
-                    property_dependencies={
-                        k: set(v.urns) for k, v in request.propertyDependencies.items()
-                    },
-                    outputs=rpc.deserialize_properties(response.object) if request.custom else {},
-                    id=response.id,
-                    provider=request.provider,
-                )
-            )
-        return response
-
-    def RegisterResourceOutputs(self, request):
-        self.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
-        return super().RegisterResourceOutputs(request)
-
-
-@dataclass
-class Run:
-    """What a program registered under the mocks, and the connections it produced."""
-
-    result: Any
-    registrations: list[Registration]
-    component_outputs: dict[str, dict[str, Any]]
-    calls: list[MockCallArgs]
-    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
-    connection_is_secret: dict[str, bool] = field(default_factory=dict)
-    stack_outputs: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def custom(self) -> list[Registration]:
-        return [r for r in self.registrations if r.custom]
-
-    def of_type(self, token: str) -> list[Registration]:
-        return [r for r in self.registrations if r.type == token]
-
-    def one(self, token: str, name: str | None = None) -> Registration:
-        found = [r for r in self.of_type(token) if name is None or r.name == name]
-        assert len(found) == 1, f"expected one {token} {name or ''}, got {[r.name for r in found]}"
-        return found[0]
-
-    def by_urn(self, urn: str) -> Registration:
-        return next(r for r in self.registrations if r.urn == urn)
-
-    def under(self, component: Registration) -> list[Registration]:
-        """Every resource in the component's subtree."""
-        out, frontier = [], {component.urn}
-        while frontier:
-            children = [r for r in self.registrations if r.parent in frontier]
-            out += children
-            frontier = {r.urn for r in children}
-        return out
-
-    def types_under(self, component: Registration) -> set[str]:
-        return {r.type for r in self.under(component)}
-
-
 def run(
     build: Callable[[], Any], *, connections: Callable[[Any], dict[str, Any]] | None = None
 ) -> Run:
@@ -229,68 +134,10 @@ def run(
     ``connections(result)`` names the components whose ``connection`` to resolve; by default
     the result itself is the one component, named "main".
     """
-    mocks = AWSMocks()
-    monitor = RecordingMonitor(mocks)
-    settings.ROOT.set(None)  # the root stack is process-global: start a fresh one
-    pulumi.runtime.set_mocks(
-        mocks, project="provisioner", stack=STACK, preview=False, monitor=monitor
-    )
-    holder: dict[str, Any] = {}
-    secret_flags: dict[str, bool] = {}
-
-    @pulumi.runtime.test
-    def program():
-        result = holder["result"] = build()
-        named = connections(result) if connections else {"main": result}
-        outs = {key: pulumi.Output.from_input(comp.connection) for key, comp in named.items()}
-
-        async def secretness() -> None:
-            for key, out in outs.items():
-                secret_flags[key] = await out.is_secret()
-
-        root = settings.get_root_resource()
-        exported = pulumi.Output.from_input(dict(getattr(root, "outputs", {}) or {}))
-        flags = pulumi.Output.from_input(secretness())
-        return pulumi.Output.all(pulumi.Output.all(**outs), exported, flags).apply(
-            lambda v: holder.update(connections=v[0], stack_outputs=v[1])
-        )
-
-    program()
-    return Run(
-        result=holder["result"],
-        registrations=monitor.registrations,
-        component_outputs=monitor.component_outputs,
-        calls=mocks.calls,
-        connections=holder["connections"],
-        connection_is_secret=secret_flags,
-        stack_outputs=holder["stack_outputs"],
-    )
+    return run_program(AWSMocks(), build, connections=connections)
 
 
 # --- checks applied to every resource of every test ---------------------------------------
-
-_SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
-
-
-def snake_case_keys(value: Any, path: str = "") -> list[str]:
-    """Paths of snake_case keys in serialized inputs.
-
-    The Pulumi SDK turns the keys of typed args (and of known nested dicts) into the engine's
-    camelCase; a key it does not know, such as a typo in a plain nested dict, passes through
-    unchanged and the provider ignores it. Keys of free-form maps (tags, labels) are data.
-    """
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if _SNAKE.match(str(key)):
-                found.append(where)
-            if key not in FREE_FORM_KEYS:
-                found += snake_case_keys(item, where)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += snake_case_keys(item, f"{path}[{i}]")
-    return found
 
 
 def _resource_class(token: str) -> type | None:
@@ -354,19 +201,7 @@ def least_privilege_problems(doc: dict[str, Any]) -> list[str]:
 def check_all(r: Run, region: str = REGION, stack: str = STACK) -> None:
     """The invariants every AWS recipe keeps, over every registered resource."""
     wanted_tags = {"stack": stack, "managed-by": "provisioner"}
-    components = [x for x in r.registrations if not x.custom]
-    assert all(c.type.startswith("provisioner:aws:") for c in components)
-    for res in r.registrations:
-        assert not snake_case_keys(res.inputs), (
-            f"{res.type} {res.name}: {snake_case_keys(res.inputs)}"
-        )
-        if res.custom:
-            parent = r.by_urn(res.parent)
-            assert not parent.custom and parent.type.startswith("provisioner:aws:"), res.name
-        if res.parent and res.parent.split("::")[-2].endswith(":Stack"):
-            continue
-        if res.parent:
-            assert res.name.startswith(r.by_urn(res.parent).name + "-"), (res.name, res.parent)
+    components = check_tree(r, "aws")
     for res in r.custom:
         if accepts(res.type, "tags"):
             tags = res.inputs.get("tags") or {}
@@ -379,12 +214,7 @@ def check_all(r: Run, region: str = REGION, stack: str = STACK) -> None:
             res.inputs.get("managedPolicyArns") or []
         )
         assert not [a for a in arns if "FullAccess" in a], (res.name, arns)
-    for comp in components:
-        outputs = r.component_outputs.get(comp.urn)
-        assert outputs is not None, f"{comp.type} {comp.name} never called register_outputs"
-        if comp.type != "provisioner:aws:Network":
-            assert "connection" in outputs, comp.name
-    assert not any(r.connection_is_secret.values()), "a connection holds a secret"
+    check_outputs(r, components, without_connection=("provisioner:aws:Network",))
 
 
 def statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

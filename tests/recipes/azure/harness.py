@@ -10,25 +10,30 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
 import yaml
-from pulumi.runtime import settings
-from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.azure.roles import BROAD_ROLES, ROLES
 from provisioner.spec.models import AzureStack
-from tests.recipes.aws.harness import RecordingMonitor, Registration, Run, snake_case_keys
+from tests.recipes.pulumi_mocks import (
+    STACK,
+    RecordingMocks,
+    Registration,
+    Run,
+    check_outputs,
+    check_tree,
+    run_program,
+)
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 TENANT = "99999999-8888-7777-6666-555555555555"
 DEPLOYER = "dddddddd-0000-0000-0000-000000000001"
 LOCATION = "westeurope"
-STACK = "ml"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----test").decode()
 
-__all__ = ["Registration", "Run"]
+__all__ = ["STACK", "Registration", "Run"]
 
 
 def make_ctx(
@@ -62,12 +67,9 @@ def _user_kubeconfig(fqdn: str) -> str:
     return base64.b64encode(yaml.safe_dump(config).encode()).decode()
 
 
-class AzureMocks(Mocks):
+class AzureMocks(RecordingMocks):
     """Answers the data sources the Azure recipes call and fills in computed outputs the way
     Azure Resource Manager would (resource ids, endpoints, identities)."""
-
-    def __init__(self) -> None:
-        self.calls: list[MockCallArgs] = []
 
     def call(self, args: MockCallArgs) -> tuple[dict, list | None]:
         self.calls.append(args)
@@ -170,42 +172,7 @@ def run(
     build: Callable[[], Any], *, connections: Callable[[Any], dict[str, Any]] | None = None
 ) -> Run:
     """Run ``build`` as a Pulumi program under the Azure mocks (not a preview)."""
-    mocks = AzureMocks()
-    monitor = RecordingMonitor(mocks)
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(
-        mocks, project="provisioner", stack=STACK, preview=False, monitor=monitor
-    )
-    holder: dict[str, Any] = {}
-    secret_flags: dict[str, bool] = {}
-
-    @pulumi.runtime.test
-    def program():
-        result = holder["result"] = build()
-        named = connections(result) if connections else {"main": result}
-        outs = {key: pulumi.Output.from_input(comp.connection) for key, comp in named.items()}
-
-        async def secretness() -> None:
-            for key, out in outs.items():
-                secret_flags[key] = await out.is_secret()
-
-        root = settings.get_root_resource()
-        exported = pulumi.Output.from_input(dict(getattr(root, "outputs", {}) or {}))
-        flags = pulumi.Output.from_input(secretness())
-        return pulumi.Output.all(pulumi.Output.all(**outs), exported, flags).apply(
-            lambda v: holder.update(connections=v[0], stack_outputs=v[1])
-        )
-
-    program()
-    return Run(
-        result=holder["result"],
-        registrations=monitor.registrations,
-        component_outputs=monitor.component_outputs,
-        calls=mocks.calls,
-        connections=holder["connections"],
-        connection_is_secret=secret_flags,
-        stack_outputs=holder["stack_outputs"],
-    )
+    return run_program(AzureMocks(), build, connections=connections)
 
 
 def _resource_class(token: str) -> type | None:
@@ -273,22 +240,12 @@ def role_problems(r: Run) -> list[str]:
 def check_all(r: Run, stack: str = STACK) -> None:
     """The invariants every Azure recipe keeps, over every registered resource."""
     wanted_tags = {"stack": stack, "managed-by": "provisioner"}
-    components = [x for x in r.registrations if not x.custom]
-    assert all(c.type.startswith("provisioner:azure:") for c in components), [
-        c.type for c in components
-    ]
+    components = check_tree(r, "azure")
     providers = {x.urn for x in r.of_type("pulumi:providers:azure-native")}
     assert len(providers) == 1, "one azure-native provider per stack"
-    for res in r.registrations:
-        assert not snake_case_keys(res.inputs), (res.type, res.name, snake_case_keys(res.inputs))
-        if res.custom:
-            parent = r.by_urn(res.parent)
-            assert not parent.custom and parent.type.startswith("provisioner:azure:"), res.name
-            if res.type.startswith("azure-native:"):
-                assert res.provider.rsplit("::", 1)[0] in providers, (res.name, res.provider)
-        if res.parent and not res.parent.split("::")[-2].endswith(":Stack"):
-            assert res.name.startswith(r.by_urn(res.parent).name + "-"), (res.name, res.parent)
     for res in r.custom:
+        if res.type.startswith("azure-native:"):
+            assert res.provider.rsplit("::", 1)[0] in providers, (res.name, res.provider)
         if accepts(res.type, "tags"):
             tags = res.inputs.get("tags") or {}
             assert wanted_tags.items() <= tags.items(), f"{res.type} {res.name} tags {tags}"
@@ -301,12 +258,11 @@ def check_all(r: Run, stack: str = STACK) -> None:
             group = r.one("azure-native:resources:ResourceGroup")
             assert res.inputs["resourceGroupName"] == group.inputs["resourceGroupName"], res.name
     assert not role_problems(r), role_problems(r)
-    for comp in components:
-        outputs = r.component_outputs.get(comp.urn)
-        assert outputs is not None, f"{comp.type} {comp.name} never called register_outputs"
-        if comp.type not in ("provisioner:azure:ResourceGroup", "provisioner:azure:MLWorkspace"):
-            assert "connection" in outputs, comp.name
-    assert not any(r.connection_is_secret.values()), "a connection holds a secret"
+    check_outputs(
+        r,
+        components,
+        without_connection=("provisioner:azure:ResourceGroup", "provisioner:azure:MLWorkspace"),
+    )
 
 
 def build_storage(ctx: RecipeContext, *, registry: bool = True) -> None:

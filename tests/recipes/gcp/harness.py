@@ -1,7 +1,7 @@
 """Pulumi mocks for the GCP recipes: run a program, record every registration, check them.
 
-The recording monitor and the run loop are the AWS harness's; only the mocks (what GCP
-computes) and the invariants differ.
+The recording monitor, the run loop and the shape checks are every cloud's
+(:mod:`tests.recipes.pulumi_mocks`); here are the mocks (what GCP computes) and GCP's checks.
 """
 
 from __future__ import annotations
@@ -10,21 +10,26 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
-from pulumi.runtime import settings
-from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.gcp import iam
 from provisioner.spec.models import GCPStack
-from tests.recipes.aws.harness import RecordingMonitor, Registration, Run, snake_case_keys
+from tests.recipes.pulumi_mocks import (
+    STACK,
+    RecordingMocks,
+    Registration,
+    Run,
+    check_outputs,
+    check_tree,
+    run_program,
+)
 
-__all__ = ["Registration", "Run"]
+__all__ = ["STACK", "Registration", "Run"]
 
 PROJECT = "ml-research-1234"
 PROJECT_NUMBER = "987654321012"
 REGION = "europe-west4"
-STACK = "ml"
 OFFICE = "203.0.113.0/24"
 
 #: Resource types that grant a role, and the scope each grants it on.
@@ -56,11 +61,8 @@ def make_ctx(
     return RecipeContext(spec=spec)
 
 
-class GCPMocks(Mocks):
+class GCPMocks(RecordingMocks):
     """Answers the GCP data sources the recipes call and fills in computed outputs."""
-
-    def __init__(self) -> None:
-        self.calls: list[MockCallArgs] = []
 
     def call(self, args: MockCallArgs) -> tuple[dict, list | None]:
         self.calls.append(args)
@@ -95,42 +97,7 @@ def run(
     build: Callable[[], Any], *, connections: Callable[[Any], dict[str, Any]] | None = None
 ) -> Run:
     """Run ``build`` as a Pulumi program under the GCP mocks (not a preview)."""
-    mocks = GCPMocks()
-    monitor = RecordingMonitor(mocks)
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(
-        mocks, project="provisioner", stack=STACK, preview=False, monitor=monitor
-    )
-    holder: dict[str, Any] = {}
-    secret_flags: dict[str, bool] = {}
-
-    @pulumi.runtime.test
-    def program():
-        result = holder["result"] = build()
-        named = connections(result) if connections else {"main": result}
-        outs = {key: pulumi.Output.from_input(comp.connection) for key, comp in named.items()}
-
-        async def secretness() -> None:
-            for key, out in outs.items():
-                secret_flags[key] = await out.is_secret()
-
-        root = settings.get_root_resource()
-        exported = pulumi.Output.from_input(dict(getattr(root, "outputs", {}) or {}))
-        flags = pulumi.Output.from_input(secretness())
-        return pulumi.Output.all(pulumi.Output.all(**outs), exported, flags).apply(
-            lambda v: holder.update(connections=v[0], stack_outputs=v[1])
-        )
-
-    program()
-    return Run(
-        result=holder["result"],
-        registrations=monitor.registrations,
-        component_outputs=monitor.component_outputs,
-        calls=mocks.calls,
-        connections=holder["connections"],
-        connection_is_secret=secret_flags,
-        stack_outputs=holder["stack_outputs"],
-    )
+    return run_program(GCPMocks(), build, connections=connections)
 
 
 def grants(r: Run) -> list[tuple[str, str, str, Registration]]:
@@ -167,17 +134,7 @@ def iam_problems(r: Run) -> list[str]:
 def check_all(r: Run, stack: str = STACK) -> None:
     """The invariants every GCP recipe keeps, over every registered resource."""
     wanted = {"stack": stack, "managed-by": "provisioner"}
-    components = [x for x in r.registrations if not x.custom]
-    assert all(c.type.startswith("provisioner:gcp:") for c in components)
-    for res in r.registrations:
-        assert not snake_case_keys(res.inputs), (res.type, res.name, snake_case_keys(res.inputs))
-        if res.custom:
-            parent = r.by_urn(res.parent)
-            assert not parent.custom and parent.type.startswith("provisioner:gcp:"), res.name
-        if res.parent and res.parent.split("::")[-2].endswith(":Stack"):
-            continue
-        if res.parent:
-            assert res.name.startswith(r.by_urn(res.parent).name + "-"), (res.name, res.parent)
+    components = check_tree(r, "gcp")
     for res in r.custom:
         if res.type.startswith("gcp:") and "project" in res.inputs:
             assert res.inputs["project"] == PROJECT, (res.name, res.inputs["project"])
@@ -194,11 +151,7 @@ def check_all(r: Run, stack: str = STACK) -> None:
     for _, member, _, grant in grants(r):
         if member in accounts:  # a grant to an account waits for the account
             assert accounts[member] in grant.dependencies, (grant.name, member)
-    for comp in components:
-        outputs = r.component_outputs.get(comp.urn)
-        assert outputs is not None, f"{comp.type} {comp.name} never called register_outputs"
-        assert "connection" in outputs, comp.name
-    assert not any(r.connection_is_secret.values()), "a connection holds a secret"
+    check_outputs(r, components)
 
 
 def build_storage(ctx: RecipeContext, *, registry: bool = True) -> None:

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 #: The environment variable that carries the stack config as JSON.
 ENV_STACK_CONFIG = "PROVISIONER_STACK_CONFIG"
+#: The environment variable that carries a step's CPU time limit in seconds (the process
+#: step operator's ``cpu_seconds``), counted from when the step starts.
+ENV_CPU_SECONDS = "PROVISIONER_STEP_CPU_SECONDS"
 EXIT_OK = 0
 EXIT_STEP_FAILED = 1
 EXIT_SETUP = 2
@@ -117,6 +120,18 @@ def _upstream_refs(store: ArtifactStore, run_id: str, name: str) -> dict[str, Ar
     }
 
 
+def limit_cpu(seconds: int) -> None:
+    """Let this process use ``seconds`` more CPU time, and less than one more (``RLIMIT_CPU``
+    counts whole seconds): SIGXCPU then, SIGKILL a second later. What its start used
+    (interpreter, imports, the pipeline's module) does not count."""
+    import math
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(used.ru_utime + used.ru_stime) + seconds
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+
+
 def _state(stack: StackConfig, store: ArtifactStore, run: RunRecord, step: str, target: str):
     """The run state and the invocation of ``step``, as the run's own process had them."""
     from provisioner.runtime.artifacts import ArtifactIO
@@ -191,6 +206,8 @@ def run_step(stack: StackConfig, run_id: str, step: str, target: str) -> StepRec
         raise StepSetupError(rec.error.message) from exc
     assert state.components is not None
     state.components.build_observers()  # a tracker records this step under the run's own
+    if os.environ.get(ENV_CPU_SECONDS):  # the step starts now
+        limit_cpu(int(os.environ[ENV_CPU_SECONDS]))
     try:
         rec = execute(state, inv)
     finally:

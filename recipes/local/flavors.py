@@ -153,7 +153,8 @@ class ProcessStepOperatorConfig(FlavorConfig):
             default=None,
             ge=1,
             le=10**7,
-            description="CPU time limit of each step process (RLIMIT_CPU), in seconds.",
+            description="CPU time limit of each step process (RLIMIT_CPU), in seconds, counted "
+            "from when the step starts.",
         ),
     ]
 

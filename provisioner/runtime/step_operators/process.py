@@ -5,12 +5,12 @@ Kubernetes step pod), so it reads its inputs from the artifact store and writes 
 and record there. Pure-Python CPU-bound steps therefore run in parallel, free of this
 process's GIL. Optionally the process uses another interpreter (a virtual environment with
 provisioner installed) and runs under resource limits: address space (``RLIMIT_AS``) and CPU
-time (``RLIMIT_CPU``).
+time (``RLIMIT_CPU``, counted from when the step starts: the process's start is not the
+step's).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 from provisioner.errors import UserInputError
 from provisioner.recipes.local.flavors import ProcessStepOperatorConfig, parse_quantity
 from provisioner.runtime.components.step_operator import StepOperator
-from provisioner.runtime.entrypoint import ENV_STACK_CONFIG, EXIT_OK, EXIT_SETUP
+from provisioner.runtime.entrypoint import (
+    ENV_CPU_SECONDS,
+    ENV_STACK_CONFIG,
+    EXIT_OK,
+    EXIT_SETUP,
+)
 from provisioner.runtime.records import ErrorInfo, PodAttempt, Status, StepRecord, log_key
 
 if TYPE_CHECKING:
@@ -34,13 +39,10 @@ if TYPE_CHECKING:
 
 _LOG_TAIL = 2000  # characters of a dead process's log quoted in the step's error
 
-#: Sets the limits (JSON {resource: value}) and execs the step's command. CPU time: SIGXCPU
-#: at the limit, SIGKILL a second later.
+#: Sets the address-space limit (its argument) and execs the step's command.
 _LIMITED_EXEC = """\
-import json, os, resource, sys
-for kind, value in json.loads(sys.argv[1]).items():
-    kind = int(kind)
-    resource.setrlimit(kind, (value, value + 1 if kind == resource.RLIMIT_CPU else value))
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]),) * 2)
 os.execv(sys.argv[2], sys.argv[2:])
 """
 
@@ -88,6 +90,7 @@ class ProcessStepOperator(StepOperator):
 
     def _env(self, state: RunState) -> dict[str, str]:
         env = dict(os.environ)
+        env.pop(ENV_CPU_SECONDS, None)  # only this operator's config sets it
         env[ENV_STACK_CONFIG] = state.stack.model_dump_json()
         env["PYTHONPATH"] = os.pathsep.join(_code_paths())
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -122,15 +125,20 @@ class ProcessStepOperator(StepOperator):
 
     def _run_once(self, state: RunState, inv: Invocation) -> tuple[int | None, PodAttempt]:
         """One attempt: start the process, wait for it; (exit code or None if cancelled, attempt)."""
+        import resource
+
         cmd = [self.python, "-m", "provisioner.runtime.entrypoint"]
         cmd += ["--run-id", state.run.run_id, "--step", inv.name, "--target", self.target]
         limits = self._limits(inv)
-        if limits:  # set in the child, then exec: preexec_fn is unsafe in a threaded parent
-            cmd = [self.python, "-c", _LIMITED_EXEC, json.dumps(limits), *cmd]
+        if resource.RLIMIT_AS in limits:  # set in the child: preexec_fn is unsafe with threads
+            cmd = [self.python, "-c", _LIMITED_EXEC, str(limits[resource.RLIMIT_AS]), *cmd]
+        env = self._env(state)
+        if resource.RLIMIT_CPU in limits:  # the entry point sets it when the step starts
+            env[ENV_CPU_SECONDS] = str(limits[resource.RLIMIT_CPU])
         with tempfile.TemporaryFile() as log:
             proc = subprocess.Popen(
                 cmd,
-                env=self._env(state),
+                env=env,
                 cwd=os.getcwd(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,

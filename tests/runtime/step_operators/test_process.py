@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -92,23 +93,34 @@ def spin() -> int:
         n += 1
 
 
+@step(step_operator=True)
+def brief() -> dict:
+    """Uses 0.6 s of CPU itself (more if its process started in less), so that with what its
+    process's start used (interpreter, imports) the process passes 1.2 s."""
+    started = time.process_time()
+    own = max(0.6, 1.2 - started)
+    while time.process_time() - started < own:
+        pass
+    return {"started": started, "own": own}
+
+
 @pipeline
-def memory_limited():
+def limited():
     greedy()
-
-
-@pipeline
-def cpu_limited():
     spin()
+    brief()
 
 
 def test_resource_limits(tmp_path):
-    # The CPU limit counts the process's start too (imports), so the memory case runs without it.
-    run = memory_limited.run(operator_stack(tmp_path / "mem"), raise_on_failure=False)
+    stack = operator_stack(tmp_path, cpu_seconds=1)
+    run = limited.run(stack, raise_on_failure=False)
     assert "MemoryError" in run.steps["greedy"].error.type
-    run = cpu_limited.run(operator_stack(tmp_path / "cpu", cpu_seconds=1), raise_on_failure=False)
     spun = run.steps["spin"]
     assert spun.status is Status.FAILED and "CPU time limit (1 s)" in spun.error.message
+    # The limit counts from the step's start: the process's own start is not the step's.
+    assert run.steps["brief"].status is Status.COMPLETED, run.steps["brief"].error
+    out = load_output(stack, run.run_id, "brief")
+    assert out["own"] < 1 < out["started"] + out["own"]
 
 
 def test_another_interpreter_must_have_provisioner(tmp_path):

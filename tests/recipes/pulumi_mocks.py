@@ -14,10 +14,26 @@ import pulumi
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, Mocks
 
+from provisioner.catalog.flavor import RecipeContext
+from provisioner.spec.models import AWSStack, AzureStack, GCPStack
+
 STACK = "ml"
 
 #: Maps whose keys are user data (tag keys, labels), not property names.
 FREE_FORM_KEYS = frozenset({"tags", "tagsAll", "labels"})
+
+
+def stack_ctx(
+    model: type[AWSStack | GCPStack | AzureStack],
+    name: str,
+    tags: dict[str, str] | None,
+    **fields: Any,
+) -> RecipeContext:
+    """A RecipeContext for a stack (of ``model``, with ``fields``) with no components built yet."""
+    spec = model.model_validate(
+        {"name": name, "tags": tags or {"team": "ml"}, "components": {}, **fields}
+    )
+    return RecipeContext(spec=spec)
 
 
 class RecordingMocks(Mocks):

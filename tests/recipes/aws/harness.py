@@ -22,6 +22,7 @@ from tests.recipes.pulumi_mocks import (
     check_tree,
     run_program,
     snake_case_keys,
+    stack_ctx,
 )
 
 __all__ = ["STACK", "Registration", "Run", "snake_case_keys"]
@@ -38,16 +39,7 @@ def make_ctx(
     name: str = STACK, region: str = REGION, tags: dict[str, str] | None = None
 ) -> RecipeContext:
     """A RecipeContext for an AWS stack with no components built yet."""
-    spec = AWSStack.model_validate(
-        {
-            "name": name,
-            "cloud": "aws",
-            "region": region,
-            "tags": tags or {"team": "ml"},
-            "components": {},
-        }
-    )
-    return RecipeContext(spec=spec)
+    return stack_ctx(AWSStack, name, tags, cloud="aws", region=region)
 
 
 class AWSMocks(RecordingMocks):

@@ -24,6 +24,7 @@ from tests.recipes.pulumi_mocks import (
     check_outputs,
     check_tree,
     run_program,
+    stack_ctx,
 )
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
@@ -40,17 +41,7 @@ def make_ctx(
     name: str = STACK, location: str = LOCATION, tags: dict[str, str] | None = None, **extra
 ) -> RecipeContext:
     """A RecipeContext for an Azure stack with no components built yet."""
-    spec = AzureStack.model_validate(
-        {
-            "name": name,
-            "cloud": "azure",
-            "location": location,
-            "tags": tags or {"team": "ml"},
-            "components": {},
-            **extra,
-        }
-    )
-    return RecipeContext(spec=spec)
+    return stack_ctx(AzureStack, name, tags, cloud="azure", location=location, **extra)
 
 
 def _user_kubeconfig(fqdn: str) -> str:

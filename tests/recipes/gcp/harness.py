@@ -23,6 +23,7 @@ from tests.recipes.pulumi_mocks import (
     check_outputs,
     check_tree,
     run_program,
+    stack_ctx,
 )
 
 __all__ = ["STACK", "Registration", "Run"]
@@ -48,17 +49,7 @@ def make_ctx(
     name: str = STACK, region: str = REGION, tags: dict[str, str] | None = None
 ) -> RecipeContext:
     """A RecipeContext for a GCP stack with no components built yet."""
-    spec = GCPStack.model_validate(
-        {
-            "name": name,
-            "cloud": "gcp",
-            "project": PROJECT,
-            "region": region,
-            "tags": tags or {"team": "ml"},
-            "components": {},
-        }
-    )
-    return RecipeContext(spec=spec)
+    return stack_ctx(GCPStack, name, tags, cloud="gcp", project=PROJECT, region=region)
 
 
 class GCPMocks(RecordingMocks):

@@ -21,21 +21,11 @@ from provisioner.runtime.components.base import import_sdk
 from provisioner.runtime.components.image_builder import BuiltImage, ImageBuilder, Progress
 from provisioner.runtime.images import inputs
 from provisioner.runtime.images.append import running_python
+from provisioner.runtime.images.context import context_entries
 
 if TYPE_CHECKING:
     from provisioner.runtime.pipeline import Pipeline
 
-DOCKERFILE = """\
-ARG BASE_IMAGE={base}
-FROM $BASE_IMAGE
-COPY requirements.txt /opt/provisioner/requirements.txt
-RUN pip install --no-cache-dir --disable-pip-version-check --target /{deps} \\
-      -r /opt/provisioner/requirements.txt
-COPY provisioner /{deps}/
-COPY app /{code}/
-ENV PYTHONPATH=/{code}:/{deps} PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-WORKDIR /{code}
-"""
 #: ECR Public's copy of Docker's official Python image, reachable from CodeBuild.
 DEFAULT_BASE = "public.ecr.aws/docker/library/python:{python}-slim"
 _DONE = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED")
@@ -168,25 +158,8 @@ def _ecr_digest(ecr: Any, repo: str, tag: str) -> str | None:
 def context_zip(ins: inputs.BuildInputs, base: str) -> bytes:
     """The build context as a zip (what a CodeBuild S3 source takes), reproducible."""
     buf = io.BytesIO()
-    prefix = f"{inputs.DEPS_DIR}/"
-    entries: list[tuple[str, bytes]] = [
-        (
-            "Dockerfile",
-            DOCKERFILE.format(base=base, deps=inputs.DEPS_DIR, code=inputs.CODE_DIR).encode(),
-        ),
-        ("requirements.txt", ("\n".join(ins.requirements) + "\n").encode()),
-        (
-            f"provisioner/provisioner-{ins.provisioner_version}.dist-info/METADATA",
-            f"Metadata-Version: 2.1\nName: provisioner\nVersion: {ins.provisioner_version}\n".encode(),
-        ),
-    ]
-    entries += [(name, path.read_bytes()) for name, path in ins.code]
-    entries += [
-        (f"provisioner/{name.removeprefix(prefix)}", path.read_bytes())
-        for name, path in ins.provisioner_files
-    ]
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(entries):
+        for name, data in context_entries(ins, base):
             info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -2,9 +2,7 @@
 reproducible tar.gz, its upload to the stack's artifact store, the registry look-up that
 skips a tag already pushed, and JSON calls to a cloud's REST API with a bearer token.
 
-The context is the same as CodeBuild's (see :mod:`provisioner.runtime.images.codebuild`): a
-generated Dockerfile, ``requirements.txt``, the pipeline's source under ``app/`` and
-provisioner under ``provisioner/``.
+The context is the same as CodeBuild's (:mod:`provisioner.runtime.images.context`).
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner.catalog.types import ComponentType
 from provisioner.errors import OperationError, UserInputError
 from provisioner.runtime.images import inputs
-from provisioner.runtime.images.codebuild import DOCKERFILE
+from provisioner.runtime.images.context import context_entries
 from provisioner.runtime.images.login import push_credentials
 from provisioner.runtime.images.oci import RegistryClient
 from provisioner.runtime.stores.endpoints import is_loopback
@@ -39,28 +37,6 @@ def extras(config: dict[str, Any], cloud: str) -> dict[str, Any]:
     configs carry them at the top)."""
     sub = config.get(cloud)
     return {**config, **(sub if isinstance(sub, dict) else {})}
-
-
-def context_entries(ins: inputs.BuildInputs, base: str) -> list[tuple[str, bytes]]:
-    """(path in the context, content), sorted."""
-    prefix = f"{inputs.DEPS_DIR}/"
-    entries: list[tuple[str, bytes]] = [
-        (
-            "Dockerfile",
-            DOCKERFILE.format(base=base, deps=inputs.DEPS_DIR, code=inputs.CODE_DIR).encode(),
-        ),
-        ("requirements.txt", ("\n".join(ins.requirements) + "\n").encode()),
-        (
-            f"provisioner/provisioner-{ins.provisioner_version}.dist-info/METADATA",
-            f"Metadata-Version: 2.1\nName: provisioner\nVersion: {ins.provisioner_version}\n".encode(),
-        ),
-    ]
-    entries += [(name, path.read_bytes()) for name, path in ins.code]
-    entries += [
-        (f"provisioner/{name.removeprefix(prefix)}", path.read_bytes())
-        for name, path in ins.provisioner_files
-    ]
-    return sorted(entries)
 
 
 def context_tar(ins: inputs.BuildInputs, base: str) -> bytes:

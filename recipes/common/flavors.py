@@ -25,6 +25,22 @@ Words = Annotated[
     Field(min_length=1, max_length=50),
 ]
 
+#: A Kubernetes object name (an RFC 1123 label).
+_K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+#: The kubeconfig context of a component that works on a cluster.
+KubeContext = Annotated[
+    str | None, Field(default=None, min_length=1, description="The kubeconfig context.")
+]
+#: The API server of a component that works on a cluster, when not the kubeconfig's.
+ApiServer = Annotated[
+    str | None,
+    Field(
+        default=None,
+        pattern=r"^https?://",
+        description="An API URL used without credentials (kubectl proxy); default: the kubeconfig.",
+    ),
+]
+
 
 class SlackAlerterConfig(FlavorConfig):
     """Posts to a Slack channel with a bot token; asks approval questions in a thread."""
@@ -94,13 +110,11 @@ class KubernetesStepOperatorConfig(FlavorConfig):
         str | None,
         Field(
             default=None,
-            pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+            pattern=_K8S_NAME,
             description="Namespace of the Jobs; default: the orchestrator's, else default.",
         ),
     ]
-    kube_context: Annotated[
-        str | None, Field(default=None, min_length=1, description="The kubeconfig context.")
-    ]
+    kube_context: KubeContext
     service_account: Annotated[
         str | None,
         Field(default=None, min_length=1, description="Service account of the step pods."),
@@ -114,15 +128,7 @@ class KubernetesStepOperatorConfig(FlavorConfig):
             "registry); default: the orchestrator's, or $PROVISIONER_IMAGE.",
         ),
     ]
-    api_server: Annotated[
-        str | None,
-        Field(
-            default=None,
-            pattern=r"^https?://",
-            description="An API URL used without credentials (kubectl proxy); default: the "
-            "kubeconfig.",
-        ),
-    ]
+    api_server: ApiServer
     pin_image_digest: Annotated[
         bool | None, Field(default=None, description="Run the image by its digest (default on).")
     ]
@@ -149,13 +155,11 @@ class KubernetesModelDeployerConfig(FlavorConfig):
         str | None,
         Field(
             default=None,
-            pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+            pattern=_K8S_NAME,
             description="Namespace of the model servers; default: the orchestrator's.",
         ),
     ]
-    kube_context: Annotated[
-        str | None, Field(default=None, min_length=1, description="The kubeconfig context.")
-    ]
+    kube_context: KubeContext
     service_account: Annotated[
         str | None,
         Field(
@@ -174,15 +178,7 @@ class KubernetesModelDeployerConfig(FlavorConfig):
             "of the stack's container registry); default: the orchestrator's.",
         ),
     ]
-    api_server: Annotated[
-        str | None,
-        Field(
-            default=None,
-            pattern=r"^https?://",
-            description="An API URL used without credentials (kubectl proxy); default: the "
-            "kubeconfig.",
-        ),
-    ]
+    api_server: ApiServer
     replicas: Annotated[int, Field(default=1, ge=1, le=50, description="Server pods.")]
     cpu: Annotated[
         str,

@@ -117,15 +117,10 @@ def test_an_azureml_uri_asks_for_its_plugin_by_integration(monkeypatch):
     assert "provisioner integration install mlflow-azure" in str(caught.value.hint or caught.value)
 
 
-def test_a_stack_with_an_azureml_tracker_names_the_plugin_before_it_runs(
-    tmp_path, monkeypatch
-):
-    from provisioner.integrations import MissingIntegrationError
-    from provisioner.integrations import require_for_stack
+def test_a_stack_with_an_azureml_tracker_names_the_plugin_before_it_runs(tmp_path, monkeypatch):
+    from provisioner.integrations import MissingIntegrationError, require_for_stack
 
-    monkeypatch.setattr(
-        "provisioner.integrations._find", lambda module: module != "azureml.mlflow"
-    )
+    monkeypatch.setattr("provisioner.integrations._find", lambda module: module != "azureml.mlflow")
     tracker = ComponentConnection(
         flavor="mlflow", config={"tracking_uri": "azureml://westeurope.api.azureml.ms/x"}
     )

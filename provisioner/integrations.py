@@ -130,6 +130,13 @@ INTEGRATIONS: dict[str, Integration] = {
             ("mlflow", "sagemaker_mlflow"),
         ),
         Integration(
+            "mlflow-azure",
+            "the MLflow clients against an AzureML workspace's tracking server: its Entra ID "
+            "auth plugin",
+            ("mlflow-skinny>=3.5,<4", "azureml-mlflow>=1.60,<2"),
+            ("mlflow", "azureml.mlflow"),
+        ),
+        Integration(
             "pandas",
             "pandas DataFrames as Parquet artifacts",
             ("pandas>=2.2,<4", "pyarrow>=14,<27"),
@@ -212,6 +219,11 @@ ORCHESTRATOR_NEEDS: dict[str, tuple[str, str]] = {"kubernetes": ("kubernetes", "
 OBSERVER_NEEDS: dict[tuple[str, str], tuple[str, str]] = {
     ("experiment_tracker", "mlflow"): ("mlflow", "mlflow"),
 }
+#: The auth plugin an MLflow tracker needs, by its tracking URI's scheme.
+TRACKING_PLUGIN_NEEDS: dict[str, tuple[str, str]] = {
+    "arn": ("mlflow-aws", "sagemaker_mlflow"),
+    "azureml": ("mlflow-azure", "azureml.mlflow"),
+}
 
 
 def require_for_stack(stack: StackConfig) -> None:
@@ -231,6 +243,10 @@ def require_for_stack(stack: StackConfig) -> None:
         needs.append(ORCHESTRATOR_NEEDS.get(orchestrator.flavor, ("", "")))
     for type_, comp in stack.components.items():
         needs.append(OBSERVER_NEEDS.get((str(type_), comp.flavor), ("", "")))
+    tracker = stack.component(ComponentType.EXPERIMENT_TRACKER)
+    tracking_uri = tracker.config.get("tracking_uri") if tracker else None
+    if isinstance(tracking_uri, str) and ":" in tracking_uri:
+        needs.append(TRACKING_PLUGIN_NEEDS.get(tracking_uri.split(":", 1)[0], ("", "")))
     missing = [(name, module) for name, module in needs if name and not _find(module)]
     if not missing:
         return

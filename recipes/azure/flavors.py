@@ -461,6 +461,7 @@ FLAVORS: list[Flavor] = [
         connection_model=conn.AzureMLflowConnection,
         requires=(_NEEDS_CONTAINER,),
         description="The AzureML workspace's MLflow tracking server; Entra ID auth.",
+        implementation="provisioner.runtime.mlflow.tracker:MLflowExperimentTracker",
     ),
     Flavor(
         type=ComponentType.MODEL_REGISTRY,
@@ -471,6 +472,7 @@ FLAVORS: list[Flavor] = [
         connection_model=conn.AzureMLflowConnection,
         requires=(_NEEDS_CONTAINER,),
         description="The AzureML workspace's MLflow model registry.",
+        implementation="provisioner.runtime.mlflow.registry:MLflowModelRegistry",
     ),
     Flavor(
         type=ComponentType.ALERTER,

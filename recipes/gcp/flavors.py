@@ -542,6 +542,7 @@ FLAVORS: list[Flavor] = [
         connection_model=conn.MLflowConnection,
         requires=(_NEEDS_BUCKET, _NEEDS_CLUSTER),
         description="MLflow on the stack's GKE cluster; artifacts in the stack's bucket.",
+        implementation="provisioner.runtime.mlflow.tracker:MLflowExperimentTracker",
     ),
     Flavor(
         type=ComponentType.MODEL_REGISTRY,
@@ -552,6 +553,7 @@ FLAVORS: list[Flavor] = [
         connection_model=conn.MLflowConnection,
         requires=(_NEEDS_BUCKET, _NEEDS_CLUSTER),
         description="The MLflow model registry (shares the experiment tracker's server).",
+        implementation="provisioner.runtime.mlflow.registry:MLflowModelRegistry",
     ),
     Flavor(
         type=ComponentType.ALERTER,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
+from provisioner.errors import UserInputError
 from provisioner.runtime.components.base import import_sdk
 
 #: Tags MLflow runs and model versions get from provisioner.
@@ -26,15 +29,50 @@ RETRY_DEFAULTS = {
 }
 
 
+#: Points the MLflow clients at another address of a stack's server (for instance the local
+#: end of a ``kubectl port-forward`` to a server that only the cluster can reach).
+TRACKING_URI_ENV = "PROVISIONER_MLFLOW_TRACKING_URI"
+
+
+def reachable_uri(tracking_uri: str) -> str:
+    """``tracking_uri``, or the address :data:`TRACKING_URI_ENV` gives for it.
+
+    A server addressed by its cluster DNS name (``*.svc.cluster.local``, as the gcp-recipe's
+    MLflow on GKE is) can be reached only from inside the cluster. Outside it, the name does
+    not resolve, and this says what to do instead of letting every call time out.
+
+    Raises:
+        UserInputError: the URI is a cluster-internal name that this machine cannot resolve.
+    """
+    override = os.environ.get(TRACKING_URI_ENV)
+    if override:
+        return override
+    host = urlsplit(tracking_uri).hostname or ""
+    if tracking_uri.startswith(("http://", "https://")) and host.endswith(".svc.cluster.local"):
+        try:
+            socket.getaddrinfo(host, None)
+        except OSError:
+            raise UserInputError(
+                f"the MLflow server {tracking_uri} is reachable only inside its cluster; "
+                "from this machine, run the stack config's port_forward_command (under the "
+                f"tracker's gcp: keys) and set {TRACKING_URI_ENV}=http://127.0.0.1:<port>"
+            ) from None
+    return tracking_uri
+
+
 def mlflow_client(tracking_uri: str) -> Any:
     """An ``MlflowClient`` for ``tracking_uri`` (and its registry).
 
     A SageMaker managed MLflow server (an ``arn:`` URI) needs the ``sagemaker-mlflow`` auth
-    plugin, which the ``mlflow-aws`` integration installs.
+    plugin, which the ``mlflow-aws`` integration installs; an AzureML workspace (an
+    ``azureml:`` URI) needs ``azureml-mlflow``, which the ``mlflow-azure`` integration
+    installs. :func:`reachable_uri` applies first.
 
     Raises:
-        MissingIntegrationError: mlflow (or the SageMaker plugin) is not installed.
+        MissingIntegrationError: mlflow (or the cloud's auth plugin) is not installed.
+        UserInputError: the server's address cannot be reached from this machine.
     """
+    tracking_uri = reachable_uri(tracking_uri)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     # MLflow's defaults retry a refused connection 7 times with doubling waits (about 4
@@ -49,6 +87,8 @@ def mlflow_client(tracking_uri: str) -> Any:
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     if tracking_uri.startswith("arn:"):
         import_sdk("sagemaker_mlflow", "mlflow-aws")
+    if tracking_uri.startswith("azureml:"):
+        import_sdk("azureml.mlflow", "mlflow-azure")
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)

@@ -104,6 +104,23 @@ def test_only_a_stack_with_the_deployer_gives_its_service_account_the_rights():
     }
 
 
+def test_the_deployers_refusal_hint_names_exactly_the_granted_rights():
+    from provisioner.runtime.mlflow.kube_deployer import RIGHTS_HINT
+
+    listed = RIGHTS_HINT.split("grants: ", 1)[1].split(" (the stack", 1)[0]
+    named = set()
+    for part in listed.split("; "):
+        what, verbs = re.fullmatch(r"([a-z/]+(?: \([a-z.]+\))?) ([a-z, ]+)", part).groups()
+        named |= {(what, verb) for verb in verbs.split(", ")}
+    assert named == {
+        (resource + (f" ({group})" if group else ""), verb)
+        for rule in DEPLOYER_RULES
+        for group in rule["api_groups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_deployer_in_the_cluster_needs_exactly_the_granted_rights(

@@ -82,6 +82,10 @@ class _FullRecorder(aws_harness.RecordingMonitor):
             whole.pop("source_position", None)
             whole.pop("stackTrace", None)
             whole.pop("stack_trace", None)
+            # dependencies are sets: the SDK lists them in whatever order its awaits finished
+            whole["dependencies"] = sorted(whole.get("dependencies", []))
+            for deps in whole.get("propertyDependencies", {}).values():
+                deps["urns"] = sorted(deps.get("urns", []))
             type(self).seen.append(whole)
         return super().RegisterResource(request)
 

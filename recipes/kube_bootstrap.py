@@ -1,11 +1,4 @@
-"""Recipe part: what pipeline steps need inside a stack's cluster, on every cloud.
-
-The provider, the namespace, the runner service account, and Roles and RoleBindings for
-exactly what the runtime does there. A cloud's ``cluster_objects`` module adds only what
-differs: how the provider gets its credentials, and how the service account is tied to a
-cloud identity. The objects are children of the orchestrator component itself (not of a
-component of their own), so their URNs stay what they were.
-"""
+"""Recipe part: what pipeline steps need inside a stack's cluster, the same on every cloud."""
 
 from __future__ import annotations
 
@@ -96,7 +89,10 @@ class ClusterBootstrap:
     """The provider, namespace, service account, runner Role and RoleBinding, and (when the
     stack serves models there) the model deployer's Role and RoleBinding.
 
-    Built by the orchestrator component (``owner``); every object is its child.
+    A cloud's ``ClusterObjects`` adds only what differs: the provider's credentials, and what
+    ties the service account to a cloud identity. Built by the orchestrator component
+    (``owner``); every object is its child (not a component of its own), so the objects keep
+    the URNs they had before the clouds shared this code.
     """
 
     def __init__(self, owner: pulumi.ComponentResource, name: str, args: ClusterBootstrapArgs):

@@ -1,11 +1,5 @@
-"""Thin Kubernetes resources for the cluster bootstrap: what ``pulumi_kubernetes`` sends for
-them, without importing its typed classes (``core.v1`` alone costs about 0.4 s).
-
-Each class registers the same type token, properties (camelCase, as the engine sees them),
-aliases and provider plugin version as the typed SDK class of the same name, so the real
-engine picks the same plugin and a state written by either matches the other; a test holds
-them equal. Nested inputs are plain manifests: write their keys in camelCase.
-"""
+"""Thin Kubernetes resources: what the typed ``pulumi_kubernetes`` classes send, without their
+import (``core.v1`` alone costs about 0.4 s)."""
 
 from __future__ import annotations
 
@@ -84,7 +78,13 @@ def _defaults(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
 
 
 class _KubeObject(pulumi.CustomResource):
-    """One Kubernetes object: ``apiVersion`` and ``kind`` set, the rest as given."""
+    """One Kubernetes object: ``apiVersion`` and ``kind`` set, the rest as given.
+
+    A subclass registers the same type token, properties (camelCase, as the engine sees them),
+    aliases and provider plugin version as the typed SDK class of the same name, so the real
+    engine picks the same plugin and a state written by either matches the other (a test holds
+    them equal). Nested inputs are plain manifests: their keys are written in camelCase.
+    """
 
     API_VERSION: ClassVar[str]
     KIND: ClassVar[str]

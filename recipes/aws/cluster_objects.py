@@ -1,8 +1,4 @@
-"""Recipe part: what pipeline steps need inside the EKS cluster (namespace, service account, RBAC).
-
-The objects themselves are every cloud's (:mod:`provisioner.recipes.kube_bootstrap`); EKS adds
-the provider's ``aws eks get-token`` credentials and the service account's IRSA role.
-"""
+"""Recipe part: what pipeline steps need inside the EKS cluster (namespace, service account, RBAC)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Recipe part: what pipeline steps need inside the AKS cluster (namespace, service account, RBAC).
-
-The objects themselves are every cloud's (:mod:`provisioner.recipes.kube_bootstrap`); AKS adds
-the provider's ``kubelogin`` credentials and the workload-identity label and annotation.
-"""
+"""Recipe part: what pipeline steps need inside the AKS cluster (namespace, service account, RBAC)."""
 
 from __future__ import annotations
 

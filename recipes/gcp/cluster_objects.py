@@ -1,8 +1,4 @@
-"""Recipe part: what pipeline steps need inside the GKE cluster (namespace, service account, RBAC).
-
-The objects themselves are every cloud's (:mod:`provisioner.recipes.kube_bootstrap`); GKE adds
-the provider's ``gke-gcloud-auth-plugin`` credentials and the workload-identity annotation.
-"""
+"""Recipe part: what pipeline steps need inside the GKE cluster (namespace, service account, RBAC)."""
 
 from __future__ import annotations
 

@@ -8,26 +8,14 @@ from typing import Any
 
 import pulumi
 
-from provisioner.errors import UserInputError
+from provisioner.recipes import kube_objects
+from provisioner.recipes.kube_bootstrap import RBAC_GROUP, ClusterBootstrap, ClusterBootstrapArgs
 from provisioner.recipes.kube_runner import RUNNER_RULES
 
 __all__ = ["RUNNER_GROUP", "RUNNER_RULES", "ClusterObjects", "ClusterObjectsArgs", "kubeconfig"]
 
 #: The Kubernetes group the stack user role's access entry maps to; the RoleBinding binds it.
 RUNNER_GROUP = "provisioner-runners"
-
-
-def _kubernetes_sdk() -> Any:
-    try:
-        import pulumi_kubernetes
-    except ImportError:
-        raise UserInputError(
-            "orchestrator 'kubernetes' on AWS needs the pulumi-kubernetes package to create "
-            "its namespace, service account and roles in the cluster",
-            hint="install it with `provisioner integration install kubernetes` "
-            "(or: pip install 'provisioner[kubernetes]')",
-        ) from None
-    return pulumi_kubernetes
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str, profile: str | None):
@@ -79,6 +67,7 @@ class ClusterObjectsArgs:
         namespace: the namespace steps run in.
         service_account: the service account steps run as.
         step_role_arn: the IRSA role the service account is annotated with.
+        serves_models: the stack has a ``kubernetes`` model deployer (it gets its rights).
     """
 
     cluster: Any
@@ -87,62 +76,30 @@ class ClusterObjectsArgs:
     namespace: str
     service_account: str
     step_role_arn: Any
+    serves_models: bool = False
 
 
-class ClusterObjects:
-    """The provider, namespace, annotated service account, Role and RoleBinding.
-
-    Built by the orchestrator component (``owner``); every object is its child.
-    """
+class ClusterObjects(ClusterBootstrap):
+    """The provider, namespace, IRSA-annotated service account, Roles and RoleBindings."""
 
     def __init__(self, owner: pulumi.ComponentResource, name: str, args: ClusterObjectsArgs):
-        k8s = _kubernetes_sdk()
+        kube_objects.require_sdk(
+            "orchestrator 'kubernetes' on AWS", "its namespace, service account and roles"
+        )
         cluster = args.cluster
         config = pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.certificate_authority
         ).apply(lambda v: kubeconfig(v[0], v[1], _ca_data(v[2]), args.region, args.profile))
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=config,
-            opts=pulumi.ResourceOptions(parent=owner),
-        )
-        inside = pulumi.ResourceOptions(parent=owner, provider=self.provider)
-        ns = args.namespace
-        labels = {"app.kubernetes.io/managed-by": "provisioner"}
-        self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": ns, "labels": labels}, opts=inside
-        )
-        after_ns = pulumi.ResourceOptions(
-            parent=owner, provider=self.provider, depends_on=[self.namespace]
-        )
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-service-account",
-            metadata={
-                "name": args.service_account,
-                "namespace": ns,
-                "labels": labels,
-                "annotations": {"eks.amazonaws.com/role-arn": args.step_role_arn},
-            },
-            opts=after_ns,
-        )
-        self.role = k8s.rbac.v1.Role(
-            f"{name}-runner-role",
-            metadata={"name": "provisioner-runner", "namespace": ns, "labels": labels},
-            rules=[dict(rule) for rule in RUNNER_RULES],
-            opts=after_ns,
-        )
-        self.role_binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-runner-binding",
-            metadata={"name": "provisioner-runner", "namespace": ns, "labels": labels},
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "provisioner-runner",
-            },
-            subjects=[
-                {"kind": "Group", "name": RUNNER_GROUP, "api_group": "rbac.authorization.k8s.io"}
-            ],
-            opts=pulumi.ResourceOptions(
-                parent=owner, provider=self.provider, depends_on=[self.role]
+        super().__init__(
+            owner,
+            name,
+            ClusterBootstrapArgs(
+                kubeconfig=config,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                service_account_annotations={"eks.amazonaws.com/role-arn": args.step_role_arn},
+                # The stack user role's access entry maps it to this group.
+                subjects=[{"kind": "Group", "name": RUNNER_GROUP, "apiGroup": RBAC_GROUP}],
+                serves_models=args.serves_models,
             ),
         )

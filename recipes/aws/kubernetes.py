@@ -17,6 +17,7 @@ from provisioner.recipes.aws.cluster_objects import ClusterObjects, ClusterObjec
 from provisioner.recipes.aws.flavors import EKSOrchestratorConfig
 from provisioner.recipes.aws.network import AWSNetwork, AWSNetworkArgs
 from provisioner.recipes.aws.sdk import aws
+from provisioner.recipes.kube_bootstrap import serves_models
 
 #: AWS-managed policies EKS requires; none grants more than the cluster or its nodes need.
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
@@ -261,6 +262,7 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
                 namespace=config.namespace,
                 service_account=config.service_account,
                 step_role_arn=self.workload_role.arn,
+                serves_models=serves_models(ctx, config.namespace),
             ),
         )
         self.connection: dict[str, Any] = {

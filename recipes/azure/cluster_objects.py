@@ -1,8 +1,4 @@
-"""Recipe part: what pipeline steps need inside the AKS cluster (namespace, service account, RBAC).
-
-The runner rights are the EKS bootstrap's (:data:`RUNNER_RULES`), which a test keeps equal to
-what the kubernetes orchestrator's preflight checks.
-"""
+"""Recipe part: what pipeline steps need inside the AKS cluster (namespace, service account, RBAC)."""
 
 from __future__ import annotations
 
@@ -14,26 +10,14 @@ from typing import Any
 import pulumi
 import yaml
 
-from provisioner.errors import UserInputError
-from provisioner.recipes.aws.cluster_objects import RUNNER_RULES
+from provisioner.recipes import kube_objects
+from provisioner.recipes.kube_bootstrap import ClusterBootstrap, ClusterBootstrapArgs
+from provisioner.recipes.kube_runner import RUNNER_RULES
 
 __all__ = ["AKS_SERVER_ID", "RUNNER_RULES", "ClusterObjects", "ClusterObjectsArgs", "kubeconfig"]
 
 #: The application id of the AKS Entra ID server every AKS cluster's tokens are issued for.
 AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
-
-
-def _kubernetes_sdk() -> Any:
-    try:
-        import pulumi_kubernetes
-    except ImportError:
-        raise UserInputError(
-            "orchestrator 'kubernetes' on Azure needs the pulumi-kubernetes package to create "
-            "its namespace, service account and roles in the cluster",
-            hint="install it with `provisioner integration install kubernetes` "
-            "(or: pip install 'provisioner[kubernetes]')",
-        ) from None
-    return pulumi_kubernetes
 
 
 def ca_data(user_kubeconfig_b64: str) -> str:
@@ -70,6 +54,11 @@ def kubeconfig(cluster_name: str, endpoint: str, ca: str) -> str:
     )
 
 
+def _manifest_subject(subject: dict[str, Any]) -> dict[str, Any]:
+    """An RBAC subject with the manifest's key names (``api_group`` -> ``apiGroup``)."""
+    return {("apiGroup" if key == "api_group" else key): v for key, v in subject.items()}
+
+
 @dataclass(frozen=True)
 class ClusterObjectsArgs:
     """Inputs of the in-cluster objects.
@@ -83,6 +72,7 @@ class ClusterObjectsArgs:
         runner_client_id: the runner identity's client id (the workload identity).
         subjects: RBAC subjects bound to the runner role (the stack user identity, users).
         depends_on: what must exist first (the deployer's cluster admin grant).
+        serves_models: the stack has a ``kubernetes`` model deployer (it gets its rights).
     """
 
     cluster_name: Any
@@ -93,60 +83,32 @@ class ClusterObjectsArgs:
     runner_client_id: Any
     subjects: list[dict[str, Any]]
     depends_on: list[pulumi.Resource]
+    serves_models: bool = False
 
 
-class ClusterObjects:
-    """The provider, namespace, workload-identity service account, Role and RoleBinding.
-
-    Built by the orchestrator component (``owner``); every object is its child.
-    """
+class ClusterObjects(ClusterBootstrap):
+    """The provider, namespace, workload-identity service account, Roles and RoleBindings."""
 
     def __init__(self, owner: pulumi.ComponentResource, name: str, args: ClusterObjectsArgs):
-        k8s = _kubernetes_sdk()
+        kube_objects.require_sdk(
+            "orchestrator 'kubernetes' on Azure", "its namespace, service account and roles"
+        )
         config = pulumi.Output.all(args.cluster_name, args.endpoint, args.user_kubeconfig).apply(
             lambda v: kubeconfig(v[0], v[1], ca_data(v[2]))
         )
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=config,
-            opts=pulumi.ResourceOptions(parent=owner, depends_on=args.depends_on),
-        )
-        ns = args.namespace
-        labels = {"app.kubernetes.io/managed-by": "provisioner"}
-        self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": ns, "labels": labels},
-            opts=pulumi.ResourceOptions(parent=owner, provider=self.provider),
-        )
-        after_ns = pulumi.ResourceOptions(
-            parent=owner, provider=self.provider, depends_on=[self.namespace]
-        )
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-service-account",
-            metadata={
-                "name": args.service_account,
-                "namespace": ns,
-                "labels": {**labels, "azure.workload.identity/use": "true"},
-                "annotations": {"azure.workload.identity/client-id": args.runner_client_id},
-            },
-            opts=after_ns,
-        )
-        self.role = k8s.rbac.v1.Role(
-            f"{name}-runner-role",
-            metadata={"name": "provisioner-runner", "namespace": ns, "labels": labels},
-            rules=[dict(rule) for rule in RUNNER_RULES],
-            opts=after_ns,
-        )
-        self.role_binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-runner-binding",
-            metadata={"name": "provisioner-runner", "namespace": ns, "labels": labels},
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "provisioner-runner",
-            },
-            subjects=args.subjects,
-            opts=pulumi.ResourceOptions(
-                parent=owner, provider=self.provider, depends_on=[self.role]
+        super().__init__(
+            owner,
+            name,
+            ClusterBootstrapArgs(
+                kubeconfig=config,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                service_account_labels={"azure.workload.identity/use": "true"},
+                service_account_annotations={
+                    "azure.workload.identity/client-id": args.runner_client_id
+                },
+                subjects=[_manifest_subject(s) for s in args.subjects],
+                serves_models=args.serves_models,
+                provider_depends_on=args.depends_on,
             ),
         )

@@ -14,6 +14,7 @@ from provisioner.recipes.azure.cluster_access import ClusterAccess, ClusterAcces
 from provisioner.recipes.azure.cluster_objects import ClusterObjects, ClusterObjectsArgs
 from provisioner.recipes.azure.flavors import AKSOrchestratorConfig
 from provisioner.recipes.azure.sdk import azure
+from provisioner.recipes.kube_bootstrap import serves_models
 
 #: The audience AKS workload identity tokens are exchanged for.
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
@@ -241,6 +242,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
                 runner_client_id=self.runner_identity.client_id,
                 subjects=self.access.subjects(),
                 depends_on=[self.deployer_admin],
+                serves_models=serves_models(ctx, config.namespace),
             ),
         )
         self.connection: dict[str, Any] = {

@@ -9,22 +9,20 @@ from typing import Any
 
 import pulumi
 
-from provisioner.errors import UserInputError
+from provisioner.recipes import kube_objects
+from provisioner.recipes.kube_bootstrap import RBAC_GROUP, ClusterBootstrap, ClusterBootstrapArgs
 from provisioner.recipes.kube_runner import RUNNER_RULES
 
 __all__ = ["RUNNER_RULES", "ClusterObjects", "ClusterObjectsArgs", "kubeconfig"]
 
+_NEEDED_BY = "orchestrator 'kubernetes' on GCP"
+
 
 def _kubernetes_sdk() -> Any:
-    try:
-        import pulumi_kubernetes
-    except ImportError:
-        raise UserInputError(
-            "orchestrator 'kubernetes' on GCP needs the pulumi-kubernetes package to create "
-            "its namespace, service account and roles in the cluster",
-            hint="install it with `provisioner integration install kubernetes` "
-            "(or: pip install 'provisioner[kubernetes]')",
-        ) from None
+    """The typed pulumi_kubernetes SDK, for the recipes that build more than the bootstrap."""
+    kube_objects.require_sdk(_NEEDED_BY, "its namespace, service account and roles")
+    import pulumi_kubernetes
+
     return pulumi_kubernetes
 
 
@@ -77,6 +75,7 @@ class ClusterObjectsArgs:
         service_account: the Kubernetes service account steps run as.
         step_account_email: the Google service account it acts as (workload identity).
         user_account_email: the stack user service account, bound to the runner Role.
+        serves_models: the stack has a ``kubernetes`` model deployer (it gets its rights).
     """
 
     cluster: Any
@@ -85,65 +84,32 @@ class ClusterObjectsArgs:
     service_account: str
     step_account_email: Any
     user_account_email: Any
+    serves_models: bool = False
 
 
-class ClusterObjects:
-    """The provider, namespace, annotated service account, Role and RoleBinding.
-
-    Built by the orchestrator component (``owner``); every object is its child.
-    """
+class ClusterObjects(ClusterBootstrap):
+    """The provider, namespace, workload-identity service account, Roles and RoleBindings."""
 
     def __init__(self, owner: pulumi.ComponentResource, name: str, args: ClusterObjectsArgs):
-        k8s = _kubernetes_sdk()
+        kube_objects.require_sdk(_NEEDED_BY, "its namespace, service account and roles")
         cluster = args.cluster
         config = pulumi.Output.all(cluster.endpoint, cluster.master_auth).apply(
             lambda v: kubeconfig(args.context, v[0], _ca_data(v[1]))
         )
-        self.provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=config, opts=pulumi.ResourceOptions(parent=owner)
-        )
-        inside = pulumi.ResourceOptions(parent=owner, provider=self.provider)
-        ns = args.namespace
-        labels = {"app.kubernetes.io/managed-by": "provisioner"}
-        self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": ns, "labels": labels}, opts=inside
-        )
-        after_ns = pulumi.ResourceOptions(
-            parent=owner, provider=self.provider, depends_on=[self.namespace]
-        )
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-service-account",
-            metadata={
-                "name": args.service_account,
-                "namespace": ns,
-                "labels": labels,
-                "annotations": {"iam.gke.io/gcp-service-account": args.step_account_email},
-            },
-            opts=after_ns,
-        )
-        self.role = k8s.rbac.v1.Role(
-            f"{name}-runner-role",
-            metadata={"name": "provisioner-runner", "namespace": ns, "labels": labels},
-            rules=[dict(rule) for rule in RUNNER_RULES],
-            opts=after_ns,
-        )
-        # GKE names a Google identity by its email: the stack user service account is the User.
-        self.role_binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-runner-binding",
-            metadata={"name": "provisioner-runner", "namespace": ns, "labels": labels},
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "provisioner-runner",
-            },
-            subjects=[
-                {
-                    "kind": "User",
-                    "name": args.user_account_email,
-                    "api_group": "rbac.authorization.k8s.io",
-                }
-            ],
-            opts=pulumi.ResourceOptions(
-                parent=owner, provider=self.provider, depends_on=[self.role]
+        super().__init__(
+            owner,
+            name,
+            ClusterBootstrapArgs(
+                kubeconfig=config,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                service_account_annotations={
+                    "iam.gke.io/gcp-service-account": args.step_account_email
+                },
+                # GKE names a Google identity by its email: the stack user account is a User.
+                subjects=[
+                    {"kind": "User", "name": args.user_account_email, "apiGroup": RBAC_GROUP}
+                ],
+                serves_models=args.serves_models,
             ),
         )

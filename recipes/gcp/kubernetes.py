@@ -14,6 +14,7 @@ from provisioner.recipes.gcp.cluster_objects import ClusterObjects, ClusterObjec
 from provisioner.recipes.gcp.flavors import GKEOrchestratorConfig
 from provisioner.recipes.gcp.network import PODS_RANGE, SERVICES_RANGE, GCPNetwork
 from provisioner.recipes.gcp.sdk import gcp
+from provisioner.recipes.kube_bootstrap import serves_models
 
 APIS = (
     "compute.googleapis.com",
@@ -245,6 +246,7 @@ class GCPKubernetesOrchestrator(pulumi.ComponentResource):
                 service_account=config.service_account,
                 step_account_email=self.workload_account.email,
                 user_account_email=self.user_account.email,
+                serves_models=serves_models(ctx, config.namespace),
             ),
         )
         self.connection: dict[str, Any] = {

@@ -27,11 +27,14 @@ from provisioner.runtime.mlflow import kube_manifests as km
 from provisioner.runtime.mlflow.deployer import DEPLOYMENTS, deployment_key, invocation_payload
 from provisioner.runtime.orchestrators.kube_client import Caller, KubernetesAccessError
 
-#: The rights the deployer needs in its namespace (the runner's Role does not grant them).
+#: The rights the deployer needs in its namespace (``DEPLOYER_RULES`` in
+#: :mod:`provisioner.recipes.kube_runner`; the cloud recipes grant them to the runner service
+#: account and the stack's users when the stack definition has this deployer).
 RIGHTS_HINT = (
     "bind a Role in namespace {ns!r} that grants: deployments (apps) create, get, update, "
     "delete; services create, get, update, delete; services/proxy create; pods list; "
-    "pods/log get"
+    "pods/log get (the stack's recipe grants them when its definition has a model_deployer "
+    "of flavor 'kubernetes': add it and deploy the stack again)"
 )
 #: Keys taken from the stack's kubernetes orchestrator when the deployer leaves them out.
 _INHERITED = ("namespace", "kube_context", "service_account", "image", "api_server")
@@ -380,6 +383,10 @@ class KubernetesModelDeployer(ModelDeployer):
             )
             resp = api.call_api(method, url, headers, body, post_params, _request_timeout=t)
             resp.read()
+            if resp.status in (401, 403):  # the API server's own refusal, not the model's
+                from kubernetes.client.exceptions import ApiException
+
+                raise ApiException(http_resp=resp)
             return resp
 
         resp = call(post, f"call deployment {name}")

@@ -13,7 +13,8 @@ The peer is ZenML 0.98 with its MLflow experiment tracker (``nested: true``: a n
 run per step, as ours), pointed at the same server, on its default local stack against that
 stack plus the tracker, each step logging the same metric. It runs in a subprocess with its own
 config directory and analytics off, in the interpreter ``--zenml-python`` names (default: this
-one, if it imports zenml). ZenML's dependencies fight ours, so give it its own environment:
+one, if it imports zenml). ZenML pins older pydantic and SQLAlchemy than ours, so give it its
+own environment:
 
     uv venv ~/venvs/zenpeer --python 3.11
     uv pip install --python ~/venvs/zenpeer/bin/python 'zenml[local]==0.98.*' \\

@@ -295,6 +295,8 @@ def bench_zenml(
             env=env,
             timeout=3600,
         )
+    except subprocess.TimeoutExpired:
+        return f"zenml {version} did not finish within an hour"
     finally:
         shutil.rmtree(cfg, ignore_errors=True)
     for line in proc.stdout.splitlines():

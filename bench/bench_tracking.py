@@ -116,20 +116,22 @@ ZENML_SCRIPT = textwrap.dedent(
         return linear
 
     def timed(n, tracked):
-        times = []
-        for _ in range(repeat):
-            p = make(n, tracked)
-            t0 = time.perf_counter()
-            p()
-            times.append(time.perf_counter() - t0)
-        return times
+        client.activate_stack("tracked" if tracked else "default")
+        p = make(n, tracked)
+        t0 = time.perf_counter()
+        p()
+        return time.perf_counter() - t0
 
+    timed(2, False)  # warm-up: the database, the stacks, the server's first calls
+    timed(2, True)
     out = {"off": {}, "on": {}}
-    for stack, tracked in (("default", False), ("tracked", True)):
-        client.activate_stack(stack)
-        make(2, tracked)()  # warm-up: the database, the stack, the server's first calls
-        for n in steps:
-            out["on" if tracked else "off"][n] = timed(n, tracked)
+    for n in steps:
+        # off and on take turns, so a busy spell on the machine hits both alike
+        for key in ("off", "on"):
+            out[key][n] = []
+        for _ in range(repeat):
+            for key in ("off", "on"):
+                out[key][n].append(timed(n, key == "on"))
     # what reached the server: a run per pipeline run and a nested run per step
     server = mlflow.MlflowClient(tracking_uri)
     out["runs"] = {}
@@ -193,15 +195,20 @@ def destroy(name: str) -> None:
         print(f"provisioner stack destroy {name} failed:\n{proc.stderr}", file=sys.stderr)
 
 
-def timed(pipe, stack, repeat: int) -> float:
-    """Median seconds of ``repeat`` runs."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        run = pipe.run(stack)
-        times.append(time.perf_counter() - t0)
-        assert run.status.value == "completed", run.error
-    return statistics.median(times)
+def timed(pipe, stack) -> float:
+    """Seconds of one run."""
+    t0 = time.perf_counter()
+    run = pipe.run(stack)
+    elapsed = time.perf_counter() - t0
+    assert run.status.value == "completed", run.error
+    return elapsed
+
+
+def timed_pair(pipe, off, on, repeat: int) -> tuple[float, float]:
+    """Median seconds of ``repeat`` runs on ``off`` and on ``on``, taking turns, so a busy
+    spell on the machine hits both alike."""
+    pairs = [(timed(pipe, off), timed(pipe, on)) for _ in range(repeat)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def logged_runs(tracking_uri: str, experiment: str) -> int:
@@ -222,7 +229,7 @@ def bench_ours(off, on, steps: list[int], repeat: int) -> dict[int, tuple[float,
     warm = make(2)
     warm.run(on)  # the first API calls of a fresh server are slow
     warm.run(off)
-    out = {n: (timed(make(n), off, repeat), timed(make(n), on, repeat)) for n in steps}
+    out = {n: timed_pair(make(n), off, on, repeat) for n in steps}
     tracking_uri = on.component("experiment_tracker").config["tracking_uri"]
     for n in steps:
         found, expected = logged_runs(tracking_uri, f"tracked_{n}"), repeat * (n + 1)

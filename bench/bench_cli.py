@@ -176,10 +176,15 @@ for name, module in list(sys.modules.items()):
         print(name)
 """.replace("SDKS", repr(_SDKS))
 
+# With the collector off, as the plan itself imports them (the CLI freezes what it imported at
+# start-up, and the engine pauses the collector while the program runs): the floor is the
+# import work itself, not the collections over it.
 _IMPORT_THEM = """
-import importlib, sys
+import gc, importlib, sys
+gc.disable()
 for name in sys.stdin.read().split():
     importlib.import_module(name)
+gc.freeze()
 """
 
 

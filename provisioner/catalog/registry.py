@@ -26,14 +26,47 @@ BUILTIN_MODULES: tuple[str, ...] = (
 )
 
 
-class FlavorRegistry:
-    """Every known flavor, keyed by (type, name, cloud)."""
+def module_cloud(module: str) -> Cloud | None:
+    """The one cloud whose flavors a built-in module declares, or None for a module of any.
 
-    def __init__(self) -> None:
+    A module named ``provisioner.recipes.<cloud>.flavors`` declares that cloud's flavors
+    only (a test holds every built-in module to it), so a stack on AWS never imports the
+    Azure models.
+    """
+    parts = module.split(".")
+    if len(parts) == 4 and parts[:2] == ["provisioner", "recipes"] and parts[3] == "flavors":
+        return Cloud(parts[2]) if parts[2] in set(Cloud) else None
+    return None
+
+
+class FlavorRegistry:
+    """Every known flavor, keyed by (type, name, cloud).
+
+    Args:
+        modules: modules declaring flavors (``FLAVORS: list[Flavor]``), imported only when a
+            flavor of their cloud is first asked for (see :func:`module_cloud`): a command on
+            one stack pays for the models of its cloud, not every cloud's.
+    """
+
+    def __init__(self, modules: Iterable[str] = ()) -> None:
         self._flavors: dict[tuple[ComponentType, str, Cloud], Flavor] = {}
+        self._pending = {module: module_cloud(module) for module in modules}
+
+    def _load(self, cloud: Cloud | None = None) -> None:
+        """Register the pending modules' flavors: those of ``cloud``, or all of them."""
+        for module, serves in list(self._pending.items()):
+            if cloud is None or serves is None or serves == cloud:
+                flavors = importlib.import_module(module).FLAVORS
+                del self._pending[module]
+                for flavor in flavors:
+                    self._add(flavor, replace=False)
 
     def register(self, flavor: Flavor, *, replace: bool = False) -> None:
         """Add a flavor; a clash with an existing key is an error unless ``replace``."""
+        self._load(flavor.cloud)  # a clash with a built-in is found whatever the order
+        self._add(flavor, replace=replace)
+
+    def _add(self, flavor: Flavor, *, replace: bool) -> None:
         if flavor.key in self._flavors and not replace:
             old = self._flavors[flavor.key]
             raise CatalogError(
@@ -49,6 +82,7 @@ class FlavorRegistry:
 
     def all(self) -> list[Flavor]:
         """Every flavor, sorted by type, name and cloud."""
+        self._load()
         return sorted(
             self._flavors.values(),
             key=lambda f: (list(ComponentType).index(f.type), f.name, f.cloud),
@@ -56,10 +90,15 @@ class FlavorRegistry:
 
     def flavors_for(self, type_: ComponentType, cloud: Cloud | None = None) -> list[Flavor]:
         """The flavors of one type, optionally on one cloud."""
-        return [f for f in self.all() if f.type == type_ and (cloud is None or f.cloud == cloud)]
+        self._load(cloud)
+        return sorted(
+            (f for f in self._flavors.values() if f.type == type_ and cloud in (None, f.cloud)),
+            key=lambda f: (f.name, f.cloud),
+        )
 
     def get(self, type_: ComponentType, name: str, cloud: Cloud) -> Flavor:
         """Resolve a flavor, or explain what exists instead."""
+        self._load(cloud)
         flavor = self._flavors.get((type_, name, cloud))
         if flavor is not None:
             return flavor
@@ -100,12 +139,11 @@ _registry: FlavorRegistry | None = None
 
 
 def registry() -> FlavorRegistry:
-    """The process-wide registry, built on first use."""
+    """The process-wide registry, built on first use: every entry-point plugin is loaded
+    then, each built-in module when its cloud is first asked for."""
     global _registry
     if _registry is None:
-        reg = FlavorRegistry()
-        for module in BUILTIN_MODULES:
-            reg.register_all(importlib.import_module(module).FLAVORS)
+        reg = FlavorRegistry(BUILTIN_MODULES)
         _load_entry_points(reg)
         _registry = reg
     return _registry

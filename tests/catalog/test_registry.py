@@ -10,8 +10,10 @@ from pydantic import BaseModel
 
 from provisioner.catalog import Cloud, ComponentType, Flavor, FlavorConfig
 from provisioner.catalog.registry import (
+    BUILTIN_MODULES,
     ENTRY_POINT_GROUP,
     FlavorRegistry,
+    module_cloud,
     registry,
     reset_registry,
 )
@@ -63,6 +65,43 @@ def test_duplicate_registration_is_an_error():
     reg.register(flavor)
     with pytest.raises(CatalogError, match="registered twice"):
         reg.register(flavor)
+
+
+@pytest.mark.parametrize("module", BUILTIN_MODULES)
+def test_a_cloud_module_declares_only_its_clouds_flavors(module):
+    import importlib
+
+    cloud = module_cloud(module)
+    if cloud is not None:  # loaded only for stacks on that cloud
+        assert {f.cloud for f in importlib.import_module(module).FLAVORS} == {cloud}
+
+
+def test_a_flavor_of_one_cloud_loads_only_that_clouds_modules(monkeypatch):
+    imported = []
+    monkeypatch.setattr(
+        "provisioner.catalog.registry.importlib.import_module",
+        lambda name: imported.append(name) or sys.modules[name],
+    )
+    reg = FlavorRegistry(BUILTIN_MODULES)
+    flavor = reg.get(ComponentType.ARTIFACT_STORE, "s3", Cloud.AWS)
+    assert flavor.cloud == Cloud.AWS
+    assert {module_cloud(m) for m in imported} == {Cloud.AWS, None}
+    assert len(reg.all()) == len(FLAVORS)  # and everything when everything is asked for
+    assert sorted(imported) == sorted(BUILTIN_MODULES)
+
+
+def test_a_plugin_clashing_with_a_builtin_not_loaded_yet_is_an_error():
+    builtin = next(f for f in FLAVORS if f.cloud == Cloud.GCP)
+    reg = FlavorRegistry(BUILTIN_MODULES)
+    with pytest.raises(CatalogError, match="registered twice"):
+        reg.register(builtin)
+    reg.register(builtin, replace=True)  # replacing one is allowed
+
+
+def test_an_unknown_flavor_names_the_clouds_it_is_offered_on():
+    reg = FlavorRegistry(BUILTIN_MODULES)
+    with pytest.raises(CatalogError, match=r"not offered on cloud local \(it is offered on: aws"):
+        reg.get(ComponentType.ARTIFACT_STORE, "s3", Cloud.LOCAL)
 
 
 class DemoConfig(FlavorConfig):

@@ -164,7 +164,9 @@ def install_command(
     """The pip or uv command that installs (or, with ``upgrade``, upgrades) within range."""
     python = python or sys.executable
     if installer == "uv":
-        cmd = [uv_path(), "pip", "install", "--python", python]
+        # uv leaves bytecode to the first import, which cannot write it where
+        # PYTHONDONTWRITEBYTECODE is set: every start would compile the SDKs again
+        cmd = [uv_path(), "pip", "install", "--compile-bytecode", "--python", python]
         for req in requirements if upgrade else []:
             cmd += ["--upgrade-package", Requirement(req).name]
         return [*cmd, *requirements]

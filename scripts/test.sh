@@ -9,7 +9,9 @@ echo "==> Python packages (provisioner with the test and aws extras, resolved by
 # pip's resolver backtracks for many minutes over boto3/aiobotocore releases here; uv resolves
 # the same requirements in seconds.
 "$PY" -m pip install --quiet 'uv>=0.4'
-"$PY" -m uv pip install --quiet --python "$(command -v "$PY")" -e '.[test,aws]'
+# --compile-bytecode: uv otherwise leaves compiling to the first import, which cannot write
+# it where PYTHONDONTWRITEBYTECODE is set, and every test process would compile the SDKs again
+"$PY" -m uv pip install --quiet --compile-bytecode --python "$(command -v "$PY")" -e '.[test,aws]'
 
 echo "==> OCI registry for the local container_registry flavor (Debian docker-registry)"
 if ! command -v docker-registry >/dev/null 2>&1 && [ ! -x /usr/bin/docker-registry ]; then

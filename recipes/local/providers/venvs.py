@@ -89,6 +89,7 @@ def _build(path: Path, requirements: list[str], timeout: float) -> None:
                 "pip",
                 "install",
                 "--quiet",
+                "--compile-bytecode",  # a server starts from compiled modules every time
                 "--python",
                 str(path / "bin" / "python"),
                 *requirements,

@@ -16,6 +16,7 @@ from provisioner.errors import UserInputError
 from provisioner.recipes import kube_objects
 from provisioner.recipes.kube_runner import DEPLOYER_RULES, RUNNER_RULES
 from provisioner.spec.models import ComponentSpec
+from tests.recipes import pulumi_mocks
 from tests.recipes.aws import harness as aws_harness
 from tests.recipes.azure import harness as azure_harness
 from tests.recipes.gcp import harness as gcp_harness
@@ -70,7 +71,7 @@ def run(cloud: str, deployer: dict[str, Any] | None = None):
 # --- the thin resources are the typed ones, as the engine sees them ---------------------------
 
 
-class _FullRecorder(aws_harness.RecordingMonitor):
+class _FullRecorder(pulumi_mocks.RecordingMonitor):
     """Keeps every Kubernetes RegisterResource request whole (all but where in the source)."""
 
     seen: list[dict[str, Any]] = []
@@ -121,7 +122,7 @@ def _typed(monkeypatch) -> None:
 def _requests(cloud: str, monkeypatch, deployer: dict[str, Any] | None) -> list[dict[str, Any]]:
     _FullRecorder.seen = []
     with monkeypatch.context() as m:
-        m.setattr(HARNESS[cloud], "RecordingMonitor", _FullRecorder)
+        m.setattr(pulumi_mocks, "RecordingMonitor", _FullRecorder)  # every cloud runs through it
         run(cloud, deployer)
     return list(_FullRecorder.seen)
 

@@ -240,3 +240,47 @@ def test_a_write_that_fails_is_warned_about_once_and_the_run_goes_on(stack, monk
     # nothing was sent after the failed write
     written = [name for thread, name in calls if thread == "mlflow-tracker"]
     assert written == ["log_batch", "log_batch", "set_terminated"]
+
+
+ENTERED, GATE = threading.Event(), threading.Event()
+
+
+@step
+def wait_at_gate() -> int:
+    get_step_context().experiment_tracker.log_metrics({"before_gate": 1.0})
+    ENTERED.set()
+    GATE.wait(30)
+    return 0
+
+
+@pipeline
+def gated():
+    wait_at_gate()
+
+
+def test_ctrl_c_ends_the_open_step_runs_and_sends_everything_first(stack, client):
+    import _thread
+
+    from provisioner.runtime.errors import RunCancelled
+
+    ENTERED.clear()
+    GATE.clear()
+
+    def interrupt_when_entered():
+        ENTERED.wait(30)
+        _thread.interrupt_main()  # what Ctrl-C does: KeyboardInterrupt in the main thread
+
+    threading.Thread(target=interrupt_when_entered, daemon=True).start()
+    try:
+        with pytest.raises(RunCancelled) as caught:
+            run_pipeline(gated, stack)
+    finally:
+        GATE.set()
+    run = caught.value.result
+    parent = client.get_run(run.tracking["run_id"])
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags["provisioner.status"] == "cancelled"
+    cut = _children(client, parent.info.run_id)["wait_at_gate"]
+    assert cut.info.status == "KILLED"
+    assert cut.data.tags["provisioner.status"] == "interrupted"
+    assert cut.data.metrics["before_gate"] == 1.0

@@ -3,7 +3,7 @@
 The server runs from its own virtual environment (full ``mlflow``, pinned, built once per
 home by :func:`~provisioner.recipes.local.providers.venvs.ensure_service_venv`), with a
 sqlite backend in its service dir and run artifacts proxied into the stack's artifact
-store. It is started with one worker, its job runner and its telemetry off.
+store. It is started with one gunicorn worker, its job runner and its telemetry off.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ from provisioner.recipes.local.providers import process, venvs
 SERVER_REQUIREMENTS: tuple[str, ...] = ("mlflow==3.17.2",)
 #: Seconds to wait for ``/health`` after a start (about 8 s on an idle 2-core machine).
 START_TIMEOUT = 180.0
+#: The server's WSGI runner: gunicorn, one worker with a few threads, serves the same REST API
+#: as the default uvicorn with about half the time per tracking call (no ASGI-to-WSGI hop).
+GUNICORN_OPTS = "--threads 4"
 #: Port attempts when the port is picked automatically and is taken in the meantime.
 PORT_ATTEMPTS = 3
 
@@ -276,6 +279,8 @@ class LocalMLflowServerProvider(ResourceProvider):
                 str(port),
                 "--workers",
                 "1",
+                "--gunicorn-opts",
+                GUNICORN_OPTS,
             ]
             started = time.monotonic()
             pid = process.spawn_detached(argv, layout.log, layout.root, server_env(venv))

@@ -31,6 +31,7 @@ def test_the_session_server_is_alive_and_answers(mlflow_service):
     assert b"MLFLOW_DISABLE_TELEMETRY=true" in environ
     cmdline = Path(f"/proc/{outs['pid']}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     assert "--host 127.0.0.1" in cmdline and "--workers 1" in cmdline
+    assert "--gunicorn-opts --threads 4" in cmdline  # gunicorn: half the time per call
     # its sqlite store logs ahead (one sync per commit), and the server has written to it
     db = outs["backend_store_uri"].removeprefix("sqlite:///")
     with contextlib.closing(sqlite3.connect(db)) as conn:

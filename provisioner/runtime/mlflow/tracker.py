@@ -304,6 +304,7 @@ class MLflowExperimentTracker(ExperimentTracker):
         with self._lock:
             self._steps[run.run_id, step.name] = step_run
             self._step_runs[run.run_id, step.name] = step_run.mlflow_id
+        self._writer.start()  # its idle ticks send what a long step logs
 
     def _step_tags(self, run: RunRecord, step: StepRecord, parent: str) -> dict[str, str]:
         return {**self._tags(run), STEP_TAG: step.name, "mlflow.parentRunId": parent}

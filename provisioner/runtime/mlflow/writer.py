@@ -44,10 +44,15 @@ class OrderedWriter:
             if self._error is not None or self._closed:
                 return
             self._pending += 1
-            if self._thread is None:
+        self.start()
+        self._queue.put((what, write))
+
+    def start(self) -> None:
+        """Start the thread (the first write does too); it ticks while idle from then on."""
+        with self._cond:
+            if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
                 self._thread.start()
-        self._queue.put((what, write))
 
     @property
     def pending(self) -> int:

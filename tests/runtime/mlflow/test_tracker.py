@@ -171,15 +171,19 @@ def test_what_a_long_step_logs_is_sent_while_it_runs(stack, mlflow_service, monk
 
     monkeypatch.setattr(tracker_module, "FLUSH_SECONDS", 0.2)
     monkeypatch.setattr(writer_module, "TICK_SECONDS", 0.1)
-    run = run_pipeline(long_step, stack, parameters={"uri": mlflow_service.tracking_uri})
+    monkeypatch.setenv("WATCH_URI", mlflow_service.tracking_uri)  # no run parameter: the
+    run = run_pipeline(long_step, stack)  # writer has nothing to send before the step logs
     assert run.steps["watch"].status == "completed", run.steps["watch"].error
 
 
 @step
-def watch(uri: str) -> bool:
+def watch() -> bool:
     """Log a metric, then wait (logging nothing) until the server has it."""
+    import os
+
     from mlflow.tracking import MlflowClient
 
+    uri = os.environ["WATCH_URI"]
     ctx = get_step_context()
     ctx.experiment_tracker.log_metrics({"seen": 1.0})
     mlflow_run = ctx.experiment_tracker._step_runs[ctx.run_id, ctx.step]
@@ -192,8 +196,8 @@ def watch(uri: str) -> bool:
 
 
 @pipeline
-def long_step(uri: str = ""):
-    watch(uri=uri)
+def long_step():
+    watch()
 
 
 @step

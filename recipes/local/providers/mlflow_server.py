@@ -3,12 +3,14 @@
 The server runs from its own virtual environment (full ``mlflow``, pinned, built once per
 home by :func:`~provisioner.recipes.local.providers.venvs.ensure_service_venv`), with a
 sqlite backend in its service dir and run artifacts proxied into the stack's artifact
-store. It is started with one worker, its job runner and its telemetry off.
+store. It is started with one gunicorn worker, its job runner and its telemetry off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,9 @@ from provisioner.recipes.local.providers.service import (
 SERVER_REQUIREMENTS: tuple[str, ...] = ("mlflow==3.17.2",)
 #: Seconds to wait for ``/health`` after a start (about 8 s on an idle 2-core machine).
 START_TIMEOUT = 180.0
+#: The server's WSGI runner: gunicorn, one worker with a few threads, serves the same REST API
+#: as the default uvicorn with about half the time per tracking call (no ASGI-to-WSGI hop).
+GUNICORN_OPTS = "--threads 4"
 INPUT_KEYS = ("service_dir", "listen_port", "artifacts_destination", "requirements")
 DB_FILE = "mlflow.db"
 
@@ -45,6 +50,18 @@ def _marker(state: dict[str, Any]) -> str:
     """What the server's command line holds (``mlflow server`` execs uvicorn, so its pid's
     command line names the port it serves, not the store)."""
     return f"--port {state.get('port')}"
+
+
+def use_wal(db: Path) -> None:
+    """Put the sqlite store in write-ahead-log mode (kept in the file, so the server's own
+    connections use it): a commit then syncs one file instead of the journal and the
+    database, which makes each tracking call cheaper. A store another process holds
+    locked keeps its mode: the server works the same, only slower."""
+    with (
+        contextlib.suppress(sqlite3.OperationalError),
+        contextlib.closing(sqlite3.connect(db, timeout=2.0)) as conn,
+    ):
+        conn.execute("PRAGMA journal_mode=WAL")
 
 
 def server_env(venv: Path) -> dict[str, str]:
@@ -101,6 +118,8 @@ class LocalMLflowServerProvider(ServiceProvider[_Layout]):
             str(port),
             "--workers",
             "1",
+            "--gunicorn-opts",
+            GUNICORN_OPTS,
         ]
 
     def _check_more(self, news: dict[str, Any]) -> list[CheckFailure]:
@@ -159,6 +178,7 @@ class LocalMLflowServerProvider(ServiceProvider[_Layout]):
         venv = venvs.ensure_service_venv("mlflow", requirements)
         mlflow = venvs.venv_bin(venv, "mlflow")
         destination.mkdir(parents=True, exist_ok=True)
+        use_wal(layout.db)
         last_error, exited, port = "", False, wanted
         for port in candidate_ports(wanted, prefer_port):
             argv = self._server_command(mlflow, layout, destination, port)

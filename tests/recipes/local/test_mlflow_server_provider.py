@@ -3,8 +3,10 @@ environment, alive on read, adopted after a lost create, stopped and cleaned on 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,12 @@ def test_the_session_server_is_alive_and_answers(mlflow_service):
     assert b"MLFLOW_DISABLE_TELEMETRY=true" in environ
     cmdline = Path(f"/proc/{outs['pid']}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     assert "--host 127.0.0.1" in cmdline and "--workers 1" in cmdline
+    assert "--gunicorn-opts --threads 4" in cmdline  # gunicorn: half the time per call
+    # its sqlite store logs ahead (one sync per commit), and the server has written to it
+    db = outs["backend_store_uri"].removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] >= 1
     # adopting what a lost create left: the running server is kept as it is
     adopted = provider.adopt(
         {**server_props(mlflow_service.root), "requirements": outs["requirements"]}

@@ -156,6 +156,7 @@ class MLflowExperimentTracker(ExperimentTracker):
         self._steps: dict[_Key, _StepRun] = {}
         # the running steps' MLflow run ids (the model registry reads them)
         self._step_runs: dict[_Key, str] = {}
+        self._untracked: set[str] = set()  # runs whose steps' logging was warned as dropped
         self._writer = OrderedWriter("mlflow-tracker", on_idle=self._flush_due)
 
     @classmethod
@@ -213,7 +214,7 @@ class MLflowExperimentTracker(ExperimentTracker):
 
     # -- what a step logs -------------------------------------------------------------------
 
-    def _current_step(self) -> tuple[str, _StepRun]:
+    def _current_step(self) -> tuple[str, _StepRun] | None:
         from provisioner.runtime.context import _current
 
         ctx = _current.get()
@@ -224,24 +225,41 @@ class MLflowExperimentTracker(ExperimentTracker):
             )
         with self._lock:
             found = self._steps.get((ctx.run_id, ctx.step))
+            if found is None:
+                # The tracker could not start the step's run (its server is down, and the run
+                # was warned about once): tracking is a record of the run, not part of it, so
+                # the step goes on and what it logs is dropped, with one warning per run.
+                first = ctx.run_id not in self._untracked
+                self._untracked.add(ctx.run_id)
         if found is None:
-            raise UserInputError(
-                f"step {ctx.step!r} of run {ctx.run_id} has no MLflow run (the tracker could "
-                "not start one when the step started; see the run's warnings)"
-            )
+            if first:
+                log.warning(
+                    "experiment_tracker: step %r of run %s has no MLflow run (the tracker could "
+                    "not start one; see the warning before): what the run's steps log is not "
+                    "recorded",
+                    ctx.step,
+                    ctx.run_id,
+                )
+            return None
         return ctx.step, found
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        name, step_run = self._current_step()
         _check_names(params, "param")
+        current = self._current_step()
+        if current is None:
+            return
+        name, step_run = current
         with self._lock:
             step_run.add_params(params, name)
         self._flush_due()
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        _, step_run = self._current_step()
         _check_names(metrics, "metric")
         batch = _metrics(metrics, step)
+        current = self._current_step()
+        if current is None:
+            return
+        _, step_run = current
         with self._lock:
             step_run.add_metrics(batch)
         self._flush_due()

@@ -288,3 +288,28 @@ def test_ctrl_c_ends_the_open_step_runs_and_sends_everything_first(stack, client
     assert cut.info.status == "KILLED"
     assert cut.data.tags["provisioner.status"] == "interrupted"
     assert cut.data.metrics["before_gate"] == 1.0
+
+
+def test_a_tracker_that_cannot_reach_its_server_never_fails_the_steps_that_log(
+    tmp_path, monkeypatch, caplog
+):
+    import socket
+
+    from provisioner.stackconfig import ComponentConnection
+    from tests.runtime.conftest import make_stack
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    down = ComponentConnection(flavor="mlflow", config={"tracking_uri": f"http://127.0.0.1:{port}"})
+    stack = make_stack("local", root=tmp_path, extra={"experiment_tracker": down})
+
+    with caplog.at_level("WARNING"):
+        run = run_pipeline(tracked, stack, parameters={"lr": 0.25})
+
+    assert run.status == "completed"  # both steps logged params and metrics
+    assert run.steps["evaluate"].status == "completed"
+    dropped = [r.getMessage() for r in caplog.records if "is not recorded" in r.getMessage()]
+    assert len(dropped) == 1, dropped  # once per run, not once per call
+    assert "step 'train'" in dropped[0]

@@ -116,6 +116,7 @@ def load_text(
     spec = _validate_spec(data, lines, name)
     components, problems = _resolve_components(spec, lines)
     problems += missing_siblings(spec, components, lines)
+    problems += deployer_outside_namespace(components, lines)
     if problems:
         raise SpecError(name, problems)
     warnings = []
@@ -188,6 +189,30 @@ def _resolve_components(
             continue
         resolved[type_] = ResolvedComponent(type_, flavor, config)
     return resolved, problems
+
+
+def deployer_outside_namespace(
+    components: dict[ComponentType, ResolvedComponent], lines: yamlsource.LineMap
+) -> list[tuple[str, int | None, str]]:
+    """A kubernetes model deployer must serve in the kubernetes orchestrator's namespace:
+    the orchestrator's recipe grants the deployer's rights there and nowhere else."""
+    deployer = components.get(ComponentType.MODEL_DEPLOYER)
+    orch = components.get(ComponentType.ORCHESTRATOR)
+    if deployer is None or orch is None or deployer.flavor.name != "kubernetes":
+        return []
+    wanted = getattr(deployer.config, "namespace", None)
+    home = getattr(orch.config, "namespace", None)
+    if orch.flavor.name != "kubernetes" or not wanted or not home or wanted == home:
+        return []
+    path = ("components", "model_deployer", "config", "namespace")
+    return [
+        (
+            ".".join(path),
+            yamlsource.line_of(lines, path),
+            f"expected the orchestrator's namespace {home!r} (the deployer's rights are granted "
+            f"there only), or leave it out; got {wanted!r}",
+        )
+    ]
 
 
 def missing_siblings(

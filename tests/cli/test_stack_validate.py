@@ -109,3 +109,26 @@ def test_validate_all_refuses_a_missing_or_empty_folder(tmp_path):
     empty.mkdir()
     assert "no .yaml or .yml" in run("stack", "validate", "--all", str(empty), code=2).stderr
     assert "--all DIR" in run("stack", "validate", code=2).stderr
+
+
+def test_validate_refuses_a_kubernetes_deployer_outside_the_orchestrators_namespace(tmp_path):
+    data = yaml.safe_load(builtin_recipes()["aws-recipe"].read_text())
+    data["components"]["model_deployer"] = {
+        "flavor": "kubernetes",
+        "config": {"namespace": "serving"},
+    }
+    path = tmp_path / "stack.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    validate = run("stack", "validate", str(path), code=2)
+    flat = " ".join(validate.stderr.split())
+    assert "Traceback" not in validate.stderr
+    assert "components.model_deployer.config.namespace" in flat, flat
+    assert "'provisioner'" in flat and "'serving'" in flat
+    (error,) = json.loads(run("stack", "validate", str(path), "--json", code=2).stdout)[0]["errors"]
+    assert error["field"] == "components.model_deployer.config.namespace"
+    assert error["line"] is not None  # the YAML line of the namespace
+    # the orchestrator's own namespace, or none, is fine
+    data["components"]["model_deployer"]["config"] = {"namespace": "provisioner"}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert json.loads(run("stack", "validate", str(path), "--json").stdout)[0]["valid"]

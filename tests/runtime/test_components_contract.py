@@ -155,3 +155,43 @@ def test_a_component_whose_run_event_fails_is_warned_about_once_and_skipped(
     assert DownTracker.calls == ["on_run_start"]
     warned = [r for r in caplog.records if "refused the connection" in r.getMessage()]
     assert len(warned) == 1 and "skipped for the rest of the run" in warned[0].getMessage()
+
+
+def test_first_imports_of_sdks_in_parallel_steps_run_one_at_a_time(tmp_path, monkeypatch):
+    """Two steps first importing two SDKs at once must not both be loading them (CPython
+    3.11's AST parser is not safe across threads, and some SDKs parse source as they load)."""
+    import sys
+    import time
+
+    log = tmp_path / "spans"
+    for name in ("slow_sdk_a", "slow_sdk_b"):
+        (tmp_path / f"{name}.py").write_text(
+            "import time\n"
+            f"start = time.monotonic()\n"
+            "time.sleep(0.4)\n"
+            f"with open({str(log)!r}, 'a') as f:\n"
+            f"    f.write(f'{name} {{start}} {{time.monotonic()}}\\n')\n"
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("slow_sdk_a", "slow_sdk_b"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+    loaded: dict[str, object] = {}
+
+    def load(name: str) -> None:
+        loaded[name] = import_sdk(name, "aws")
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in ("slow_sdk_a", "slow_sdk_b")]
+    for t in threads:
+        t.start()
+    time.sleep(0.05)
+    # a module still loading in one thread is waited for, not handed out half-made
+    assert import_sdk("slow_sdk_a", "aws").start > 0
+    for t in threads:
+        t.join(10)
+    assert set(loaded) == {"slow_sdk_a", "slow_sdk_b"}
+    spans = sorted(
+        (float(a), float(b)) for _, a, b in (line.split() for line in log.read_text().splitlines())
+    )
+    assert len(spans) == 2
+    assert spans[0][1] <= spans[1][0], spans  # the second began after the first ended

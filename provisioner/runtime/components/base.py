@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import threading
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
@@ -106,14 +108,26 @@ class StackComponent:
         return f"<{type(self).__name__} {self.type}/{self.flavor} of stack {self.stack.name!r}>"
 
 
+#: First imports of component SDKs, one at a time. Steps run in threads, and two SDKs first
+#: imported at once in two of them can both parse Python source into ASTs as they load (feast
+#: through typeguard's instrumentation, for one); CPython 3.11 before 3.11.9 keeps that
+#: parser's depth counter per interpreter, not per thread, and then fails with "AST
+#: constructor recursion depth mismatch".
+_FIRST_IMPORTS = threading.RLock()
+
+
 def import_sdk(module: str, integration: str) -> ModuleType:
-    """Import a component's SDK on first use.
+    """Import a component's SDK on first use (one first import at a time in the process).
 
     Raises:
         MissingIntegrationError: the module is not installed; names the install command.
     """
+    loaded = sys.modules.get(module)
+    if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
+        return loaded  # imported already, and not still running its import in a thread
     try:
-        return importlib.import_module(module)
+        with _FIRST_IMPORTS:
+            return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name and not module.startswith(exc.name) and not exc.name.startswith(module):
             raise  # the SDK is there but one of its own imports is broken: show that

@@ -110,9 +110,9 @@ class StackComponent:
 
 #: First imports of component SDKs, one at a time. Steps run in threads, and two SDKs first
 #: imported at once in two of them can both parse Python source into ASTs as they load (feast
-#: through typeguard's instrumentation, for one); CPython 3.11 before 3.11.9 keeps that
-#: parser's depth counter per interpreter, not per thread, and then fails with "AST
-#: constructor recursion depth mismatch".
+#: through typeguard's instrumentation, for one); CPython 3.11's AST constructor keeps its
+#: depth counter per interpreter, not per thread, and then fails with "AST constructor
+#: recursion depth mismatch" (seen on 3.11.7; python/cpython#106905 has the symptom).
 _FIRST_IMPORTS = threading.RLock()
 
 

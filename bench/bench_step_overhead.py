@@ -22,6 +22,9 @@ import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _zenml
+from _zenml import zenml_env
+
 ZENML_SCRIPT = textwrap.dedent(
     """
     import json, sys, time
@@ -122,14 +125,7 @@ def bench_zenml(steps: list[int], repeat: int) -> dict[int, list[float]] | str:
     if probe.returncode != 0:
         return 'zenml is not installed: pip install "provisioner[bench]" (zenml==0.98.*)'
     cfg = tempfile.mkdtemp(prefix="bench-zenml-")
-    env = {
-        **os.environ,
-        "ZENML_CONFIG_PATH": cfg,
-        "ZENML_ANALYTICS_OPT_IN": "false",
-        "ZENML_LOGGING_VERBOSITY": "ERROR",
-        "ZENML_ENABLE_RICH_TRACEBACK": "false",
-        "AUTO_OPEN_DASHBOARD": "false",
-    }
+    env = zenml_env(cfg)
     script = Path(cfg) / "zenml_linear.py"  # zenml needs its main module to be a file
     script.write_text(ZENML_SCRIPT)
     proc = subprocess.run(

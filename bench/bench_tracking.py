@@ -39,6 +39,9 @@ import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _zenml
+from _zenml import zenml_env
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from provisioner.runtime import get_step_context, pipeline, step
@@ -279,16 +282,7 @@ def bench_zenml(
             "(zenml integration install mlflow)"
         )
     cfg = tempfile.mkdtemp(prefix="bench-zenml-")
-    env = {
-        **os.environ,
-        "ZENML_CONFIG_PATH": cfg,
-        "ZENML_ANALYTICS_OPT_IN": "false",
-        "ZENML_LOGGING_VERBOSITY": "ERROR",
-        "ZENML_ENABLE_RICH_TRACEBACK": "false",
-        "AUTO_OPEN_DASHBOARD": "false",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "DO_NOT_TRACK": "1",
-    }
+    env = zenml_env(cfg, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
     for var in ("MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_NAME"):
         env.pop(var, None)
     try:

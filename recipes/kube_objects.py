@@ -4,15 +4,14 @@ import (``core.v1`` alone costs about 0.4 s)."""
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import importlib.util
 import os
-import re
 from typing import Any, ClassVar
 
 import pulumi
 
 from provisioner.errors import UserInputError
+from provisioner.recipes.thin import sdk_plugin_version, snake_attributes
 
 __all__ = [
     "KubernetesProvider",
@@ -25,8 +24,6 @@ __all__ = [
 ]
 
 _SDK = "pulumi_kubernetes"
-_PEP440 = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?(?:\.dev(\d+))?(?:\+(.+))?$")
-_PRE = {"a": "alpha", "b": "beta", "rc": "rc"}
 
 
 def require_sdk(needed_by: str, what: str) -> None:
@@ -46,28 +43,8 @@ def require_sdk(needed_by: str, what: str) -> None:
 
 @functools.cache
 def plugin_version() -> str:
-    """The kubernetes provider plugin version the installed pulumi-kubernetes SDK asks for.
-
-    Read from the distribution's metadata and turned into semver as the SDK does itself
-    (``4.34.2``, ``4.35.0-alpha.1``, ``4.35.0-dev.3``).
-    """
-    text = importlib.metadata.version(_SDK)
-    found = _PEP440.match(text)
-    if found is None:
-        return text
-    major, minor, patch, tag, pre, dev, local = found.groups()
-    version = f"{major}.{minor}.{patch}"
-    if tag:
-        return f"{version}-{_PRE[tag]}.{pre}"
-    if dev is not None:
-        return f"{version}-dev.{dev}"
-    if local:
-        return f"{version}-{local}"
-    return version
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """The kubernetes provider plugin version the installed pulumi-kubernetes SDK asks for."""
+    return sdk_plugin_version(_SDK)
 
 
 def _defaults(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
@@ -110,15 +87,13 @@ class _KubeObject(pulumi.CustomResource):
             ]
             options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(aliases=aliases))
         super().__init__(self.token(), resource_name, body, options)
+        snake_attributes(self, body)
 
     @classmethod
     def token(cls) -> str:
         """The type token: ``kubernetes:core/v1:Namespace`` for the core group."""
         group_version = cls.API_VERSION if "/" in cls.API_VERSION else f"core/{cls.API_VERSION}"
         return f"kubernetes:{group_version}:{cls.KIND}"
-
-    def translate_output_property(self, prop: str) -> str:
-        return _snake(prop)
 
 
 class Namespace(_KubeObject):
@@ -230,6 +205,4 @@ class KubernetesProvider(pulumi.ProviderResource):
             props[key] = _env_flag(variable)
         props["kubeconfig"] = kubeconfig if kubeconfig is not None else os.environ.get("KUBECONFIG")
         super().__init__("kubernetes", resource_name, props, _defaults(opts))
-
-    def translate_output_property(self, prop: str) -> str:
-        return _snake(prop)
+        snake_attributes(self, props)

@@ -204,7 +204,7 @@ class AWSKubernetesOrchestrator(pulumi.ComponentResource):
                 parent=self, depends_on=[*node_grants, *self.network.node_dependencies]
             ),
         )
-        issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        issuer = self.cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer,

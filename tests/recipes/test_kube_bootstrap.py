@@ -202,6 +202,28 @@ def test_an_unknown_property_is_refused():
         kube_objects.RoleBinding("x", role_ref={})
 
 
+def test_outputs_read_back_under_snake_case_names_with_the_engines_nested_keys():
+    seen: dict[str, Any] = {}
+
+    def build():
+        binding = kube_objects.RoleBinding(
+            "b",
+            metadata={"name": "b", "namespace": "ml"},
+            roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+            subjects=[{"kind": "ServiceAccount", "name": "runner"}],
+        )
+        binding.role_ref.apply(lambda ref: seen.update(role_ref=ref))
+        binding.metadata.apply(lambda meta: seen.update(metadata=meta))
+
+    aws_harness.run(build, connections=lambda _: {})
+    assert seen["role_ref"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "r",
+    }
+    assert seen["metadata"] == {"name": "b", "namespace": "ml"}
+
+
 # --- the model deployer's rights ---------------------------------------------------------------
 
 

@@ -1,4 +1,6 @@
-"""The recipes' ``pulumi_aws``: one resource module at a time, the same objects, a whole package.
+"""The per-resource loader (:mod:`provisioner.recipes.sdk_loader`) on ``pulumi_aws``: one
+resource module at a time, the same objects, a whole package. (The AWS recipes use thin classes,
+see test_thin_sdk.py; the loader serves the gcp recipes and anyone reading pulumi_aws this way.)
 
 Each case runs in a fresh interpreter, since other tests load whole services of ``pulumi_aws``.
 """
@@ -21,7 +23,10 @@ def test_a_resource_loads_its_own_module_not_its_whole_service():
     run(
         """
         import sys
-        from provisioner.recipes.aws.sdk import aws
+        import pulumi_aws as aws
+        from provisioner.recipes.sdk_loader import per_resource
+
+        per_resource(aws)
 
         aws.sagemaker.MlflowTrackingServer
         aws.ec2.Vpc
@@ -40,7 +45,10 @@ def test_names_are_the_objects_the_sdk_binds_and_the_package_stays_whole():
     run(
         """
         import pulumi_aws
-        from provisioner.recipes.aws.sdk import aws
+        import pulumi_aws as aws
+        from provisioner.recipes.sdk_loader import per_resource
+
+        per_resource(aws)
 
         assert aws is pulumi_aws
         got = {
@@ -73,7 +81,10 @@ def test_names_are_the_objects_the_sdk_binds_and_the_package_stays_whole():
 def test_star_import_of_a_service_sees_every_name():
     run(
         """
-        from provisioner.recipes.aws.sdk import aws
+        import pulumi_aws as aws
+        from provisioner.recipes.sdk_loader import per_resource
+
+        per_resource(aws)
 
         aws.ecr.Repository
         namespace = {}

@@ -4,9 +4,10 @@ and the offline plan's cost per resource as a generated stack grows.
 Every command runs in a subprocess against a temporary provisioner home, as a user runs it, with
 bytecode caches on as in an installed package. Under each offline plan, a row times a fresh
 interpreter importing exactly the Pulumi SDK modules that plan loads: the floor that no engine
-work goes below while recipes use the typed SDKs. The per-resource rows plan a generated program of
-AWS resources (components, buckets, roles, policies that depend on the buckets, subnets) in this
-process after a warm-up, so they show the engine's per-resource work without imports. Each row
+work goes below (for aws, only ``pulumi`` itself: its recipes register thin classes). The
+per-resource rows plan a generated program of AWS resources (components, buckets, roles, policies
+that depend on the buckets, subnets), with the classes the recipes use, in this process after a
+warm-up, so they show the engine's per-resource work without imports. Each row
 gives wall time and CPU time (user + system): on a busy machine the wall time mostly measures
 the wait for a core, and the CPU time is the steadier figure to compare.
 
@@ -64,7 +65,8 @@ def generated_program(count: int) -> Callable[[], None]:
         import json
 
         import pulumi
-        import pulumi_aws as aws
+
+        from provisioner.recipes.aws.sdk import aws  # the thin classes the recipes register
 
         left = count - 1  # the root stack is one
         unit = 0

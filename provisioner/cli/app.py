@@ -90,15 +90,18 @@ class _Nouns(MutableMapping[str, Any]):
             self._commands[name] = _build_noun(name)
         return self._commands[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in NOUNS or name in self._commands
+
     def __setitem__(self, name: str, command: Any) -> None:
         self._commands[name] = command
 
     def __delitem__(self, name: str) -> None:
         del self._commands[name]
 
-    def __iter__(self) -> Iterator[str]:
-        yield from self._commands
-        yield from (name for name in NOUNS if name not in self._commands)
+    def __iter__(self) -> Iterator[str]:  # the nouns in NOUNS order, loaded or not
+        yield from NOUNS
+        yield from (name for name in self._commands if name not in NOUNS)
 
     def __len__(self) -> int:
         return len({*self._commands, *NOUNS})

@@ -106,3 +106,17 @@ def test_a_mistyped_noun_is_suggested_without_importing_the_nouns():
     assert not [
         m for m in loaded if m.startswith("provisioner.cli.") and m.endswith(("stack", "state"))
     ]
+
+
+def test_nouns_keep_their_order_and_load_one_at_a_time():
+    import typer
+
+    from provisioner.cli.app import NOUNS, app
+
+    group = typer.main.get_command(app)
+    assert "deployment" in group.commands  # known without building it
+    run = group.commands["run"]
+    assert run.name == "run" and run.help == NOUNS["run"][2]
+    assert "list" in run.commands
+    assert list(group.commands) == list(NOUNS)
+    assert len(group.commands) == len(NOUNS)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
+import importlib
 import sys
 import warnings
+from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
@@ -49,9 +50,90 @@ def _os_error(exc: OSError) -> ProvisionerError:
     )
 
 
+#: The nouns under ``provisioner``, in ``--help`` order: name -> (module holding its ``app``,
+#: modules adding commands to that app, help). A command imports its own noun only; ``--help``
+#: and shell completion list them all.
+NOUNS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "stack": (
+        "provisioner.cli.stack",
+        ("provisioner.cli.stack_handoff",),
+        "Deploy, preview, destroy and inspect stacks.",
+    ),
+    "component": ("provisioner.cli.component", (), "The component types and their flavors."),
+    "recipe": ("provisioner.cli.recipe", (), "Built-in stack definitions and their schema."),
+    "integration": (
+        "provisioner.cli.integration",
+        (),
+        "Optional packages per cloud and tool, on demand.",
+    ),
+    "pipeline": ("provisioner.cli.pipeline", (), "Run pipelines on a stack (name or config file)."),
+    "run": ("provisioner.cli.run", (), "List and inspect pipeline runs and their outputs."),
+    "feature": ("provisioner.cli.feature", (), "The feature views in a stack's feature store."),
+    "state": ("provisioner.cli.state", (), "Inspect and edit a stack's state, with backups."),
+    "image": ("provisioner.cli.image", (), "Build and push step images, with no Docker daemon."),
+    "model": ("provisioner.cli.model", (), "Registered models in the stack's model registry."),
+    "deployment": ("provisioner.cli.deployment", (), "Models served by the stack's deployer."),
+}
+
+
+class _Nouns(MutableMapping[str, Any]):
+    """The root group's sub-commands, each built from its module when first looked up.
+
+    Names are known without importing anything, so a typo still gets its suggestion.
+    """
+
+    def __init__(self, commands: MutableMapping[str, Any]) -> None:
+        self._commands = commands
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._commands and name in NOUNS:
+            self._commands[name] = _build_noun(name)
+        return self._commands[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in NOUNS or name in self._commands
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._commands[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._commands[name]
+
+    def __iter__(self) -> Iterator[str]:  # the nouns in NOUNS order, loaded or not
+        yield from NOUNS
+        yield from (name for name in self._commands if name not in NOUNS)
+
+    def __len__(self) -> int:
+        return len({*self._commands, *NOUNS})
+
+
+def _build_noun(name: str) -> Any:
+    """The click group of one noun, converted as ``app.add_typer`` would have it."""
+    module, extras, text = NOUNS[name]
+    sub = importlib.import_module(module).app
+    for extra in extras:
+        importlib.import_module(extra)
+    holder = typer.Typer(
+        add_completion=False,
+        rich_markup_mode=app.rich_markup_mode,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        suggest_commands=app.suggest_commands,
+    )
+    holder.add_typer(sub, name=name, help=text)
+    return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+class RootGroup(ProvisionerGroup):
+    """The ``provisioner`` group: its nouns are imported only when used (see :data:`NOUNS`)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Nouns(self.commands)
+
+
 app = typer.Typer(
     name="provisioner",
-    cls=ProvisionerGroup,
+    cls=RootGroup,
     help="Provision MLOps stacks from a stack definition, and run pipelines on them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -101,38 +183,6 @@ def _warnings_as_lines() -> None:
     if getattr(original, "__name__", "") != "show":
         warnings.showwarning = show
     warnings.simplefilter("always", ProvisionerWarning)
-
-
-def _register() -> None:
-    from provisioner.cli import component, integration, recipe, stack, stack_handoff  # noqa: F401
-
-    app.add_typer(stack.app, name="stack", help="Deploy, preview, destroy and inspect stacks.")
-    app.add_typer(component.app, name="component", help="The component types and their flavors.")
-    app.add_typer(recipe.app, name="recipe", help="Built-in stack definitions and their schema.")
-    app.add_typer(
-        integration.app, name="integration", help="Optional packages per cloud and tool, on demand."
-    )
-    for module, name, text in (
-        ("provisioner.cli.pipeline", "pipeline", "Run pipelines on a stack (name or config file)."),
-        ("provisioner.cli.run", "run", "List and inspect pipeline runs and their outputs."),
-        ("provisioner.cli.feature", "feature", "The feature views in a stack's feature store."),
-        ("provisioner.cli.state", "state", "Inspect and edit a stack's state, with backups."),
-        ("provisioner.cli.image", "image", "Build and push step images, with no Docker daemon."),
-        ("provisioner.cli.model", "model", "Registered models in the stack's model registry."),
-        ("provisioner.cli.deployment", "deployment", "Models served by the stack's deployer."),
-    ):
-        try:
-            sub = __import__(module, fromlist=["app"]).app
-        except ImportError as exc:  # pragma: no cover - during development only
-            if os.environ.get("PROVISIONER_DEBUG"):
-                raise
-            if exc.name != module:
-                raise
-            continue
-        app.add_typer(sub, name=name, help=text)
-
-
-_register()
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -70,3 +71,52 @@ def test_help_lists_every_noun():
     assert out.returncode == 0
     for noun in ("stack", "component", "recipe"):
         assert noun in out.stdout
+
+
+def test_a_command_imports_its_own_noun_only():
+    from provisioner.cli.app import NOUNS
+
+    loaded = _modules("stack", "preview", "--help")
+    assert "provisioner.cli.stack_handoff" in loaded  # its commands belong to `stack`
+    others = {module for name, (module, _, _) in NOUNS.items() if name != "stack"}
+    assert sorted(loaded & others) == []
+
+
+def test_help_lists_every_noun_in_order_with_its_help():
+    from provisioner.cli.app import NOUNS
+
+    out = subprocess.run(
+        [sys.executable, "-m", "provisioner", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert out.returncode == 0, out.stderr
+    listed = out.stdout.split("Commands:")[1].splitlines()
+    rows = [line.split(None, 1) for line in listed if line.strip()]
+    assert rows == [[name, text] for name, (_, _, text) in NOUNS.items()]
+
+
+def test_a_mistyped_noun_is_suggested_without_importing_the_nouns():
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, "stak"], capture_output=True, text=True, check=False
+    )
+    assert "No such command 'stak'. Did you mean 'stack', 'state'?" in out.stderr
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not [
+        m for m in loaded if m.startswith("provisioner.cli.") and m.endswith(("stack", "state"))
+    ]
+
+
+def test_nouns_keep_their_order_and_load_one_at_a_time():
+    import typer
+
+    from provisioner.cli.app import NOUNS, app
+
+    group = typer.main.get_command(app)
+    assert "deployment" in group.commands  # known without building it
+    run = group.commands["run"]
+    assert run.name == "run" and run.help == NOUNS["run"][2]
+    assert "list" in run.commands
+    assert list(group.commands) == list(NOUNS)
+    assert len(group.commands) == len(NOUNS)

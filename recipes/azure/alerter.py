@@ -88,9 +88,7 @@ class AzureSlackAlerter(pulumi.ComponentResource):
             )
             # Azure reports the URI; a plan (which has no answer yet) shows the public cloud's.
             public = f"https://{args.vault_name}.vault.azure.net/"
-            vault_uri = self.vault.properties.apply(
-                lambda p: (p.vault_uri if p is not None else None) or public
-            )
+            vault_uri = self.vault.properties.apply(lambda p: (p or {}).get("vaultUri") or public)
             secret_id = pulumi.Output.concat(vault_uri, "secrets/", config.secret_name)
             self.grants.append(
                 roles.assign(

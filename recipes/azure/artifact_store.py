@@ -149,7 +149,7 @@ class AzureArtifactStore(pulumi.ComponentResource):
         # Azure reports the endpoint; a plan (which has no answer yet) shows the public cloud's.
         public = f"https://{args.account_name}.blob.core.windows.net"
         self.account_url: pulumi.Output[str] = self.account.primary_endpoints.apply(
-            lambda e: (e.blob if e is not None and e.blob else public).rstrip("/")
+            lambda e: ((e or {}).get("blob") or public).rstrip("/")
         )
         self.container_ref = siblings.ContainerRef(
             account_id=self.account.id,

@@ -20,9 +20,10 @@ camelCase, including the names the Azure specs spell irregularly (``enable_azure
 ``enableAzureRBAC``): each class lists those. A map argument (``tags``, ``node_labels``) keeps its
 keys as they are. Enum arguments take their plain string values (``"Standard_LRS"``); a nested
 object must be a dict (an Output of a whole object is sent untranslated). Outputs read back as
-attributes in snake_case; nested outputs are plain dicts with the engine's keys
-(``cluster.oidc_issuer_profile["issuerURL"]``). A data source returns an Output of its result
-with snake_case attributes (``azure.authorization.get_client_config_output().tenant_id``).
+attributes in snake_case; nested outputs are plain dicts with the engine's keys, read with
+:func:`field` (``field(cluster_profile, "issuer_url")`` reads ``issuerURL``). A data source
+returns an Output of its result with snake_case attributes
+(``azure.authorization.get_client_config_output().tenant_id``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import pulumi
 from provisioner.errors import UserInputError
 from provisioner.recipes.thin import camel, sdk_plugin_version, snake
 
-__all__ = ["PACKAGE", "azure", "plugin_version"]
+__all__ = ["PACKAGE", "azure", "field", "plugin_version"]
 
 #: The SDK whose plugin version the classes ask for; the error names the integration that
 #: installs it.
@@ -226,6 +227,23 @@ class Provider(pulumi.ProviderResource):
         super().__init__(
             "azure-native", resource_name, body, pulumi.ResourceOptions.merge(_defaults(), opts)
         )
+
+
+def field(value: Mapping[str, Any] | None, name: str) -> Any:
+    """Field ``name`` of a nested output (None if absent), ``name`` in snake_case as the SDK's
+    documentation spells it.
+
+    A nested output is a dict with the engine's keys, some spelled irregularly
+    (``oidc_issuer_profile["issuerURL"]``); keys match ignoring case and underscores, so
+    ``field(profile, "issuer_url")`` reads it, and reads the typed SDK's output objects (keyed
+    ``issuer_url``) alike.
+    """
+    if value is None:
+        return None
+    wanted = name.replace("_", "").lower()
+    return next(
+        (item for key, item in value.items() if key.replace("_", "").lower() == wanted), None
+    )
 
 
 def _invoke_output(

@@ -11,7 +11,7 @@ from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.azure import names, roles, siblings
 from provisioner.recipes.azure.base import component_options, stack_base
 from provisioner.recipes.azure.flavors import SlackAlerterConfig
-from provisioner.recipes.azure.sdk import azure
+from provisioner.recipes.azure.sdk import azure, field
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,7 @@ class AzureSlackAlerter(pulumi.ComponentResource):
             )
             # Azure reports the URI; a plan (which has no answer yet) shows the public cloud's.
             public = f"https://{args.vault_name}.vault.azure.net/"
-            vault_uri = self.vault.properties.apply(
-                lambda p: (p.vault_uri if p is not None else None) or public
-            )
+            vault_uri = self.vault.properties.apply(lambda p: field(p, "vault_uri") or public)
             secret_id = pulumi.Output.concat(vault_uri, "secrets/", config.secret_name)
             self.grants.append(
                 roles.assign(

@@ -11,7 +11,7 @@ from provisioner.catalog.flavor import RecipeContext
 from provisioner.recipes.azure import names, roles, siblings
 from provisioner.recipes.azure.base import component_options, stack_base
 from provisioner.recipes.azure.flavors import STORAGE_PROTECTED_HINT, AzureBlobArtifactStoreConfig
-from provisioner.recipes.azure.sdk import azure
+from provisioner.recipes.azure.sdk import azure, field
 
 __all__ = ["STORAGE_PROTECTED_HINT", "AzureArtifactStore", "storage_protected_hint"]
 
@@ -149,7 +149,7 @@ class AzureArtifactStore(pulumi.ComponentResource):
         # Azure reports the endpoint; a plan (which has no answer yet) shows the public cloud's.
         public = f"https://{args.account_name}.blob.core.windows.net"
         self.account_url: pulumi.Output[str] = self.account.primary_endpoints.apply(
-            lambda e: (e.blob if e is not None and e.blob else public).rstrip("/")
+            lambda e: (field(e, "blob") or public).rstrip("/")
         )
         self.container_ref = siblings.ContainerRef(
             account_id=self.account.id,

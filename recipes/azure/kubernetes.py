@@ -13,7 +13,7 @@ from provisioner.recipes.azure.base import component_options, stack_base
 from provisioner.recipes.azure.cluster_access import ClusterAccess, ClusterAccessArgs
 from provisioner.recipes.azure.cluster_objects import ClusterObjects, ClusterObjectsArgs
 from provisioner.recipes.azure.flavors import AKSOrchestratorConfig
-from provisioner.recipes.azure.sdk import azure
+from provisioner.recipes.azure.sdk import azure, field
 from provisioner.recipes.kube_bootstrap import serves_models
 
 #: The audience AKS workload identity tokens are exchanged for.
@@ -150,7 +150,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        issuer = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
+        issuer = self.cluster.oidc_issuer_profile.apply(lambda p: field(p, "issuer_url"))
         self.federated_credential = azure.managedidentity.FederatedIdentityCredential(
             f"{name}-runner-federation",
             federated_identity_credential_resource_name=names.fit(
@@ -199,7 +199,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
                     on="container registry",
                     scope=args.registry.id,
                     principal_id=self.cluster.identity_profile.apply(
-                        lambda p: p["kubeletidentity"].object_id if p else None
+                        lambda p: field(field(p, "kubeletidentity"), "object_id")
                     ),
                     principal_type="ServicePrincipal",
                     opts=child,
@@ -236,7 +236,7 @@ class AzureKubernetesOrchestrator(pulumi.ComponentResource):
             ClusterObjectsArgs(
                 cluster_name=self.cluster.name,
                 endpoint=endpoint,
-                user_kubeconfig=credentials.kubeconfigs.apply(lambda k: k[0].value),
+                user_kubeconfig=credentials.kubeconfigs.apply(lambda k: field(k[0], "value")),
                 namespace=config.namespace,
                 service_account=config.service_account,
                 runner_client_id=self.runner_identity.client_id,

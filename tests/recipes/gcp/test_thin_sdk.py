@@ -279,6 +279,50 @@ def test_each_class_names_what_the_typed_class_takes_and_returns(kind):
         assert any(re.match(pattern, line) for pattern in _PLAIN), line
 
 
+def _unknown_keys(value: Any, hint: Any, path: str) -> list[str]:
+    """Paths of the keys in ``value`` that its typed input type (``hint``) has no field for."""
+    from pulumi import _types
+
+    stack, found = [hint], []
+    while stack:
+        hint = stack.pop()
+        origin = typing.get_origin(hint)
+        if origin in (collections.abc.Mapping, typing.Mapping, dict):
+            return []  # a map: its keys are data
+        if origin is not None:
+            stack.extend(typing.get_args(hint))
+        elif isinstance(hint, type) and _types.is_input_type(hint):
+            found.append(hint)
+    if isinstance(value, list):
+        item_type = found[0] if found else None
+        return [bad for item in value for bad in _unknown_keys(item, item_type, path)]
+    if not isinstance(value, dict) or not found:
+        return []
+    fields = _types.input_type_types(found[0])
+    bad = [f"{path}.{key}" for key in value if key not in fields]
+    for key, item in value.items():
+        if key in fields:
+            bad += _unknown_keys(item, fields[key], f"{path}.{key}")
+    return bad
+
+
+def test_the_kubernetes_manifests_name_only_fields_the_typed_classes_know(monkeypatch):
+    """Manifests pass the typed classes as written: a misspelt field would reach both alike,
+    so each key sent is held against the typed classes' input types."""
+    from pulumi import _types
+
+    sent = [q for q in _requests(_recipe(), monkeypatch) if q["type"].startswith("kubernetes:")]
+    assert {q["type"].rsplit(":", 1)[1] for q in sent} == set(KUBE_KINDS)
+    for q in sent:
+        kind = q["type"].rsplit(":", 1)[1]
+        typed = _typed_kube(kind)
+        init = getattr(inspect.getmodule(typed), f"{kind}InitArgs")
+        fields = _types.input_type_types(init)
+        for key, value in q["object"].items():
+            assert key in fields, (kind, key)
+            assert not _unknown_keys(value, fields[key], f"{kind}.{key}")
+
+
 @pytest.mark.parametrize("kind", KUBE_KINDS)
 def test_each_kube_object_is_its_typed_class(kind):
     thin = getattr(kube_objects, kind)

@@ -14,10 +14,13 @@ from provisioner.errors import UserInputError
 from provisioner.recipes.thin import sdk_plugin_version, snake_attributes
 
 __all__ = [
+    "Deployment",
     "KubernetesProvider",
     "Namespace",
+    "PersistentVolumeClaim",
     "Role",
     "RoleBinding",
+    "Service",
     "ServiceAccount",
     "plugin_version",
     "require_sdk",
@@ -67,7 +70,8 @@ class _KubeObject(pulumi.CustomResource):
     KIND: ClassVar[str]
     #: Properties the typed class always registers (unset ones are outputs to read back).
     FIELDS: ClassVar[tuple[str, ...]]
-    #: Older API versions of the same kind, as the typed class aliases them.
+    #: Older API versions of the same kind, as the typed class aliases them (``v1beta1`` in the
+    #: same group, or ``group/version`` in another).
     OLD_VERSIONS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
@@ -81,9 +85,9 @@ class _KubeObject(pulumi.CustomResource):
         options = _defaults(opts)
         if self.OLD_VERSIONS:
             group = self.API_VERSION.split("/")[0]
+            versions = [old if "/" in old else f"{group}/{old}" for old in self.OLD_VERSIONS]
             aliases: list[Any] = [
-                pulumi.Alias(type_=f"kubernetes:{group}/{old}:{self.KIND}")
-                for old in self.OLD_VERSIONS
+                pulumi.Alias(type_=f"kubernetes:{version}:{self.KIND}") for version in versions
             ]
             options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(aliases=aliases))
         super().__init__(self.token(), resource_name, body, options)
@@ -115,6 +119,40 @@ class ServiceAccount(_KubeObject):
     FIELDS = ("automountServiceAccountToken", "imagePullSecrets", "metadata", "secrets")
     metadata: pulumi.Output[dict[str, Any]]
     secrets: pulumi.Output[list[dict[str, Any]]]
+
+
+class PersistentVolumeClaim(_KubeObject):
+    """``kubernetes:core/v1:PersistentVolumeClaim``."""
+
+    API_VERSION = "v1"
+    KIND = "PersistentVolumeClaim"
+    FIELDS = ("metadata", "spec", "status")
+    metadata: pulumi.Output[dict[str, Any]]
+    spec: pulumi.Output[dict[str, Any]]
+    status: pulumi.Output[dict[str, Any]]
+
+
+class Service(_KubeObject):
+    """``kubernetes:core/v1:Service``."""
+
+    API_VERSION = "v1"
+    KIND = "Service"
+    FIELDS = ("metadata", "spec", "status")
+    metadata: pulumi.Output[dict[str, Any]]
+    spec: pulumi.Output[dict[str, Any]]
+    status: pulumi.Output[dict[str, Any]]
+
+
+class Deployment(_KubeObject):
+    """``kubernetes:apps/v1:Deployment``."""
+
+    API_VERSION = "apps/v1"
+    KIND = "Deployment"
+    FIELDS = ("metadata", "spec", "status")
+    OLD_VERSIONS = ("v1beta1", "v1beta2", "extensions/v1beta1")
+    metadata: pulumi.Output[dict[str, Any]]
+    spec: pulumi.Output[dict[str, Any]]
+    status: pulumi.Output[dict[str, Any]]
 
 
 class Role(_KubeObject):

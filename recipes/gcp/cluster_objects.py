@@ -18,14 +18,6 @@ __all__ = ["RUNNER_RULES", "ClusterObjects", "ClusterObjectsArgs", "kubeconfig"]
 _NEEDED_BY = "orchestrator 'kubernetes' on GCP"
 
 
-def _kubernetes_sdk() -> Any:
-    """The typed pulumi_kubernetes SDK, for the recipes that build more than the bootstrap."""
-    kube_objects.require_sdk(_NEEDED_BY, "its namespace, service account and roles")
-    import pulumi_kubernetes
-
-    return pulumi_kubernetes
-
-
 def kubeconfig(context: str, endpoint: str, ca_data: str) -> str:
     """A kubeconfig (JSON) for one GKE cluster that gets tokens from ``gke-gcloud-auth-plugin``.
 

@@ -25,6 +25,7 @@ import pulumi
 
 from provisioner.catalog.flavor import RecipeContext
 from provisioner.catalog.types import ComponentType
+from provisioner.recipes import kube_objects
 from provisioner.recipes.gcp import siblings
 from provisioner.recipes.gcp.flavors import GKEMLflowConfig
 
@@ -81,9 +82,7 @@ class _MLflowServer:
     """The disk, Deployment and Service of the server, and the user's port-forward right."""
 
     def __init__(self, owner: pulumi.ComponentResource, name: str, args: GCPMLflowArgs):
-        from provisioner.recipes.gcp.cluster_objects import _kubernetes_sdk
-
-        k8s = _kubernetes_sdk()
+        kube_objects.require_sdk(f"{owner.WHO} on GCP", "its server")  # type: ignore[attr-defined]
         objects = args.orchestrator.cluster_objects
         ns = args.orchestrator.args.config.namespace
         config = args.config
@@ -91,31 +90,32 @@ class _MLflowServer:
             parent=owner, provider=objects.provider, depends_on=[objects.namespace]
         )
         meta = {"name": "mlflow", "namespace": ns, "labels": LABELS}
-        self.disk = k8s.core.v1.PersistentVolumeClaim(
+        # Manifests are written as the cluster reads them (camelCase), as thin objects take them.
+        self.disk = kube_objects.PersistentVolumeClaim(
             f"{name}-disk",
             metadata=meta,
             spec={
-                "access_modes": ["ReadWriteOnce"],
+                "accessModes": ["ReadWriteOnce"],
                 "resources": {"requests": {"storage": f"{config.database_size_gb}Gi"}},
             },
             opts=opts,
         )
         root = pulumi.Output.concat("gs://", args.bucket.name, "/", config.artifact_prefix)
-        self.deployment = k8s.apps.v1.Deployment(
+        self.deployment = kube_objects.Deployment(
             f"{name}-server",
             metadata=meta,
             spec={
                 "replicas": 1,
                 "strategy": {"type": "Recreate"},  # SQLite: one writer at a time
-                "selector": {"match_labels": LABELS},
+                "selector": {"matchLabels": LABELS},
                 "template": {
                     "metadata": {"labels": LABELS},
                     "spec": {
-                        "automount_service_account_token": False,
-                        "security_context": {
-                            "run_as_non_root": True,
-                            "run_as_user": 1000,
-                            "fs_group": 1000,
+                        "automountServiceAccountToken": False,
+                        "securityContext": {
+                            "runAsNonRoot": True,
+                            "runAsUser": 1000,
+                            "fsGroup": 1000,
                         },
                         "containers": [
                             {
@@ -123,16 +123,16 @@ class _MLflowServer:
                                 "image": config.image,
                                 "args": root.apply(server_args),
                                 "env": [{"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"}],
-                                "ports": [{"container_port": PORT, "name": "http"}],
-                                "readiness_probe": {"http_get": {"path": "/health", "port": PORT}},
+                                "ports": [{"containerPort": PORT, "name": "http"}],
+                                "readinessProbe": {"httpGet": {"path": "/health", "port": PORT}},
                                 "resources": {
                                     "requests": {"cpu": config.cpu, "memory": config.memory}
                                 },
-                                "volume_mounts": [{"name": "data", "mount_path": "/data"}],
+                                "volumeMounts": [{"name": "data", "mountPath": "/data"}],
                             }
                         ],
                         "volumes": [
-                            {"name": "data", "persistent_volume_claim": {"claim_name": "mlflow"}}
+                            {"name": "data", "persistentVolumeClaim": {"claimName": "mlflow"}}
                         ],
                     },
                 },
@@ -141,35 +141,35 @@ class _MLflowServer:
                 parent=owner, provider=objects.provider, depends_on=[self.disk]
             ),
         )
-        self.service = k8s.core.v1.Service(
+        self.service = kube_objects.Service(
             f"{name}-service",
             metadata=meta,
             spec={
                 "selector": LABELS,
-                "ports": [{"port": PORT, "target_port": PORT, "name": "http"}],
+                "ports": [{"port": PORT, "targetPort": PORT, "name": "http"}],
             },
             opts=opts,
         )
-        self.access_role = k8s.rbac.v1.Role(
+        self.access_role = kube_objects.Role(
             f"{name}-access-role",
             metadata={"name": "mlflow-access", "namespace": ns, "labels": LABELS},
             rules=[
                 {
-                    "api_groups": [""],
+                    "apiGroups": [""],
                     "resources": ["services"],
-                    "resource_names": ["mlflow"],
+                    "resourceNames": ["mlflow"],
                     "verbs": ["get"],
                 },
-                {"api_groups": [""], "resources": ["pods"], "verbs": ["list"]},
-                {"api_groups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+                {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
             ],
             opts=opts,
         )
-        self.access_binding = k8s.rbac.v1.RoleBinding(
+        self.access_binding = kube_objects.RoleBinding(
             f"{name}-access-binding",
             metadata={"name": "mlflow-access", "namespace": ns, "labels": LABELS},
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
+            roleRef={
+                "apiGroup": "rbac.authorization.k8s.io",
                 "kind": "Role",
                 "name": "mlflow-access",
             },
@@ -177,7 +177,7 @@ class _MLflowServer:
                 {
                     "kind": "User",
                     "name": args.orchestrator.user_account.email,
-                    "api_group": "rbac.authorization.k8s.io",
+                    "apiGroup": "rbac.authorization.k8s.io",
                 }
             ],
             opts=pulumi.ResourceOptions(

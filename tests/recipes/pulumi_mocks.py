@@ -20,7 +20,7 @@ from provisioner.spec.models import AWSStack, AzureStack, GCPStack
 STACK = "ml"
 
 #: Maps whose keys are user data (tag keys, labels), not property names.
-FREE_FORM_KEYS = frozenset({"tags", "tagsAll", "labels"})
+FREE_FORM_KEYS = frozenset({"tags", "tagsAll", "labels", "resourceLabels"})
 
 
 def stack_ctx(

@@ -1,4 +1,6 @@
-"""The recipes' ``pulumi_gcp``: one resource module at a time, the same objects.
+"""The per-resource loader (:mod:`provisioner.recipes.sdk_loader`) on ``pulumi_gcp``: one
+resource module at a time, the same objects. (The GCP recipes use thin classes, see
+test_thin_sdk.py; the loader serves anyone reading pulumi_gcp this way.)
 
 Runs in a fresh interpreter, since other tests load whole services of ``pulumi_gcp``.
 """
@@ -13,7 +15,10 @@ import textwrap
 def test_a_resource_loads_its_own_module_and_is_the_sdks_object():
     code = """
         import sys
-        from provisioner.recipes.gcp.sdk import gcp
+        import pulumi_gcp as gcp
+        from provisioner.recipes.sdk_loader import per_resource
+
+        per_resource(gcp)
 
         pool = gcp.container.NodePool
         gcp.serviceaccount.IAMMember

@@ -8,9 +8,10 @@ import json
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, Mocks
 
@@ -97,6 +98,36 @@ class RecordingMonitor(MockMonitor):
     def RegisterResourceOutputs(self, request):
         self.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
+
+
+class WholeRequests(RecordingMonitor):
+    """Keeps whole every registration and data source call whose type token starts with one of
+    ``PREFIXES``, as the engine gets it (all but where in the source it came from), to hold a
+    thin resource layer's requests equal to the typed SDK's. A subclass names its prefixes."""
+
+    PREFIXES: ClassVar[tuple[str, ...]] = ()
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    @staticmethod
+    def whole(request) -> dict[str, Any]:
+        whole = json_format.MessageToDict(request, preserving_proto_field_name=True)
+        for where in ("sourcePosition", "source_position", "stackTrace", "stack_trace"):
+            whole.pop(where, None)
+        # dependencies are sets: the SDK lists them in whatever order its awaits finished
+        whole["dependencies"] = sorted(whole.get("dependencies", []))
+        for deps in whole.get("propertyDependencies", {}).values():
+            deps["urns"] = sorted(deps.get("urns", []))
+        return whole
+
+    def RegisterResource(self, request):
+        if request.type.startswith(self.PREFIXES):
+            type(self).seen.append({"kind": "register", **self.whole(request)})
+        return super().RegisterResource(request)
+
+    def Invoke(self, request):
+        if request.tok.startswith(self.PREFIXES):
+            type(self).seen.append({"kind": "invoke", **self.whole(request)})
+        return super().Invoke(request)
 
 
 @dataclass

@@ -17,7 +17,6 @@ from typing import Any
 
 import pulumi
 import pytest
-from google.protobuf import json_format
 from pulumi import _types
 
 from provisioner.errors import UserInputError
@@ -116,31 +115,10 @@ def _definitions(tmp_path) -> dict[str, Any]:
     return {"azure-recipe": recipe, "wide": wide, "amljobs": aml}
 
 
-class _Whole(pulumi_mocks.RecordingMonitor):
+class _Whole(pulumi_mocks.WholeRequests):
     """Keeps every Azure request whole: registrations and data source calls."""
 
-    seen: typing.ClassVar[list[dict[str, Any]]] = []
-
-    @staticmethod
-    def _whole(request) -> dict[str, Any]:
-        whole = json_format.MessageToDict(request, preserving_proto_field_name=True)
-        for where in ("sourcePosition", "source_position", "stackTrace", "stack_trace"):
-            whole.pop(where, None)
-        # dependencies are sets: the SDK lists them in whatever order its awaits finished
-        whole["dependencies"] = sorted(whole.get("dependencies", []))
-        for deps in whole.get("propertyDependencies", {}).values():
-            deps["urns"] = sorted(deps.get("urns", []))
-        return whole
-
-    def RegisterResource(self, request):
-        if request.type.startswith(("azure-native:", "pulumi:providers:azure-native")):
-            type(self).seen.append({"kind": "register", **self._whole(request)})
-        return super().RegisterResource(request)
-
-    def Invoke(self, request):
-        if request.tok.startswith("azure-native:"):
-            type(self).seen.append({"kind": "invoke", **self._whole(request)})
-        return super().Invoke(request)
+    PREFIXES = ("azure-native:", "pulumi:providers:azure-native")
 
 
 def _typed(monkeypatch) -> None:

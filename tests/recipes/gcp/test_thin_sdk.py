@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import yaml
-from google.protobuf import json_format
 
 from provisioner.program import build_program
 from provisioner.recipes import kube_objects
@@ -73,31 +72,10 @@ def _definitions() -> dict[str, dict[str, Any]]:
     return {"gcp-recipe": whole, "autopilot": autopilot, "own-registry": own_registry}
 
 
-class _Whole(pulumi_mocks.RecordingMonitor):
-    """Keeps every GCP and Kubernetes registration whole."""
+class _Whole(pulumi_mocks.WholeRequests):
+    """Keeps every GCP and Kubernetes request whole."""
 
-    seen: list[dict[str, Any]] = []
-
-    @staticmethod
-    def _whole(request) -> dict[str, Any]:
-        whole = json_format.MessageToDict(request, preserving_proto_field_name=True)
-        for where in ("sourcePosition", "source_position", "stackTrace", "stack_trace"):
-            whole.pop(where, None)
-        # dependencies are sets: the SDK lists them in whatever order its awaits finished
-        whole["dependencies"] = sorted(whole.get("dependencies", []))
-        for deps in whole.get("propertyDependencies", {}).values():
-            deps["urns"] = sorted(deps.get("urns", []))
-        return whole
-
-    def RegisterResource(self, request):
-        if request.type.startswith(("gcp:", "kubernetes:", "pulumi:providers:")):
-            type(self).seen.append({"kind": "register", **self._whole(request)})
-        return super().RegisterResource(request)
-
-    def Invoke(self, request):
-        if request.tok.startswith(("gcp:", "kubernetes:")):
-            type(self).seen.append({"kind": "invoke", **self._whole(request)})
-        return super().Invoke(request)
+    PREFIXES = ("gcp:", "kubernetes:", "pulumi:providers:")
 
 
 KUBE_KINDS = ("Deployment", "Namespace", "PersistentVolumeClaim", "Role", "RoleBinding")
